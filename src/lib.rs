@@ -1,0 +1,13 @@
+//! podctl: serve an open coding model from a rented GPU pod.
+//!
+//! One binary replaces the shell scripts and the Python proxy people glue around vLLM.
+//! The library is organised so that decisions live in pure modules and I/O stays thin:
+//!
+//! * [`toolcall`]: the engine that turns a model's raw output text into OpenAI tool-call
+//!   events. Pure and synchronous; used by `podctl translate` and, later, the proxy.
+//! * [`cli`]: command-line types and the subcommands; the only code that prints, through [`ui`].
+//! * [`ui`]: the printer, styles and error rendering (`error:` / `hint:`).
+
+pub mod cli;
+pub mod toolcall;
+pub mod ui;

@@ -1,0 +1,185 @@
+//! The tool-call engine: a model's raw output text in, OpenAI tool-call events out.
+//!
+//! vLLM runs without a tool parser; this module alone decides which parts of the text are
+//! prose, which are reasoning and which are tool calls (`shared/guide/toolcall-spec.md` is
+//! the specification). It is pure and synchronous: no async, no I/O, no clock. The same
+//! [`Engine`] serves streaming (fed each upstream delta) and non-streaming (fed the whole
+//! text once), so the two modes cannot disagree: any chunking of the input gives the same
+//! events, merged, as feeding it whole.
+//!
+//! Shape of the code:
+//! * [`Engine`] holds a small buffer of undecided input (a suffix that could still become a
+//!   marker) and a per-format state machine. Input is consumed once; nothing is re-scanned
+//!   per delta, so cost is linear in the output length.
+//! * `qwen` is the state machine for the Qwen family (`qwen3_coder` XML calls, `hermes`
+//!   JSON calls, `auto` choosing per call) including `<think>` reasoning.
+//! * `tools` and `schema` turn the request's `tools` into per-parameter allowed types;
+//!   `coerce` and `pyliteral` type raw values with them.
+//! * `shaper` applies the content rule (trim each segment, join with a blank line) while
+//!   streaming, so streamed content equals the final content.
+//! * [`MessageBuilder`] folds events into the final assistant message.
+
+mod coerce;
+mod event;
+mod message;
+mod pyliteral;
+mod qwen;
+mod scan;
+mod schema;
+mod shaper;
+mod tools;
+
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Arc;
+
+pub use event::{Event, FinishReason, OwnedEvent, Sink, UpstreamFinish};
+pub use message::{Message, MessageBuilder, ToolCall};
+pub use schema::Types;
+pub use tools::{Tool, Tools, ToolsError};
+
+/// How the model writes tool calls (the profile's and the proxy's `tool_format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Format {
+    /// Qwen3-Coder XML: `<tool_call><function=NAME><parameter=KEY>VALUE</parameter>…`.
+    #[default]
+    Qwen3Coder,
+    /// Hermes JSON: `<tool_call>{"name": …, "arguments": {…}}</tool_call>` (Qwen2.5, Qwen3).
+    Hermes,
+    /// Either Qwen family, decided per call from what follows `<tool_call>`.
+    Auto,
+    /// No parsing: the text is the content, untouched.
+    None,
+}
+
+impl Format {
+    /// Every format's name as written in profiles and on the command line.
+    pub const NAMES: &'static [&'static str] = &["qwen3_coder", "hermes", "auto", "none"];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Qwen3Coder => "qwen3_coder",
+            Self::Hermes => "hermes",
+            Self::Auto => "auto",
+            Self::None => "none",
+        }
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Format {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "qwen3_coder" | "qwen3-coder" | "qwen3_xml" => Ok(Self::Qwen3Coder),
+            "hermes" | "qwen2_5" => Ok(Self::Hermes),
+            "auto" => Ok(Self::Auto),
+            "none" => Ok(Self::None),
+            other => {
+                Err(format!("unknown tool format `{other}` (expected one of: {})", Self::NAMES.join(", ")))
+            }
+        }
+    }
+}
+
+/// Whether the prompt already opened a `<think>` block for the model.
+///
+/// Thinking-only models (QwQ, Qwen3-*-Thinking-2507) get `<think>` from the chat template,
+/// so their output starts inside reasoning and only `</think>` appears. With
+/// [`Reasoning::Auto`] reasoning is recognised only when the model itself writes `<think>`
+/// at the start; a stray `</think>` is dropped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Reasoning {
+    #[default]
+    Auto,
+    /// The output begins inside `<think>`: everything up to `</think>` (or a tool call) is reasoning.
+    PromptOpened,
+}
+
+/// Turns a model's output, fed in any chunks, into [`Event`]s.
+#[derive(Debug)]
+pub struct Engine {
+    inner: Inner,
+    /// Undecided input: a suffix that could still become a marker. Bounded by the longest
+    /// lookahead the grammar needs (a tag with its name), not by the output length.
+    pending: String,
+    finished: bool,
+}
+
+#[derive(Debug)]
+enum Inner {
+    Passthrough { any: bool },
+    Qwen(Box<qwen::Qwen>),
+}
+
+impl Engine {
+    /// An engine for one choice of one response.
+    pub fn new(format: Format, tools: Arc<Tools>, reasoning: Reasoning) -> Self {
+        let inner = match format {
+            Format::None => Inner::Passthrough { any: false },
+            Format::Qwen3Coder => Inner::Qwen(Box::new(qwen::Qwen::new(true, false, tools, reasoning))),
+            Format::Hermes => Inner::Qwen(Box::new(qwen::Qwen::new(false, true, tools, reasoning))),
+            Format::Auto => Inner::Qwen(Box::new(qwen::Qwen::new(true, true, tools, reasoning))),
+        };
+        Self { inner, pending: String::new(), finished: false }
+    }
+
+    /// Feeds the next piece of model output; events decided by it go to `sink` at once.
+    pub fn feed(&mut self, text: &str, sink: &mut impl Sink) {
+        debug_assert!(!self.finished, "feed after finish");
+        match &mut self.inner {
+            Inner::Passthrough { any } => {
+                if !text.is_empty() {
+                    *any = true;
+                    sink.event(Event::Content(text));
+                }
+            }
+            Inner::Qwen(q) => {
+                if self.pending.is_empty() {
+                    // Fast path: decide straight from the caller's text, copying only the
+                    // undecided tail.
+                    let used = q.run(text, None, sink);
+                    self.pending.push_str(&text[used..]);
+                } else {
+                    self.pending.push_str(text);
+                    let used = q.run(&self.pending, None, sink);
+                    self.pending.drain(..used);
+                }
+            }
+        }
+    }
+
+    /// Ends the output: decides what was still pending and returns the client's finish reason.
+    pub fn finish(&mut self, upstream: UpstreamFinish, sink: &mut impl Sink) -> FinishReason {
+        self.finished = true;
+        match &mut self.inner {
+            Inner::Passthrough { .. } => FinishReason::decide(upstream, 0),
+            Inner::Qwen(q) => {
+                let rest = std::mem::take(&mut self.pending);
+                let used = q.run(&rest, Some(upstream), sink);
+                debug_assert_eq!(used, rest.len(), "the final run decides everything");
+                q.finish(upstream, sink)
+            }
+        }
+    }
+
+    /// Translates a whole output at once (the non-streaming path).
+    pub fn translate(
+        format: Format,
+        tools: Arc<Tools>,
+        reasoning: Reasoning,
+        text: &str,
+        upstream: UpstreamFinish,
+    ) -> Message {
+        let mut engine = Self::new(format, tools, reasoning);
+        let mut builder = MessageBuilder::default();
+        engine.feed(text, &mut builder);
+        let reason = engine.finish(upstream, &mut builder);
+        builder.build(reason)
+    }
+}

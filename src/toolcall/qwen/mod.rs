@@ -1,0 +1,290 @@
+//! The Qwen family state machine: prose, `<think>` reasoning, Qwen3-Coder XML calls
+//! (`xml.rs`) and Hermes JSON calls (`hermes.rs`).
+//!
+//! [`Qwen::run`] is handed the undecided input and consumes as much as it can decide; the
+//! caller keeps the rest. Each step looks at the front of the input only. Text states
+//! release everything up to the next `<` at once; a `<` is held only while it could still
+//! begin a marker. Unbounded pieces that must be held while a decision is pending (the
+//! whitespace between tags, a value being typed, a JSON block) live in the state, so
+//! nothing is ever re-scanned.
+
+mod hermes;
+mod xml;
+
+use std::sync::Arc;
+
+use memchr::memchr;
+
+use super::Reasoning;
+use super::event::{Event, FinishReason, Sink, UpstreamFinish};
+use super::scan::{self, Match, Tag};
+use super::shaper::Shaper;
+use super::tools::Tools;
+
+pub(crate) use xml::CallCtx;
+
+/// What one step did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Step {
+    /// Consumed this many bytes (0 when only the state changed).
+    Advance(usize),
+    /// The front of the input cannot be decided until more arrives.
+    NeedMore,
+}
+
+#[derive(Debug, Default)]
+pub(crate) enum State {
+    #[default]
+    Text,
+    Think,
+    /// After `<tool_call>`: whitespace until `<function=` (XML) or `{` (JSON) decides.
+    CallOpen {
+        held: String,
+        from_think: bool,
+    },
+    /// After `<function=NAME>`: not yet a call until a parameter or a closer follows.
+    FuncBody {
+        held: String,
+        name: String,
+        wrapped: bool,
+        from_think: bool,
+    },
+    /// Inside a parameter value of a committed call.
+    Value(Box<CallCtx>),
+    /// After `</parameter>` (or a line-start `</function>`) in a value: deciding whether
+    /// it closes the value.
+    Closing {
+        ctx: Box<CallCtx>,
+        held: String,
+        newline: bool,
+        after_function: bool,
+    },
+    /// After a call's `</function>`: whitespace and an optional `</tool_call>` are swallowed.
+    AfterCall,
+    /// Inside a Hermes JSON block, scanning for its `</tool_call>` outside strings.
+    Json(Box<hermes::Block>),
+}
+
+#[derive(Debug)]
+pub(crate) struct Qwen {
+    xml: bool,
+    json: bool,
+    tools: Arc<Tools>,
+    state: State,
+    content: Shaper,
+    reasoning: Shaper,
+    /// Index of the next call.
+    next_index: usize,
+    complete: usize,
+    /// Reused for escaping argument fragments.
+    scratch: String,
+}
+
+impl Qwen {
+    pub(crate) fn new(xml: bool, json: bool, tools: Arc<Tools>, reasoning: Reasoning) -> Self {
+        let state = match reasoning {
+            Reasoning::Auto => State::Text,
+            Reasoning::PromptOpened => State::Think,
+        };
+        Self {
+            xml,
+            json,
+            tools,
+            state,
+            content: Shaper::new(false),
+            reasoning: Shaper::new(true),
+            next_index: 0,
+            complete: 0,
+            scratch: String::new(),
+        }
+    }
+
+    /// Consumes what can be decided from `buf`; returns how many bytes. With `eof` set,
+    /// everything is decided and the whole of `buf` is consumed.
+    pub(crate) fn run(&mut self, buf: &str, eof: Option<UpstreamFinish>, sink: &mut impl Sink) -> usize {
+        let mut pos = 0;
+        while pos < buf.len() {
+            match self.step(&buf[pos..], eof, sink) {
+                Step::Advance(n) => pos += n,
+                Step::NeedMore => {
+                    debug_assert!(eof.is_none(), "nothing is pending at the end of output");
+                    break;
+                }
+            }
+        }
+        pos
+    }
+
+    fn step(&mut self, rest: &str, eof: Option<UpstreamFinish>, sink: &mut impl Sink) -> Step {
+        match std::mem::take(&mut self.state) {
+            State::Text => self.step_text(rest, false, eof, sink),
+            State::Think => self.step_text(rest, true, eof, sink),
+            State::CallOpen { held, from_think } => self.step_call_open(rest, held, from_think, eof, sink),
+            State::FuncBody { held, name, wrapped, from_think } => {
+                self.step_func_body(rest, held, name, wrapped, from_think, eof, sink)
+            }
+            State::Value(ctx) => self.step_value(rest, ctx, eof, sink),
+            State::Closing { ctx, held, newline, after_function } => {
+                self.step_closing(rest, ctx, held, newline, after_function, eof, sink)
+            }
+            State::AfterCall => self.step_after_call(rest, eof),
+            State::Json(block) => self.step_json(rest, block, eof, sink),
+        }
+    }
+
+    /// Resolves a `Partial` marker match: wait for more, or at the end of output either
+    /// treat it as text (`stop`) or drop it (`length`: a cut-off tag never leaks).
+    fn undecided(eof: Option<UpstreamFinish>) -> Option<Step> {
+        match eof {
+            None => Some(Step::NeedMore),
+            Some(UpstreamFinish::Stop) => None,
+            Some(UpstreamFinish::Length) => Some(Step::Advance(usize::MAX)),
+        }
+    }
+
+    /// Prose and reasoning.
+    fn step_text(
+        &mut self,
+        rest: &str,
+        think: bool,
+        eof: Option<UpstreamFinish>,
+        sink: &mut impl Sink,
+    ) -> Step {
+        self.state = if think { State::Think } else { State::Text };
+        let lt = memchr(b'<', rest.as_bytes()).unwrap_or(rest.len());
+        if lt > 0 {
+            self.text(&rest[..lt], think, sink);
+            return Step::Advance(lt);
+        }
+        let mut partial = false;
+        for marker in ["<tool_call>", "</think>", "<think>"] {
+            match scan::starts(rest, marker) {
+                Match::Yes => return self.on_marker(marker, think, sink),
+                Match::Partial => partial = true,
+                Match::No => {}
+            }
+        }
+        if self.xml && !think {
+            match scan::named_tag(rest, "<function=") {
+                Tag::Complete { name, len } if self.tools.get(name).is_some() => {
+                    self.state = State::FuncBody {
+                        held: rest[..len].to_owned(),
+                        name: name.to_owned(),
+                        wrapped: false,
+                        from_think: false,
+                    };
+                    return Step::Advance(len);
+                }
+                Tag::Partial => partial = true,
+                Tag::Complete { .. } | Tag::No => {}
+            }
+        }
+        if partial && let Some(step) = Self::undecided(eof) {
+            return clamp(step, rest);
+        }
+        self.text("<", think, sink);
+        Step::Advance(1)
+    }
+
+    fn on_marker(&mut self, marker: &str, think: bool, sink: &mut impl Sink) -> Step {
+        match (marker, think) {
+            ("<tool_call>", _) => {
+                self.state = State::CallOpen { held: marker.to_owned(), from_think: think };
+            }
+            ("</think>", true) => {
+                self.reasoning.boundary();
+                self.state = State::Text;
+            }
+            // A stray `</think>` (the prompt opened the block, or it follows a call that
+            // ended reasoning): never content, and it separates what surrounds it.
+            ("</think>", false) => self.content.boundary(),
+            // `<think>` opens reasoning only before any answer text or call.
+            ("<think>", false) if !self.content.emitted() && self.next_index == 0 => {
+                self.state = State::Think;
+            }
+            _ => self.text(marker, think, sink),
+        }
+        Step::Advance(marker.len())
+    }
+
+    /// Text for the content or reasoning channel.
+    fn text(&mut self, text: &str, think: bool, sink: &mut impl Sink) {
+        if think {
+            self.reasoning.push(text, sink);
+        } else {
+            self.content.push(text, sink);
+        }
+    }
+
+    /// Gives up on a would-be call: its text goes back to the channel it came from, and
+    /// the input after it is read again from there.
+    fn revert(&mut self, held: &str, from_think: bool, sink: &mut impl Sink) -> Step {
+        self.text(held, from_think, sink);
+        self.state = if from_think { State::Think } else { State::Text };
+        Step::Advance(0)
+    }
+
+    /// A call becomes real: the text segment before it ends, its header goes out.
+    fn commit(&mut self, name: &str, from_think: bool, sink: &mut impl Sink) -> usize {
+        if from_think {
+            self.reasoning.boundary();
+        }
+        self.content.boundary();
+        let index = self.next_index;
+        self.next_index += 1;
+        sink.event(Event::CallStart { index, name });
+        index
+    }
+
+    fn args(index: usize, fragment: &str, sink: &mut impl Sink) {
+        sink.event(Event::CallArgs { index, fragment });
+    }
+
+    fn end(&mut self, index: usize, complete: bool, sink: &mut impl Sink) {
+        if complete {
+            self.complete += 1;
+            sink.event(Event::CallEnd { index });
+        } else {
+            sink.event(Event::CallTruncated { index });
+        }
+    }
+
+    /// The end of output: settles the state left after the final `run`.
+    pub(crate) fn finish(&mut self, upstream: UpstreamFinish, sink: &mut impl Sink) -> FinishReason {
+        let stop = upstream == UpstreamFinish::Stop;
+        match std::mem::take(&mut self.state) {
+            State::Text | State::Think | State::AfterCall => {}
+            State::CallOpen { held, from_think } => {
+                if stop {
+                    self.text(&held, from_think, sink);
+                }
+            }
+            State::FuncBody { name, from_think, .. } => {
+                // Rule 5: every parameter (there were none) closed, only closers missing.
+                if stop {
+                    let index = self.commit(&name, from_think, sink);
+                    Self::args(index, "{}", sink);
+                    self.end(index, true, sink);
+                }
+            }
+            State::Value(ctx) => self.truncate(&ctx, sink),
+            State::Closing { ctx, .. } => {
+                if stop {
+                    self.close_call(ctx, sink);
+                } else {
+                    self.truncate(&ctx, sink);
+                }
+            }
+            State::Json(block) => self.finish_json(&block, stop, sink),
+        }
+        FinishReason::decide(upstream, self.complete)
+    }
+}
+
+/// `Advance(usize::MAX)` means "all of it".
+fn clamp(step: Step, rest: &str) -> Step {
+    match step {
+        Step::Advance(n) => Step::Advance(n.min(rest.len())),
+        Step::NeedMore => Step::NeedMore,
+    }
+}

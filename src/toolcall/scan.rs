@@ -1,0 +1,151 @@
+//! Marker matching over a suffix of the input that may end mid-marker.
+//!
+//! Every matcher answers `Partial` when the text seen so far is a proper prefix of what it
+//! looks for: the caller then holds that suffix back until more input decides it.
+
+use std::fmt::Write as _;
+
+/// Longest tool or parameter name accepted; longer is not an identifier (and keeps the
+/// lookahead, so the held-back suffix, bounded).
+pub(crate) const MAX_NAME: usize = 128;
+
+/// Most whitespace held back while deciding whether a tag is structural. Past it the tag
+/// is taken as text, which keeps memory bounded on adversarial input.
+pub(crate) const MAX_HELD: usize = 4096;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Match {
+    Yes,
+    Partial,
+    No,
+}
+
+/// Does `rest` start with `lit`, or could it once more input arrives?
+pub(crate) fn starts(rest: &str, lit: &str) -> Match {
+    if rest.len() >= lit.len() {
+        if rest.as_bytes().starts_with(lit.as_bytes()) { Match::Yes } else { Match::No }
+    } else if lit.as_bytes().starts_with(rest.as_bytes()) {
+        Match::Partial
+    } else {
+        Match::No
+    }
+}
+
+/// A `<prefix NAME>` tag such as `<function=read_file>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Tag<'a> {
+    /// The whole tag is present; `len` is its length in bytes.
+    Complete {
+        name: &'a str,
+        len: usize,
+    },
+    Partial,
+    /// Not this tag, or a name that is not an identifier.
+    No,
+}
+
+/// Characters of a tool or parameter name. OpenAI allows `[a-zA-Z0-9_-]`; dots are common
+/// in MCP-style names. Anything else (spaces, quotes, braces, `<`) makes the tag prose.
+pub(crate) fn is_name_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.')
+}
+
+pub(crate) fn is_name(name: &str) -> bool {
+    !name.is_empty() && name.len() <= MAX_NAME && name.bytes().all(is_name_byte)
+}
+
+pub(crate) fn named_tag<'a>(rest: &'a str, prefix: &str) -> Tag<'a> {
+    match starts(rest, prefix) {
+        Match::No => return Tag::No,
+        Match::Partial => return Tag::Partial,
+        Match::Yes => {}
+    }
+    let after = &rest.as_bytes()[prefix.len()..];
+    for (i, &b) in after.iter().enumerate() {
+        if b == b'>' {
+            return if i == 0 {
+                Tag::No
+            } else {
+                Tag::Complete { name: &rest[prefix.len()..prefix.len() + i], len: prefix.len() + i + 1 }
+            };
+        }
+        if !is_name_byte(b) || i >= MAX_NAME {
+            return Tag::No;
+        }
+    }
+    Tag::Partial
+}
+
+/// Length of the run of ASCII whitespace that starts `rest`.
+pub(crate) fn leading_ws(rest: &str) -> usize {
+    rest.bytes().take_while(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r')).count()
+}
+
+/// Appends `s` to `out` with JSON string escaping (without the surrounding quotes).
+pub(crate) fn escape_json_into(s: &str, out: &mut String) {
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let escaped: &str = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0..=0x1f => {
+                out.push_str(&s[start..i]);
+                let _ = write!(out, "\\u{b:04x}");
+                start = i + 1;
+                continue;
+            }
+            _ => continue,
+        };
+        out.push_str(&s[start..i]);
+        out.push_str(escaped);
+        start = i + 1;
+    }
+    out.push_str(&s[start..]);
+}
+
+/// `s` as a JSON string literal, quotes included.
+pub(crate) fn json_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    escape_json_into(s, &mut out);
+    out.push('"');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn starts_reports_partial_only_for_proper_prefixes() {
+        assert_eq!(starts("<tool_call>x", "<tool_call>"), Match::Yes);
+        assert_eq!(starts("<tool_c", "<tool_call>"), Match::Partial);
+        assert_eq!(starts("<tool_x", "<tool_call>"), Match::No);
+        assert_eq!(starts("", "<a>"), Match::Partial);
+    }
+
+    #[test]
+    fn named_tags() {
+        assert_eq!(
+            named_tag("<function=read_file>\n", "<function="),
+            Tag::Complete { name: "read_file", len: 20 }
+        );
+        assert_eq!(named_tag("<function=read_fi", "<function="), Tag::Partial);
+        assert_eq!(named_tag("<function={{ tool.name }}>", "<function="), Tag::No);
+        assert_eq!(named_tag("<function=>", "<function="), Tag::No);
+        assert_eq!(named_tag("<func", "<function="), Tag::Partial);
+        let long = format!("<function={}", "a".repeat(MAX_NAME + 1));
+        assert_eq!(named_tag(&long, "<function="), Tag::No);
+    }
+
+    #[test]
+    fn escapes_json() {
+        assert_eq!(json_string("a\"b\\c\nd\u{1}é"), "\"a\\\"b\\\\c\\nd\\u0001é\"");
+        let text = "x\"\\\n\t\u{7}😀";
+        assert_eq!(serde_json::from_str::<String>(&json_string(text)).ok().as_deref(), Some(text));
+    }
+}
