@@ -31,11 +31,29 @@ pub(crate) fn coerce_into(raw: &str, types: Types, out: &mut String) {
     }
 }
 
-/// The typed value as a [`Value`] (for normalising Hermes arguments).
-pub(crate) fn coerce_value(raw: &str, types: Types) -> Value {
-    let mut text = String::new();
-    coerce_into(raw, types, &mut text);
-    serde_json::from_str(&text).unwrap_or_else(|_| Value::String(raw.to_owned()))
+/// Brings an already-decoded JSON value (Hermes arguments) in line with its schema: a
+/// string where the schema wants something else (`"10"` for an integer) is typed like raw
+/// text, and an integral float (`30.0`) becomes an integer where only integers are allowed.
+pub(crate) fn normalise(value: &mut Value, types: Types) {
+    if types.is_empty() {
+        return;
+    }
+    let retyped = match &*value {
+        Value::String(text) if !types.contains(Types::STRING) => {
+            let mut json = String::new();
+            coerce_into(text, types, &mut json);
+            serde_json::from_str(&json).ok()
+        }
+        Value::Number(n)
+            if n.is_f64() && types.contains(Types::INTEGER) && !types.contains(Types::NUMBER) =>
+        {
+            integer(&n.to_string()).and_then(|int| serde_json::from_str(&int).ok())
+        }
+        _ => None,
+    };
+    if let Some(retyped) = retyped {
+        *value = retyped;
+    }
 }
 
 fn push_string(raw: &str, out: &mut String) {
@@ -200,6 +218,25 @@ mod tests {
         assert_eq!(typed("[1, 'two']", Types::ARRAY), "[1,\"two\"]");
         assert_eq!(typed("[1]", Types::OBJECT), "\"[1]\"");
         assert_eq!(typed("not json", Types::OBJECT), "\"not json\"");
+    }
+
+    #[test]
+    fn normalises_decoded_values() {
+        let mut v = serde_json::json!("10");
+        normalise(&mut v, Types::INTEGER);
+        assert_eq!(v, serde_json::json!(10));
+        let mut v = serde_json::json!(30.0);
+        normalise(&mut v, Types::INTEGER);
+        assert_eq!(v, serde_json::json!(30));
+        let mut v = serde_json::json!(30.5);
+        normalise(&mut v, Types::INTEGER);
+        assert_eq!(v, serde_json::json!(30.5));
+        let mut v = serde_json::json!("10");
+        normalise(&mut v, Types::INTEGER.union(Types::STRING));
+        assert_eq!(v, serde_json::json!("10"));
+        let mut v = serde_json::json!(2.0);
+        normalise(&mut v, Types::NUMBER);
+        assert_eq!(v, serde_json::json!(2.0));
     }
 
     #[test]

@@ -26,6 +26,14 @@ impl Shaper {
     }
 
     pub(crate) fn push(&mut self, text: &str, sink: &mut impl Sink) {
+        // Fast path for the common delta: mid-segment, nothing held, ends in a non-space.
+        if self.in_segment
+            && self.held_ws.is_empty()
+            && text.as_bytes().last().is_some_and(|&b| b.is_ascii() && !is_ascii_space(b))
+        {
+            self.out(text, sink);
+            return;
+        }
         let text = if self.in_segment { text } else { text.trim_start() };
         if text.is_empty() {
             return;
@@ -60,6 +68,11 @@ impl Shaper {
     fn out(&self, text: &str, sink: &mut impl Sink) {
         sink.event(if self.reasoning { Event::Reasoning(text) } else { Event::Content(text) });
     }
+}
+
+/// ASCII characters `char::is_whitespace` accepts (vertical tab and form feed included).
+fn is_ascii_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r')
 }
 
 #[cfg(test)]

@@ -9,11 +9,10 @@ use memchr::{memchr2, memchr3};
 use serde_json::{Map, Value};
 
 use super::{Qwen, State, Step};
-use crate::toolcall::coerce::coerce_value;
+use crate::toolcall::coerce::normalise;
 use crate::toolcall::event::{Sink, UpstreamFinish};
 use crate::toolcall::pyliteral;
 use crate::toolcall::scan::{self, Match};
-use crate::toolcall::schema::Types;
 use crate::toolcall::tools::Tools;
 
 #[derive(Debug)]
@@ -181,12 +180,8 @@ fn call(value: Value, tools: &Tools) -> Option<(String, String)> {
     };
     if let Some(tool) = tools.get(&name) {
         for (key, value) in &mut args {
-            // A string where the schema wants something else ("10" for an integer).
-            if let (Value::String(text), Some(types)) = (&*value, tool.param(key))
-                && !types.is_empty()
-                && !types.contains(Types::STRING)
-            {
-                *value = coerce_value(text, types);
+            if let Some(types) = tool.param(key) {
+                normalise(value, types);
             }
         }
     }

@@ -73,6 +73,9 @@ pub(crate) struct Qwen {
     state: State,
     content: Shaper,
     reasoning: Shaper,
+    /// Only whitespace since the last newline (or the start, a call, a reasoning block): a
+    /// bare `<function=` is a call only here, so a mention inside a sentence stays prose.
+    line_start: bool,
     /// Index of the next call.
     next_index: usize,
     complete: usize,
@@ -93,6 +96,7 @@ impl Qwen {
             state,
             content: Shaper::new(false),
             reasoning: Shaper::new(true),
+            line_start: true,
             next_index: 0,
             complete: 0,
             scratch: String::new(),
@@ -116,9 +120,21 @@ impl Qwen {
     }
 
     fn step(&mut self, rest: &str, eof: Option<UpstreamFinish>, sink: &mut impl Sink) -> Step {
+        // The two states that see almost all the text are handled in place: no state moves.
+        match &mut self.state {
+            State::Text => return self.step_text(rest, false, eof, sink),
+            State::Think => return self.step_text(rest, true, eof, sink),
+            State::Value(ctx) if ctx.started() => {
+                let lt = find_lt(rest);
+                if lt > 0 {
+                    xml::value_text(&mut self.scratch, ctx, &rest[..lt], sink);
+                    return Step::Advance(lt);
+                }
+            }
+            _ => {}
+        }
         match std::mem::take(&mut self.state) {
-            State::Text => self.step_text(rest, false, eof, sink),
-            State::Think => self.step_text(rest, true, eof, sink),
+            State::Text | State::Think => unreachable!("handled in place above"),
             State::CallOpen { held, from_think } => self.step_call_open(rest, held, from_think, eof, sink),
             State::FuncBody { held, name, wrapped, from_think } => {
                 self.step_func_body(rest, held, name, wrapped, from_think, eof, sink)
@@ -150,8 +166,7 @@ impl Qwen {
         eof: Option<UpstreamFinish>,
         sink: &mut impl Sink,
     ) -> Step {
-        self.state = if think { State::Think } else { State::Text };
-        let lt = memchr(b'<', rest.as_bytes()).unwrap_or(rest.len());
+        let lt = find_lt(rest);
         if lt > 0 {
             self.text(&rest[..lt], think, sink);
             return Step::Advance(lt);
@@ -164,7 +179,7 @@ impl Qwen {
                 Match::No => {}
             }
         }
-        if self.xml && !think {
+        if self.xml && !think && self.line_start {
             match scan::named_tag(rest, "<function=") {
                 Tag::Complete { name, len } if self.tools.get(name).is_some() => {
                     self.state = State::FuncBody {
@@ -193,6 +208,7 @@ impl Qwen {
             }
             ("</think>", true) => {
                 self.reasoning.boundary();
+                self.line_start = true;
                 self.state = State::Text;
             }
             // A stray `</think>` (the prompt opened the block, or it follows a call that
@@ -212,6 +228,11 @@ impl Qwen {
         if think {
             self.reasoning.push(text, sink);
         } else {
+            let blank = |s: &str| s.bytes().all(|b| matches!(b, b' ' | b'\t' | b'\r'));
+            self.line_start = match text.rfind('\n') {
+                Some(i) => blank(&text[i + 1..]),
+                None => self.line_start && blank(text),
+            };
             self.content.push(text, sink);
         }
     }
@@ -241,6 +262,7 @@ impl Qwen {
     }
 
     fn end(&mut self, index: usize, complete: bool, sink: &mut impl Sink) {
+        self.line_start = true;
         if complete {
             self.complete += 1;
             sink.event(Event::CallEnd { index });
@@ -278,6 +300,17 @@ impl Qwen {
             State::Json(block) => self.finish_json(&block, stop, sink),
         }
         FinishReason::decide(upstream, self.complete)
+    }
+}
+
+/// Position of the next `<` (or the end). Deltas are usually a few bytes, where a plain
+/// loop beats the vectorised search's set-up.
+fn find_lt(rest: &str) -> usize {
+    let bytes = rest.as_bytes();
+    if bytes.len() < 16 {
+        bytes.iter().position(|&b| b == b'<').unwrap_or(bytes.len())
+    } else {
+        memchr(b'<', bytes).unwrap_or(bytes.len())
     }
 }
 

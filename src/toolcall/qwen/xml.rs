@@ -9,7 +9,7 @@ use memchr::memchr;
 
 use super::{Qwen, State, Step, clamp};
 use crate::toolcall::coerce::{coerce_into, key_prefix};
-use crate::toolcall::event::{Sink, UpstreamFinish};
+use crate::toolcall::event::{Event, Sink, UpstreamFinish};
 use crate::toolcall::scan::{self, MAX_HELD, Match, Tag};
 use crate::toolcall::schema::Types;
 
@@ -39,6 +39,41 @@ struct Value {
     /// literal too (rule 2).
     function_depth: u32,
     tool_call_depth: u32,
+}
+
+impl CallCtx {
+    /// Whether the value's optional leading newline was already looked at.
+    pub(crate) fn started(&self) -> bool {
+        self.value.started
+    }
+}
+
+/// Value text: a trailing newline is held back (rule 1: one is stripped at the end).
+/// String values stream out at once (escaped through `scratch`); others are buffered.
+pub(super) fn value_text(scratch: &mut String, ctx: &mut CallCtx, text: &str, sink: &mut impl Sink) {
+    if text.is_empty() {
+        return;
+    }
+    let (body, newline) = match text.strip_suffix('\n') {
+        Some(body) => (body, true),
+        None => (text, false),
+    };
+    let flush = std::mem::replace(&mut ctx.value.newline, newline);
+    if ctx.value.stream {
+        scratch.clear();
+        if flush {
+            scratch.push_str("\\n");
+        }
+        scan::escape_json_into(body, scratch);
+        if !scratch.is_empty() {
+            sink.event(Event::CallArgs { index: ctx.index, fragment: scratch });
+        }
+    } else {
+        if flush {
+            ctx.value.buf.push('\n');
+        }
+        ctx.value.buf.push_str(body);
+    }
 }
 
 impl Qwen {
@@ -180,35 +215,6 @@ impl Qwen {
         }
     }
 
-    /// Value text: a trailing newline is held back (rule 1: one is stripped at the end).
-    fn value_text(&mut self, ctx: &mut CallCtx, text: &str, sink: &mut impl Sink) {
-        if text.is_empty() {
-            return;
-        }
-        let (body, newline) = match text.strip_suffix('\n') {
-            Some(body) => (body, true),
-            None => (text, false),
-        };
-        let flush = std::mem::replace(&mut ctx.value.newline, newline);
-        if ctx.value.stream {
-            self.scratch.clear();
-            if flush {
-                self.scratch.push_str("\\n");
-            }
-            scan::escape_json_into(body, &mut self.scratch);
-            if !self.scratch.is_empty() {
-                let fragment = std::mem::take(&mut self.scratch);
-                Self::args(ctx.index, &fragment, sink);
-                self.scratch = fragment;
-            }
-        } else {
-            if flush {
-                ctx.value.buf.push('\n');
-            }
-            ctx.value.buf.push_str(body);
-        }
-    }
-
     pub(super) fn step_value(
         &mut self,
         rest: &str,
@@ -225,7 +231,7 @@ impl Qwen {
         }
         let lt = memchr(b'<', rest.as_bytes()).unwrap_or(rest.len());
         if lt > 0 {
-            self.value_text(&mut ctx, &rest[..lt], sink);
+            value_text(&mut self.scratch, &mut ctx, &rest[..lt], sink);
             self.state = State::Value(ctx);
             return Step::Advance(lt);
         }
@@ -304,7 +310,7 @@ impl Qwen {
     }
 
     fn literal(&mut self, mut ctx: Box<CallCtx>, text: &str, sink: &mut impl Sink) -> Step {
-        self.value_text(&mut ctx, text, sink);
+        value_text(&mut self.scratch, &mut ctx, text, sink);
         self.state = State::Value(ctx);
         Step::Advance(text.len())
     }
@@ -379,7 +385,7 @@ impl Qwen {
 
     /// The closing tag was data after all: it and the whitespace after it join the value.
     fn reopen(&mut self, mut ctx: Box<CallCtx>, held: &str, sink: &mut impl Sink) -> Step {
-        self.value_text(&mut ctx, held, sink);
+        value_text(&mut self.scratch, &mut ctx, held, sink);
         self.state = State::Value(ctx);
         Step::Advance(0)
     }

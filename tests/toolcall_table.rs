@@ -1,0 +1,298 @@
+//! Table-driven tests of the tool-call engine against `shared/guide/toolcall-spec.md`
+//! (sections 2-6) and the design decisions recorded in `tests/support/mod.rs`'s table.
+//!
+//! Each row of `support::cases()` is one test below; a row lists the formats it applies to
+//! and is checked through `Engine::translate` and through the streaming path (event
+//! contract, streamed message == translated message).
+
+mod support;
+
+use std::sync::Arc;
+
+use podctl::toolcall::{Engine, OwnedEvent, Reasoning, UpstreamFinish};
+use support::{A, FINISHES, H, N, Q, REASONINGS, Tee, cases, check_run, run_chunks, table_inputs, tools};
+
+fn check(name: &str) {
+    let tools = tools();
+    let case = cases().into_iter().find(|c| c.name == name).expect("the case exists");
+    let problems = case.check(&tools);
+    assert!(problems.is_empty(), "\n{}", problems.join("\n"));
+}
+
+macro_rules! table {
+    ($($name:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $name() {
+                check(stringify!($name));
+            }
+        )*
+        const NAMES: &[&str] = &[$(stringify!($name)),*];
+    };
+}
+
+table! {
+    q_single_call,
+    q_text_before_between_after,
+    q_three_calls_in_a_row,
+    q_multibyte_around_and_inside,
+    q_value_keeps_indent,
+    q_value_keeps_trailing_blank_line,
+    q_value_strips_only_one_leading_newline,
+    q_value_single_line,
+    q_value_string_whitespace_kept,
+    q_markup_undeclared_param_in_value,
+    q_markup_seen_param_in_value,
+    q_value_holds_whole_tool_call_example,
+    q_value_mentions_tool_call_tag,
+    q_value_mentions_closing_tags,
+    q_param_tag_not_at_line_start_is_data,
+    q_function_close_line_in_value_is_data,
+    q_recover_missing_close_before_param,
+    q_recover_missing_close_before_function,
+    q_bare_function_declared,
+    q_bare_functions_in_a_row,
+    q_bare_function_no_closers,
+    q_bare_undeclared_is_prose,
+    q_bare_mid_line_is_prose,
+    q_bare_mention_at_end_is_prose,
+    q_bare_indented_line_start,
+    q_commit_needs_structure,
+    q_missing_closers_stop_complete,
+    q_missing_closers_after_function_stop_complete,
+    q_no_params_at_end_stop_complete,
+    q_unclosed_param_stop_not_complete,
+    q_name_template_is_prose,
+    q_name_with_space_is_prose,
+    q_name_quoted_is_prose,
+    q_wrapped_undeclared_passes_through,
+    q_undeclared_first_param_kept_as_string,
+    q_undeclared_param_after_declared_is_data,
+    q_no_params_empty_object,
+    q_no_params_adjacent,
+    q_whitespace_only_content_is_null,
+    q_trailing_prose_kept,
+    q_tool_call_with_prose_inside_is_content,
+    q_json_call_is_content,
+    r_think_then_call,
+    r_tool_call_inside_think,
+    r_think_then_answer,
+    r_stray_close_dropped,
+    r_think_after_text_is_text,
+    r_leading_whitespace_then_think,
+    r_two_think_blocks,
+    r_multibyte,
+    r_truncated_think,
+    r_prompt_opened,
+    r_prompt_opened_call_ends_think,
+    r_prompt_opened_no_close,
+    r_auto_mode_lone_close,
+    t_missing_closers_length_dropped,
+    t_truncated_mid_value,
+    t_truncated_mid_integer,
+    t_complete_then_truncated,
+    t_complete_call_length,
+    t_partial_tool_call_marker,
+    t_partial_function_marker,
+    t_partial_function_marker_in_call,
+    t_partial_marker_under_stop_is_text,
+    t_hermes_truncated,
+    empty_output,
+    empty_output_length,
+    ty_integer_from_float,
+    ty_integer_trimmed,
+    ty_integer_not_fitting_kept_raw,
+    ty_string_verbatim,
+    ty_string_null_stays_text,
+    ty_string_json_stays_text,
+    ty_number,
+    ty_number_integer_text,
+    ty_number_rejects_inf,
+    ty_number_rejects_nan,
+    ty_null_text,
+    ty_null_python,
+    ty_bool_capitalised,
+    ty_bool_upper_false,
+    ty_bool_yes_stays_string,
+    ty_object_and_array_json,
+    ty_object_python_literal,
+    ty_object_in_json_string,
+    ty_object_unparseable_kept_raw,
+    ty_schema_variants,
+    h_single_call,
+    h_rejects_xml,
+    h_parameters_alias,
+    h_missing_arguments,
+    h_arguments_as_string,
+    h_key_order_reversed,
+    h_python_literal,
+    h_unparseable_is_content,
+    h_close_tag_in_json_string,
+    h_fenced_json_is_content,
+    h_quoted_integer,
+    h_float_integer,
+    h_calls_with_text_multibyte,
+    h_think_then_call,
+    h_tool_call_inside_think,
+    q_recover_missing_close_before_next_call,
+    q_recover_missing_close_at_end,
+    q_param_closed_by_tool_call_close,
+    q_close_param_mid_value_is_data,
+    q_value_holds_two_nested_examples,
+    q_undeclared_function_any_unseen_param_opens,
+    q_empty_string_value,
+    q_partial_function_marker_under_stop_is_text,
+    r_partial_think_close_under_stop_is_text,
+    r_empty_think,
+    r_prompt_opened_hermes_call_ends_think,
+    h_complete_then_truncated,
+    h_python_literal_none,
+    h_braces_in_strings,
+    h_arguments_array_is_content,
+    h_arguments_non_json_string_is_content,
+    ty_number_exponent,
+    ty_bool_trimmed,
+    ty_bool_one_stays_string,
+    ty_object_null_not_allowed,
+    ty_nullable_integer_value,
+    q_wrapped_function_then_prose_is_content,
+    t_bare_partial_param_length,
+    q_partial_close_tag_under_stop_not_complete,
+    lt_sign_prose,
+    lt_sign_prose_length,
+    near_marker_words_are_prose,
+    q_think_close_inside_value_is_data,
+    q_think_close_inside_value_prompt_opened,
+    h_markers_inside_json_string,
+    h_blocks_back_to_back,
+    a_mixed_formats,
+    n_passthrough_xml,
+    n_passthrough_hermes,
+    n_passthrough_length,
+    n_passthrough_prompt_opened,
+}
+
+#[test]
+fn every_case_has_a_test() {
+    let mut table: Vec<&str> = cases().iter().map(|c| c.name).collect();
+    table.sort_unstable();
+    let mut tests = NAMES.to_vec();
+    tests.sort_unstable();
+    assert_eq!(table, tests);
+}
+
+/// Spec 1 / decision 3: `none` passes every input through untouched, whatever the finish.
+#[test]
+fn none_passes_every_table_input_through() {
+    let tools = tools();
+    for input in table_inputs() {
+        for upstream in FINISHES {
+            for reasoning in REASONINGS {
+                let msg = Engine::translate(N, Arc::clone(&tools), reasoning, &input, upstream);
+                let want = if input.is_empty() { None } else { Some(input.clone()) };
+                assert_eq!(msg.content, want, "input {input:?}");
+                assert_eq!(msg.reasoning, None, "input {input:?}");
+                assert!(msg.tool_calls.is_empty(), "input {input:?}");
+                let want_finish = match upstream {
+                    UpstreamFinish::Stop => podctl::toolcall::FinishReason::Stop,
+                    UpstreamFinish::Length => podctl::toolcall::FinishReason::Length,
+                };
+                assert_eq!(msg.finish_reason, want_finish, "input {input:?}");
+            }
+        }
+    }
+}
+
+/// The event contract holds for every table input in every format, mode and finish, not
+/// only for the combinations a row names.
+#[test]
+fn event_contract_for_every_input_and_format() {
+    let tools = tools();
+    let mut problems = Vec::new();
+    for input in table_inputs() {
+        for format in [Q, H, A, N] {
+            for upstream in FINISHES {
+                for reasoning in REASONINGS {
+                    let run = run_chunks(format, &tools, reasoning, &[&input], upstream);
+                    if let Err(e) = check_run(format, upstream, &run) {
+                        problems.push(format!("[{format} {reasoning:?} {upstream:?}] {input:?}: {e}"));
+                    }
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "\n{}", problems.join("\n"));
+}
+
+/// Spec 2: plain prose streams through without waiting for the end of output.
+#[test]
+fn prose_streams_without_delay() {
+    for format in [Q, H, A, N] {
+        let mut engine = Engine::new(format, tools(), Reasoning::Auto);
+        let mut tee = Tee::default();
+        engine.feed("Hello, world", &mut tee);
+        assert_eq!(
+            tee.events,
+            vec![OwnedEvent::Content("Hello, world".to_owned())],
+            "[{format}] before finish"
+        );
+        engine.feed(". 你好 🎉", &mut tee);
+        let content: String = tee
+            .events
+            .iter()
+            .map(|e| match e {
+                OwnedEvent::Content(s) => s.as_str(),
+                _ => "",
+            })
+            .collect();
+        assert_eq!(content, "Hello, world. 你好 🎉", "[{format}] before finish");
+    }
+}
+
+/// Decision 7: a Hermes call is decided at `</tool_call>`, so nothing of it is announced
+/// before; once the block closes it is a complete call.
+#[test]
+fn hermes_call_is_decided_at_close() {
+    for format in [H, A] {
+        let mut engine = Engine::new(format, tools(), Reasoning::Auto);
+        let mut tee = Tee::default();
+        engine
+            .feed("<tool_call>\n{\"name\": \"read_file\", \"arguments\": {\"path\": \"a.rs\"}}\n", &mut tee);
+        assert!(
+            !tee.events.iter().any(|e| matches!(e, OwnedEvent::CallStart { .. })),
+            "[{format}] call announced before </tool_call>: {:?}",
+            tee.events
+        );
+        engine.feed("</tool_call>", &mut tee);
+        let finish = engine.finish(UpstreamFinish::Stop, &mut tee);
+        let msg = tee.builder.build(finish);
+        assert_eq!(msg.tool_calls.len(), 1, "[{format}] {msg:?}");
+        assert_eq!(msg.finish_reason, podctl::toolcall::FinishReason::ToolCalls);
+    }
+}
+
+/// Spec 6, streaming: a call whose header went out and that the output cut short ends with
+/// `CallTruncated` and valid JSON arguments, never `CallEnd`.
+#[test]
+fn streamed_truncated_call_is_closed_not_ended() {
+    let input = "<tool_call>\n<function=write_file>\n<parameter=path>\na.txt\n</parameter>\n<parameter=content>\nhello wor";
+    for format in [Q, A] {
+        let chunks: Vec<&str> = input.split_inclusive('\n').collect();
+        let run = run_chunks(format, &tools(), Reasoning::Auto, &chunks, UpstreamFinish::Length);
+        check_run(format, UpstreamFinish::Length, &run).unwrap_or_else(|e| panic!("[{format}] {e}"));
+        assert!(
+            !run.events.iter().any(|e| matches!(e, OwnedEvent::CallEnd { .. })),
+            "[{format}] {:?}",
+            run.events
+        );
+        assert!(run.message.tool_calls.is_empty());
+        assert_eq!(run.finish, podctl::toolcall::FinishReason::Length);
+        if run.events.iter().any(|e| matches!(e, OwnedEvent::CallStart { .. })) {
+            assert!(
+                run.events.iter().any(|e| matches!(e, OwnedEvent::CallTruncated { index: 0 })),
+                "[{format}] {:?}",
+                run.events
+            );
+        }
+    }
+}
