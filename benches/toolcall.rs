@@ -3,6 +3,7 @@
 //!
 //! Run: `cargo bench --bench toolcall`. Results are recorded in BENCHMARKS.md.
 
+use std::fmt::Write as _;
 use std::hint::black_box;
 use std::sync::Arc;
 
@@ -74,11 +75,12 @@ fn inputs() -> Vec<(&'static str, String)> {
     );
     let mut small_calls = String::new();
     for i in 0..100 {
-        small_calls.push_str(&format!(
+        let _ = write!(
+            small_calls,
             "Reading file {i}.\n<tool_call>\n<function=read_file>\n<parameter=path>\nsrc/module_{i}/mod.rs\n\
              </parameter>\n<parameter=limit>\n{}\n</parameter>\n</function>\n</tool_call>\n",
             100 + i
-        ));
+        );
     }
     vec![
         ("write_file_1MiB", write_file),
@@ -126,5 +128,25 @@ fn engine(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, engine);
+/// Linear time: fed one character at a time, the cost per byte must not grow with the
+/// output (a re-scan of held text per delta would make it grow with the size).
+fn linearity(c: &mut Criterion) {
+    let tools = tools();
+    let mut group = c.benchmark_group("linearity");
+    group.sample_size(10);
+    for size in [64 << 10, 256 << 10, 1 << 20] {
+        let text = format!(
+            "<tool_call>\n<function=write_file>\n<parameter=path>\na.rs\n</parameter>\n<parameter=content>\n{}\n</parameter>\n</function>\n</tool_call>",
+            repeat_to(CODE, size)
+        );
+        let pieces = chunks(&text, 1);
+        group.throughput(Throughput::Bytes(text.len() as u64));
+        group.bench_with_input(BenchmarkId::new("write_file_chunk1", size >> 10), &pieces, |b, pieces| {
+            b.iter(|| run(pieces, &tools));
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, engine, linearity);
 criterion_main!(benches);
