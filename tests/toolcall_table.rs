@@ -58,6 +58,8 @@ table! {
     q_bare_mention_at_end_is_prose,
     q_bare_indented_line_start,
     q_commit_needs_structure,
+    q_cut_closer_after_call_never_content,
+    q_think_mid_text_is_text,
     q_missing_closers_stop_complete,
     q_missing_closers_after_function_stop_complete,
     q_no_params_at_end_stop_complete,

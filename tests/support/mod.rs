@@ -653,6 +653,21 @@ pub(crate) fn cases() -> Vec<Case> {
         .content_is_input(),
         // ------------------------------------------------------------------ rule 5: closers
         Case::new(
+            "q_cut_closer_after_call_never_content",
+            "6: a </tool_call> cut off after a finished call never leaks into content",
+            QA,
+            "<tool_call>\n<function=read_file>\n<parameter=path>\na.rs\n</parameter>\n</function>\n</tool_c",
+        )
+        .length()
+        .call("read_file", json!({"path": "a.rs"})),
+        Case::new(
+            "q_think_mid_text_is_text",
+            "1: <think> after answer text is not reasoning",
+            QA,
+            "Answer first. <think>not reasoning</think> end",
+        )
+        .content("Answer first. <think>not reasoning\n\nend"),
+        Case::new(
             "q_missing_closers_stop_complete",
             "3.5: </function></tool_call> missing at end, params closed: complete",
             QA,

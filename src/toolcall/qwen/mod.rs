@@ -172,7 +172,12 @@ impl Qwen {
             return Step::Advance(lt);
         }
         let mut partial = false;
-        for marker in ["<tool_call>", "</think>", "<think>"] {
+        // `<think>` opens reasoning only before any answer text or call; elsewhere it is
+        // text, so there is nothing to hold back for it.
+        let think_opens = !think && !self.content.emitted() && self.next_index == 0;
+        let markers: &[&str] =
+            if think_opens { &["<tool_call>", "</think>", "<think>"] } else { &["<tool_call>", "</think>"] };
+        for &marker in markers {
             match scan::starts(rest, marker) {
                 Match::Yes => return self.on_marker(marker, think, sink),
                 Match::Partial => partial = true,
@@ -214,10 +219,7 @@ impl Qwen {
             // A stray `</think>` (the prompt opened the block, or it follows a call that
             // ended reasoning): never content, and it separates what surrounds it.
             ("</think>", false) => self.content.boundary(),
-            // `<think>` opens reasoning only before any answer text or call.
-            ("<think>", false) if !self.content.emitted() && self.next_index == 0 => {
-                self.state = State::Think;
-            }
+            ("<think>", _) => self.state = State::Think,
             _ => self.text(marker, think, sink),
         }
         Step::Advance(marker.len())

@@ -434,7 +434,9 @@ impl Qwen {
                 self.state = State::AfterCall;
                 Step::NeedMore
             }
-            Match::Partial | Match::No => Step::Advance(0),
+            // A call's closer cut off at the very end: never content.
+            Match::Partial => Step::Advance(rest.len()),
+            Match::No => Step::Advance(0),
         }
     }
 }

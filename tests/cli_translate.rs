@@ -1,0 +1,203 @@
+//! `podctl translate` and the global CLI behaviour, through the real binary.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+fn podctl(args: &[&str], stdin: &[u8], envs: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_podctl"));
+    cmd.args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd.env_remove("NO_COLOR").env_remove("CLICOLOR_FORCE").env_remove("RUST_LOG");
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("podctl runs");
+    child.stdin.take().expect("stdin").write_all(stdin).expect("stdin written");
+    child.wait_with_output().expect("podctl exits")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A temporary directory removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("podctl-test-{tag}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        Self(dir)
+    }
+
+    fn file(&self, name: &str, contents: &str) -> String {
+        let path = self.0.join(name);
+        std::fs::write(&path, contents).expect("file written");
+        path.to_string_lossy().into_owned()
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+const TOOLS: &str = r#"[
+  {"type": "function", "function": {"name": "read_file", "parameters": {"type": "object",
+    "properties": {"path": {"type": "string"}, "limit": {"type": "integer"}}}}},
+  {"type": "function", "function": {"name": "write_file", "parameters": {"type": "object",
+    "properties": {"path": {"type": "string"}, "content": {"type": "string"}}}}}
+]"#;
+
+const OUTPUT: &str = "<think>Need the file first.</think>\nI'll read it — ✓.\n\n<tool_call>\n<function=read_file>\n\
+<parameter=path>\nsrc/主.rs\n</parameter>\n<parameter=limit>\n30.0\n</parameter>\n</function>\n</tool_call>\n\
+<function=write_file>\n<parameter=path>\nt.py\n</parameter>\n<parameter=content>\nx = \"</parameter>\"\n\n\
+</parameter>\n</function>\nDone 🎉";
+
+#[test]
+fn version_and_help() {
+    let out = podctl(&["--version"], b"", &[]);
+    assert!(out.status.success());
+    assert_eq!(text(&out.stdout).trim(), format!("podctl {}", env!("CARGO_PKG_VERSION")));
+    let out = podctl(&["--help"], b"", &[]);
+    assert!(out.status.success());
+    let help = text(&out.stdout);
+    assert!(help.contains("translate") && help.contains("--verbose") && help.contains("--quiet"), "{help}");
+}
+
+#[test]
+fn translate_gives_the_openai_message() {
+    let dir = TempDir::new("msg");
+    let tools = dir.file("tools.json", TOOLS);
+    let out = podctl(&["translate", "--format", "qwen3_coder", "--tools", &tools], OUTPUT.as_bytes(), &[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let message: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    assert_eq!(message["content"], "I'll read it — ✓.\n\nDone 🎉");
+    assert_eq!(message["reasoning_content"], "Need the file first.");
+    assert_eq!(message["finish_reason"], "tool_calls");
+    let calls = message["tool_calls"].as_array().expect("tool_calls array");
+    assert_eq!(calls.len(), 2);
+    assert_eq!(calls[0]["type"], "function");
+    assert!(calls[0]["id"].as_str().is_some_and(|id| id.starts_with("call_")));
+    assert_ne!(calls[0]["id"], calls[1]["id"]);
+    assert_eq!(calls[0]["function"]["name"], "read_file");
+    let args: serde_json::Value =
+        serde_json::from_str(calls[0]["function"]["arguments"].as_str().expect("string")).expect("JSON");
+    assert_eq!(args, serde_json::json!({"path": "src/主.rs", "limit": 30}));
+    let args: serde_json::Value =
+        serde_json::from_str(calls[1]["function"]["arguments"].as_str().expect("string")).expect("JSON");
+    assert_eq!(args, serde_json::json!({"path": "t.py", "content": "x = \"</parameter>\"\n"}));
+}
+
+#[test]
+fn translate_answer_does_not_depend_on_chunk_size() {
+    let dir = TempDir::new("chunk");
+    let tools = dir.file("tools.json", TOOLS);
+    for finish in ["stop", "length"] {
+        let whole = podctl(
+            &["translate", "--format", "auto", "--tools", &tools, "--finish-reason", finish],
+            OUTPUT.as_bytes(),
+            &[],
+        );
+        assert!(whole.status.success());
+        for chunk in ["1", "2", "3", "7", "64"] {
+            let out = podctl(
+                &[
+                    "translate",
+                    "--format",
+                    "auto",
+                    "--tools",
+                    &tools,
+                    "--finish-reason",
+                    finish,
+                    "--chunk",
+                    chunk,
+                ],
+                OUTPUT.as_bytes(),
+                &[],
+            );
+            assert!(out.status.success());
+            assert_eq!(text(&out.stdout), text(&whole.stdout), "--chunk {chunk} --finish-reason {finish}");
+        }
+    }
+}
+
+#[test]
+fn truncated_call_is_never_returned() {
+    let dir = TempDir::new("trunc");
+    let tools = dir.file("tools.json", TOOLS);
+    let cut = "Reading.\n<tool_call>\n<function=read_file>\n<parameter=path>\nsrc/ma";
+    let out = podctl(
+        &["translate", "--format", "qwen3_coder", "--tools", &tools, "--finish-reason", "length"],
+        cut.as_bytes(),
+        &[],
+    );
+    assert!(out.status.success());
+    let message: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(message["finish_reason"], "length");
+    assert_eq!(message["content"], "Reading.");
+    assert_eq!(message["tool_calls"], serde_json::json!([]));
+    // The event view shows the call was started, then truncated.
+    let out = podctl(
+        &["translate", "--format", "qwen3_coder", "--tools", &tools, "--finish-reason", "length", "--events"],
+        cut.as_bytes(),
+        &[],
+    );
+    let events = text(&out.stdout);
+    assert!(
+        events.contains("\"call_truncated\"") && events.ends_with("{\"finish_reason\":\"length\"}\n"),
+        "{events}"
+    );
+}
+
+#[test]
+fn bad_input_exits_2_with_a_hint() {
+    let dir = TempDir::new("bad");
+    let broken = dir.file("broken.json", "[{\"type\": \"function\",");
+    let no_name = dir.file("noname.json", "[{\"type\": \"function\", \"function\": {}}]");
+    let missing = dir.0.join("missing.json").to_string_lossy().into_owned();
+    let cases: [(&[&str], &[u8], &str); 6] = [
+        (&["translate", "--format", "qwen3_coder", "--tools", &missing], b"x", "cannot read tools file"),
+        (&["translate", "--format", "qwen3_coder", "--tools", &broken], b"x", "is not valid JSON"),
+        (&["translate", "--format", "qwen3_coder", "--tools", &no_name], b"x", "has no function name"),
+        (&["translate", "--format", "qwen3_coder"], b"\xff\xfe bad", "not valid UTF-8"),
+        (&["translate", "--format", "yaml"], b"x", "unknown tool format"),
+        (&["translate", "--format", "hermes", "--chunk", "0"], b"x", "--chunk"),
+    ];
+    for (args, stdin, needle) in cases {
+        let out = podctl(args, stdin, &[("NO_COLOR", "1")]);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(needle), "{args:?}: {err}");
+        assert!(out.stdout.is_empty(), "{args:?}: nothing on stdout");
+    }
+    let out =
+        podctl(&["translate", "--format", "qwen3_coder", "--tools", &broken], b"x", &[("NO_COLOR", "1")]);
+    let err = text(&out.stderr);
+    assert!(err.starts_with("error: ") && err.contains("\nhint: "), "{err}");
+}
+
+#[test]
+fn colour_follows_no_color_and_the_flag() {
+    let args = ["translate", "--format", "qwen3_coder", "--tools", "/nonexistent/tools.json"];
+    let plain = podctl(&args, b"", &[("NO_COLOR", "1")]);
+    assert!(!text(&plain.stderr).contains('\u{1b}'), "NO_COLOR: no escapes");
+    // stderr is a pipe here: auto means no colour.
+    let auto = podctl(&args, b"", &[]);
+    assert!(!text(&auto.stderr).contains('\u{1b}'), "not a terminal: no escapes");
+    let mut forced = args.to_vec();
+    forced.extend(["--color", "always"]);
+    let always = podctl(&forced, b"", &[("NO_COLOR", "1")]);
+    assert!(text(&always.stderr).contains('\u{1b}'), "--color always wins");
+}
+
+#[test]
+fn quiet_hides_warnings_but_not_data() {
+    let bare = "<function=read_file>\n<parameter=path>\na\n</parameter>\n</function>";
+    let loud = podctl(&["translate", "--format", "qwen3_coder"], bare.as_bytes(), &[("NO_COLOR", "1")]);
+    assert!(text(&loud.stderr).contains("warning: no --tools given"));
+    let quiet = podctl(&["-q", "translate", "--format", "qwen3_coder"], bare.as_bytes(), &[]);
+    assert!(quiet.stderr.is_empty());
+    assert_eq!(quiet.stdout, loud.stdout);
+}
