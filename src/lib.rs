@@ -9,5 +9,7 @@
 //! * [`ui`]: the printer, styles and error rendering (`error:` / `hint:`).
 
 pub mod cli;
+pub mod openai;
+pub mod proxy;
 pub mod toolcall;
 pub mod ui;

@@ -5,12 +5,11 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use podctl::cli::Cli;
-use podctl::ui::{self, Printer};
+use podctl::ui::Printer;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let printer = Printer::new(cli.global.color, cli.global.quiet);
-    ui::init_tracing(cli.global.verbose, cli.global.quiet);
     match podctl::cli::run(cli, &printer) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => ExitCode::from(printer.report(&error)),

@@ -1,11 +1,12 @@
 //! Command-line types (clap) and dispatch. Each subcommand lives in its own file; only
 //! the CLI prints, and only through [`crate::ui::Printer`].
 
+mod proxy;
 mod translate;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::ui::{ColorChoice, Printer};
+use crate::ui::{self, ColorChoice, Printer};
 
 /// Serve an open coding model from a rented GPU: vLLM lifecycle and a tool-call
 /// translating OpenAI proxy, in one binary.
@@ -36,11 +37,17 @@ pub struct GlobalArgs {
 pub enum Command {
     /// Turn raw model text (stdin) into the OpenAI assistant message podctl would return.
     Translate(translate::TranslateArgs),
+    /// Serve an OpenAI-compatible API in front of vLLM that turns raw tool-call text into tool_calls.
+    Proxy(proxy::ProxyArgs),
 }
 
 /// Runs the chosen subcommand.
 pub fn run(cli: Cli, printer: &Printer) -> anyhow::Result<()> {
     match cli.command {
-        Command::Translate(args) => translate::run(&args, printer),
+        Command::Translate(args) => {
+            ui::init_tracing(cli.global.verbose, cli.global.quiet);
+            translate::run(&args, printer)
+        }
+        Command::Proxy(args) => proxy::run(&args, &cli.global, printer),
     }
 }

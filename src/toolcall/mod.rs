@@ -183,3 +183,18 @@ impl Engine {
         builder.build(reason)
     }
 }
+
+/// A history call's `arguments` text as a valid JSON-object string (spec section 8): a
+/// JSON object is re-serialised; a Python-style literal or a JSON string holding an object
+/// is decoded; anything else becomes a small object recording the problem, so the model
+/// sees that its earlier call was malformed instead of the conversation failing.
+pub fn repair_arguments(text: &str) -> String {
+    let mut value = String::new();
+    coerce::coerce_into(text, Types::OBJECT, &mut value);
+    if let Ok(object @ serde_json::Value::Object(_)) = serde_json::from_str::<serde_json::Value>(&value) {
+        object.to_string()
+    } else {
+        let original: String = text.chars().take(1000).collect();
+        serde_json::json!({"invalid_arguments": original}).to_string()
+    }
+}

@@ -12,19 +12,22 @@ use tracing_subscriber::EnvFilter;
 
 /// Logs go to stderr. `-q` keeps errors only; each `-v` shows more; `RUST_LOG` overrides.
 pub fn init_tracing(verbose: u8, quiet: bool) {
-    let level = match (quiet, verbose) {
-        (true, _) => "error",
-        (false, 0) => "warn",
-        (false, 1) => "info",
-        (false, 2) => "debug",
-        _ => "trace",
-    };
+    init_tracing_with(verbose, quiet, false, false);
+}
+
+/// Like [`init_tracing`]; `service` makes `info` the default level (a server logs one line
+/// per request), `json` writes one JSON object per line.
+pub fn init_tracing_with(verbose: u8, quiet: bool, service: bool, json: bool) {
+    let levels = ["warn", "info", "debug", "trace"];
+    let base = usize::from(service) + usize::from(verbose);
+    let level = if quiet { "error" } else { levels[base.min(levels.len() - 1)] };
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(format!("podctl={level}")));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(console::colors_enabled_stderr())
-        .with_target(false)
-        .try_init();
+    let builder =
+        tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false);
+    let _ = if json {
+        builder.json().flatten_event(true).try_init()
+    } else {
+        builder.with_ansi(console::colors_enabled_stderr()).try_init()
+    };
 }

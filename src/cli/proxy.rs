@@ -1,0 +1,229 @@
+//! `podctl proxy`: flags and the config file → a validated [`ProxyConfig`], then serve
+//! until SIGINT/SIGTERM.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+use tokio_util::sync::CancellationToken;
+
+use crate::proxy::config::{
+    self, ConfigError, DEFAULT_PORT, DEFAULT_UPSTREAM, FileConfig, LogFormat, ModelConfig, ProxyConfig,
+};
+use crate::toolcall::{Format, Reasoning};
+use crate::ui::{self, Printer, UserError};
+
+#[derive(Debug, Args)]
+pub struct ProxyArgs {
+    /// Port to listen on [default: 4000].
+    #[arg(long)]
+    pub port: Option<u16>,
+    /// Address to listen on [default: 127.0.0.1]; use 0.0.0.0 on a pod (needs an API key).
+    #[arg(long)]
+    pub host: Option<IpAddr>,
+    /// vLLM base URL including /v1 [default: http://127.0.0.1:8000/v1].
+    #[arg(long, value_name = "URL")]
+    pub upstream: Vec<String>,
+    /// How the model writes tool calls: qwen3_coder, hermes, auto or none [default: qwen3_coder].
+    #[arg(long, value_name = "FMT", value_parser = parse_format)]
+    pub tool_format: Option<Format>,
+    /// A key clients must send as `Authorization: Bearer KEY` (repeatable). Default: $PODCTL_API_KEY.
+    #[arg(long = "api-key", value_name = "KEY")]
+    pub api_keys: Vec<String>,
+    /// A file of keys, one per line.
+    #[arg(long, value_name = "FILE")]
+    pub api_key_file: Option<PathBuf>,
+    /// The model name clients use (e.g. qwen3-coder-30b); mapped to the upstream's model id.
+    #[arg(long, value_name = "NAME")]
+    pub model_name: Option<String>,
+    /// A TOML file with the same settings (flags win).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Allow listening beyond loopback without an API key.
+    #[arg(long)]
+    pub insecure_no_auth: bool,
+    /// Largest request body accepted, in MiB [default: 32].
+    #[arg(long, value_name = "MIB")]
+    pub max_body_mb: Option<usize>,
+    /// Seconds between SSE keep-alive comments while the upstream is silent [default: 15].
+    #[arg(long, value_name = "SECS")]
+    pub keepalive_secs: Option<u64>,
+    /// On SIGINT/SIGTERM, seconds to let requests in flight finish [default: 30].
+    #[arg(long, value_name = "SECS")]
+    pub grace_secs: Option<u64>,
+    /// Write each request's raw model text and translated result here (one JSON file each).
+    #[arg(long, value_name = "DIR")]
+    pub trace_dir: Option<PathBuf>,
+    /// Log lines as text or JSON [default: text].
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub log_format: Option<LogFormat>,
+    /// The chat template opens <think> (QwQ, Qwen3 thinking models): output starts as reasoning.
+    #[arg(long)]
+    pub think_opened: bool,
+}
+
+fn parse_format(s: &str) -> Result<Format, String> {
+    s.parse()
+}
+
+#[allow(clippy::needless_pass_by_value, reason = "used as `map_err(invalid)`")]
+fn invalid(e: ConfigError) -> UserError {
+    let hint = match &e {
+        ConfigError::Read { .. } => "check the path and its permissions",
+        ConfigError::Toml { .. } => "fix the named key or line; see `podctl proxy --help` for the settings",
+        ConfigError::Invalid(m) if m.contains("refusing to listen") => {
+            "give a key (--api-key KEY, --api-key-file FILE or PODCTL_API_KEY), or pass --insecure-no-auth if the network is private"
+        }
+        ConfigError::Invalid(_) => "see `podctl proxy --help`",
+    };
+    UserError::usage(e.to_string()).hint(hint)
+}
+
+/// Builds the configuration: the file's settings, then the flags over them.
+pub(super) fn build_config(args: &ProxyArgs) -> Result<ProxyConfig, UserError> {
+    let file = match &args.config {
+        Some(path) => FileConfig::load(path).map_err(invalid)?,
+        None => FileConfig::default(),
+    };
+    let mut keys = args.api_keys.clone();
+    if let Some(path) = args.api_key_file.as_ref().or(file.api_key_file.as_ref()) {
+        keys.extend(config::read_key_file(path).map_err(invalid)?);
+    }
+    if keys.is_empty() {
+        keys.clone_from(&file.api_keys);
+    }
+    if keys.is_empty()
+        && let Ok(key) = std::env::var("PODCTL_API_KEY")
+        && !key.trim().is_empty()
+    {
+        keys.push(key.trim().to_owned());
+    }
+    if args.upstream.len() > 1 {
+        return Err(UserError::usage("several --upstream (replicas of one model) are not supported yet")
+            .hint("give one --upstream; routing over replicas comes with `podctl proxy --config` model replicas"));
+    }
+    let reasoning = |opened: bool| if opened { Reasoning::PromptOpened } else { Reasoning::Auto };
+    let mut models = Vec::new();
+    for (name, m) in &file.models {
+        let upstream = args.upstream.first().or(m.upstream.as_ref()).map_or(DEFAULT_UPSTREAM, String::as_str);
+        let tool_format = match (&args.tool_format, &m.tool_format) {
+            (Some(f), _) => *f,
+            (None, Some(f)) => f.parse().map_err(|e: String| {
+                invalid(ConfigError::Invalid(format!("[models.{name}] tool_format: {e}")))
+            })?,
+            (None, None) => Format::Qwen3Coder,
+        };
+        let upstream_key = match &m.api_key_env {
+            Some(var) => Some(std::env::var(var).map_err(|_| {
+                UserError::usage(format!("[models.{name}] api_key_env names ${var}, which is not set"))
+                    .hint(format!("export {var}=… (the key vLLM was started with)"))
+            })?),
+            None => None,
+        };
+        models.push(ModelConfig {
+            name: Some(args.model_name.clone().unwrap_or_else(|| name.clone())),
+            upstream: config::normalise_upstream(upstream).map_err(invalid)?,
+            upstream_key,
+            tool_format,
+            reasoning: reasoning(args.think_opened || m.think_opened),
+        });
+    }
+    if models.len() > 1 && (args.model_name.is_some() || !args.upstream.is_empty()) {
+        return Err(UserError::usage(
+            "--model-name and --upstream apply to one model, but the config file has several",
+        )
+        .hint("set them in each [models.NAME] section instead"));
+    }
+    if models.is_empty() {
+        let upstream = args.upstream.first().map_or(DEFAULT_UPSTREAM, String::as_str);
+        models.push(ModelConfig {
+            name: args.model_name.clone(),
+            upstream: config::normalise_upstream(upstream).map_err(invalid)?,
+            upstream_key: std::env::var("PODCTL_UPSTREAM_API_KEY").ok().filter(|k| !k.is_empty()),
+            tool_format: args.tool_format.unwrap_or_default(),
+            reasoning: reasoning(args.think_opened),
+        });
+    }
+    let host = args.host.or(file.host).unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
+    let insecure = args.insecure_no_auth || file.insecure_no_auth.unwrap_or(false);
+    config::check_exposure(host, &keys, insecure).map_err(invalid)?;
+    let max_body_mb = args.max_body_mb.or(file.max_body_mb).unwrap_or(32);
+    if max_body_mb == 0 {
+        return Err(UserError::usage("--max-body-mb must be at least 1"));
+    }
+    Ok(ProxyConfig {
+        host,
+        port: args.port.or(file.port).unwrap_or(DEFAULT_PORT),
+        models,
+        keys,
+        max_body: max_body_mb << 20,
+        keepalive: Duration::from_secs(args.keepalive_secs.or(file.keepalive_secs).unwrap_or(15).max(1)),
+        grace: Duration::from_secs(args.grace_secs.or(file.grace_secs).unwrap_or(30)),
+        trace_dir: args.trace_dir.clone().or(file.trace_dir),
+        log_json: args.log_format.or(file.log_format) == Some(LogFormat::Json),
+    })
+}
+
+pub(super) fn run(args: &ProxyArgs, global: &super::GlobalArgs, _printer: &Printer) -> anyhow::Result<()> {
+    let config = build_config(args)?;
+    ui::init_tracing_with(global.verbose, global.quiet, true, config.log_json);
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(serve(config))
+}
+
+async fn serve(config: ProxyConfig) -> anyhow::Result<()> {
+    let addr = SocketAddr::new(config.host, config.port);
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
+        let hint = if e.kind() == std::io::ErrorKind::AddrInUse {
+            format!(
+                "another process holds port {}: find it with `ss -ltnp 'sport = :{}'`, or pick --port",
+                config.port, config.port
+            )
+        } else {
+            "check --host and --port".to_owned()
+        };
+        UserError {
+            message: format!("cannot listen on {addr}: {e}"),
+            hint: Some(hint),
+            code: ui::exit::FAILURE,
+        }
+    })?;
+    let bound = listener.local_addr()?;
+    let upstreams: Vec<String> = config
+        .models
+        .iter()
+        .map(|m| format!("{} → {} ({})", m.name.as_deref().unwrap_or("*"), m.upstream, m.tool_format))
+        .collect();
+    tracing::info!(
+        "podctl proxy listening on http://{bound}/v1; {}; auth {}",
+        upstreams.join(", "),
+        if config.keys.is_empty() { "off" } else { "on" }
+    );
+    let shutdown = CancellationToken::new();
+    let signal = shutdown.clone();
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        tracing::info!("stopping: no new connections; letting requests in flight finish");
+        signal.cancel();
+    });
+    crate::proxy::serve(listener, &config, shutdown).await?;
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) else {
+            let _ = ctrl_c.await;
+            return;
+        };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}

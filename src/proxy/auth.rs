@@ -1,0 +1,78 @@
+//! API keys: `Authorization: Bearer <key>` on every route except `/health*`, compared in
+//! constant time. Keys never reach logs or error messages.
+
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::http::header::AUTHORIZATION;
+use axum::middleware::Next;
+use axum::response::Response;
+
+use super::App;
+use super::reply::error_response;
+use crate::openai::{ApiError, ErrorKind};
+
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Keys(Vec<Vec<u8>>);
+
+impl Keys {
+    pub(crate) fn new(keys: &[String]) -> Self {
+        Self(keys.iter().map(|k| k.as_bytes().to_vec()).collect())
+    }
+
+    /// Whether `presented` is one of the keys. Every key is compared, each in time that
+    /// depends only on the lengths, so timing tells nothing about how much matched.
+    pub(crate) fn accepts(&self, presented: &[u8]) -> bool {
+        let mut found = false;
+        for key in &self.0 {
+            found |= constant_time_eq(key, presented);
+        }
+        found
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let diff = a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y));
+    std::hint::black_box(diff) == 0
+}
+
+/// Middleware: refuses requests without a valid key (when keys are configured).
+pub(crate) async fn require_key(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
+    if app.keys.is_empty() {
+        return next.run(request).await;
+    }
+    let presented = request
+        .headers()
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .map(str::trim);
+    match presented {
+        Some(key) if app.keys.accepts(key.as_bytes()) => next.run(request).await,
+        Some(_) => error_response(&ApiError::new(ErrorKind::Unauthorized, "invalid API key")),
+        None => error_response(&ApiError::new(
+            ErrorKind::Unauthorized,
+            "missing API key: send `Authorization: Bearer <key>` (the key podctl was started with)",
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys() {
+        let keys = Keys::new(&["sk-one".into(), "sk-two".into()]);
+        assert!(keys.accepts(b"sk-one") && keys.accepts(b"sk-two"));
+        assert!(!keys.accepts(b"sk-on") && !keys.accepts(b"sk-onex") && !keys.accepts(b""));
+        assert!(Keys::default().is_empty());
+    }
+}

@@ -1,0 +1,246 @@
+//! `POST /v1/chat/completions`: rewrite the request for vLLM, then translate its answer,
+//! streaming or not.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, header};
+use axum::response::Response;
+use futures_util::{Stream, StreamExt};
+use serde_json::{Map, Value, json};
+
+use super::complete::translate_completion;
+use super::log::RequestLog;
+use super::reply::{error_response, json_response};
+use super::rewrite::{Plan, rewrite_chat};
+use super::sse::SseDecoder;
+use super::stream::{Progress, StreamTranslator, push_event};
+use super::upstream::Upstream;
+use super::{App, read_json};
+use crate::openai::{ApiError, ErrorKind, completion_id, unix_now};
+
+pub(crate) async fn chat(State(app): State<Arc<App>>, request: Request) -> Response {
+    let mut log = RequestLog::new(completion_id(), "chat");
+    match prepare(&app, request, &mut log).await {
+        Err(e) => {
+            log.status = e.status;
+            log.error = Some(e.message.clone());
+            log.finish();
+            error_response(&e)
+        }
+        Ok(p) if p.plan.stream => stream_reply(&app, p, log),
+        Ok(p) => complete_reply(&app, p, log).await,
+    }
+}
+
+struct Prepared {
+    upstream: Arc<Upstream>,
+    plan: Plan,
+    response: reqwest::Response,
+    /// What was sent upstream, kept only when tracing.
+    sent: Option<Value>,
+}
+
+async fn prepare(app: &App, request: Request, log: &mut RequestLog) -> Result<Prepared, ApiError> {
+    let body: Map<String, Value> = read_json(request, app.max_body).await?;
+    let requested = body.get("model").and_then(Value::as_str);
+    let upstream = app.route(requested).await?;
+    let upstream_id = upstream.model_id().await?;
+    let (body, plan) = rewrite_chat(body, &upstream_id)?;
+    log.model.clone_from(&plan.model);
+    log.stream = plan.stream;
+    let sent = app.trace.is_some().then(|| Value::Object(body.clone()));
+    let url = format!("{}/chat/completions", upstream.base);
+    let waited = Instant::now();
+    let response = upstream
+        .request(reqwest::Method::POST, &url)
+        .json(&body)
+        .send()
+        .await
+        .map_err(|e| upstream.unreachable(&e))?;
+    log.upstream += waited.elapsed();
+    let status = response.status().as_u16();
+    if !response.status().is_success() {
+        let body = response.bytes().await.unwrap_or_default();
+        if status == 404 {
+            // vLLM may have been restarted with another model: learn it again next time.
+            upstream.forget_model();
+        }
+        return Err(ApiError::from_upstream(status, &body));
+    }
+    Ok(Prepared { upstream, plan, response, sent })
+}
+
+async fn complete_reply(app: &App, p: Prepared, mut log: RequestLog) -> Response {
+    let waited = Instant::now();
+    let bytes = p.response.bytes().await;
+    log.upstream += waited.elapsed();
+    let result = bytes.map_err(|e| p.upstream.unreachable(&e)).and_then(|bytes| {
+        let upstream: Value = serde_json::from_slice(&bytes).map_err(|e| {
+            ApiError::new(
+                ErrorKind::BadGateway,
+                format!("upstream answered HTTP 200 with a body that is not JSON ({e})"),
+            )
+        })?;
+        translate_completion(
+            &upstream,
+            &p.plan,
+            p.upstream.format,
+            p.upstream.reasoning,
+            &log.id,
+            app.trace.is_some(),
+        )
+    });
+    match result {
+        Ok(done) => {
+            log.status = 200;
+            log.tool_calls = done.calls;
+            log.finish = done.finish;
+            log.finish();
+            if let (Some(tracer), Some(sent)) = (&app.trace, p.sent) {
+                tracer.write(
+                    &log.id,
+                    json!({"id": log.id, "request": sent, "upstream_text": done.raw, "response": done.body}),
+                );
+            }
+            json_response(200, &done.body)
+        }
+        Err(e) => {
+            log.status = e.status;
+            log.error = Some(e.message.clone());
+            log.finish();
+            error_response(&e)
+        }
+    }
+}
+
+fn stream_reply(app: &App, p: Prepared, log: RequestLog) -> Response {
+    let tracing = app.trace.is_some();
+    let translator = StreamTranslator::new(
+        p.plan,
+        p.upstream.format,
+        p.upstream.reasoning,
+        log.id.clone(),
+        unix_now(),
+        tracing,
+    );
+    let state = StreamState {
+        upstream: Box::pin(p.response.bytes_stream()),
+        decoder: SseDecoder::default(),
+        translator,
+        keepalive: app.keepalive,
+        done: false,
+        log,
+        trace: app.trace.clone().zip(p.sent).map(|(tracer, sent)| (tracer, sent, Vec::new())),
+    };
+    let body = futures_util::stream::unfold(state, |mut state| async move {
+        let frame = state.next_frame().await?;
+        Some((Ok::<_, Infallible>(frame), state))
+    });
+    let mut response = Response::new(Body::from_stream(body));
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    response
+}
+
+type ByteStream = std::pin::Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
+
+/// The state of one client stream. Dropping it (the client went away) drops the upstream
+/// response, which closes that connection: vLLM then aborts the generation.
+struct StreamState {
+    upstream: ByteStream,
+    decoder: SseDecoder,
+    translator: StreamTranslator,
+    keepalive: Duration,
+    done: bool,
+    log: RequestLog,
+    trace: Option<(Arc<super::trace::Tracer>, Value, Vec<u8>)>,
+}
+
+impl StreamState {
+    /// The next bytes for the client; `None` ends the body.
+    async fn next_frame(&mut self) -> Option<Bytes> {
+        if self.done {
+            return None;
+        }
+        let mut payloads = Vec::new();
+        loop {
+            let waited = Instant::now();
+            let next = tokio::time::timeout(self.keepalive, self.upstream.next()).await;
+            self.log.upstream += waited.elapsed();
+            let bytes = match next {
+                // Quiet upstream (a long prefill): an SSE comment keeps proxies from closing.
+                Err(_) => return Some(Bytes::from_static(b": keep-alive\n\n")),
+                Ok(None) => {
+                    let message = "upstream closed the stream before the answer finished";
+                    return Some(self.fail(&ApiError::new(ErrorKind::BadGateway, message)));
+                }
+                Ok(Some(Err(e))) => {
+                    let message = format!("upstream stream failed: {e}");
+                    return Some(self.fail(&ApiError::new(ErrorKind::BadGateway, message)));
+                }
+                Ok(Some(Ok(bytes))) => bytes,
+            };
+            if let Err(e) = self.decoder.feed(&bytes, &mut payloads) {
+                return Some(self.fail(&ApiError::new(ErrorKind::BadGateway, e.to_string())));
+            }
+            let mut out = Vec::new();
+            for payload in payloads.drain(..) {
+                match self.translator.on_payload(&payload, &mut out) {
+                    Ok(Progress::More) => {}
+                    Ok(Progress::Done) => {
+                        self.complete(&out);
+                        return Some(Bytes::from(out));
+                    }
+                    Err(e) => {
+                        let mut frame = out;
+                        frame.extend_from_slice(&self.fail(&e));
+                        return Some(Bytes::from(frame));
+                    }
+                }
+            }
+            if !out.is_empty() {
+                if let Some((_, _, sent)) = &mut self.trace {
+                    sent.extend_from_slice(&out);
+                }
+                return Some(Bytes::from(out));
+            }
+        }
+    }
+
+    /// A stream that cannot go on: one error event, then the body ends without `[DONE]`
+    /// so it never looks complete.
+    fn fail(&mut self, error: &ApiError) -> Bytes {
+        self.done = true;
+        self.log.status = error.status;
+        self.log.error = Some(error.message.clone());
+        let mut frame = Vec::new();
+        push_event(&mut frame, &error.stream_payload());
+        self.close(&frame);
+        Bytes::from(frame)
+    }
+
+    fn complete(&mut self, last: &[u8]) {
+        self.done = true;
+        self.log.status = 200;
+        self.close(last);
+    }
+
+    fn close(&mut self, last: &[u8]) {
+        let (calls, finish) = self.translator.summary();
+        self.log.tool_calls = calls;
+        self.log.finish = finish;
+        self.log.finish();
+        if let Some((tracer, sent, mut frames)) = self.trace.take() {
+            frames.extend_from_slice(last);
+            let record = json!({"id": self.log.id, "request": sent, "upstream_text": self.translator.raw(),
+                "response_stream": String::from_utf8_lossy(&frames)});
+            tracer.write(&self.log.id, record);
+        }
+    }
+}

@@ -1,0 +1,147 @@
+//! One choice of one response: the engine plus the client's tool-call policy.
+//!
+//! Applies `tool_choice: none` (calls dropped, their markup with them),
+//! `parallel_tool_calls: false` (only the first call kept), assigns each kept call its
+//! client-side index and a unique id, and decides the client's `finish_reason`.
+
+use std::sync::Arc;
+
+use super::rewrite::{Plan, ToolChoice};
+use crate::openai::call_id;
+use crate::toolcall::{Engine, Event, Format, Reasoning, Sink, UpstreamFinish};
+
+/// What the client is sent, in order. Adjacent text pieces are merged by the caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Out {
+    Content(String),
+    Reasoning(String),
+    CallHeader { index: usize, id: String, name: String },
+    CallArgs { index: usize, fragment: String },
+}
+
+#[derive(Debug)]
+pub(crate) struct ChoiceTranslator {
+    engine: Engine,
+    policy: Policy,
+    /// The raw upstream text, kept only when tracing.
+    raw: Option<String>,
+    finish: Option<&'static str>,
+}
+
+#[derive(Debug)]
+struct Policy {
+    max_calls: usize,
+    named: bool,
+    /// Engine call index → client index, for kept calls.
+    map: Vec<Option<usize>>,
+    kept: usize,
+    complete: usize,
+}
+
+/// Turns engine events into [`Out`] items through the policy.
+struct Collect<'a> {
+    policy: &'a mut Policy,
+    out: &'a mut Vec<Out>,
+}
+
+impl Sink for Collect<'_> {
+    fn event(&mut self, event: Event<'_>) {
+        let out = &mut *self.out;
+        match event {
+            Event::Content(text) => match out.last_mut() {
+                Some(Out::Content(prev)) => prev.push_str(text),
+                _ => out.push(Out::Content(text.to_owned())),
+            },
+            Event::Reasoning(text) => match out.last_mut() {
+                Some(Out::Reasoning(prev)) => prev.push_str(text),
+                _ => out.push(Out::Reasoning(text.to_owned())),
+            },
+            Event::CallStart { index, name } => {
+                let p = &mut *self.policy;
+                let client = (p.kept < p.max_calls).then(|| {
+                    p.kept += 1;
+                    p.kept - 1
+                });
+                if p.map.len() <= index {
+                    p.map.resize(index + 1, None);
+                }
+                p.map[index] = client;
+                if let Some(index) = client {
+                    out.push(Out::CallHeader { index, id: call_id(), name: name.to_owned() });
+                }
+            }
+            Event::CallArgs { index, fragment } => {
+                if let Some(Some(client)) = self.policy.map.get(index).copied() {
+                    match out.last_mut() {
+                        Some(Out::CallArgs { index: i, fragment: prev }) if *i == client => {
+                            prev.push_str(fragment);
+                        }
+                        _ => out.push(Out::CallArgs { index: client, fragment: fragment.to_owned() }),
+                    }
+                }
+            }
+            Event::CallEnd { index } => {
+                if let Some(Some(_)) = self.policy.map.get(index) {
+                    self.policy.complete += 1;
+                }
+            }
+            Event::CallTruncated { .. } => {}
+        }
+    }
+}
+
+impl ChoiceTranslator {
+    pub(crate) fn new(format: Format, reasoning: Reasoning, plan: &Plan, keep_raw: bool) -> Self {
+        let tools = if plan.tools.is_empty() { Arc::default() } else { Arc::clone(&plan.tools) };
+        Self {
+            engine: Engine::new(format, tools, reasoning),
+            policy: Policy {
+                max_calls: plan.max_calls(),
+                named: matches!(plan.choice, ToolChoice::Named(_)),
+                map: Vec::new(),
+                kept: 0,
+                complete: 0,
+            },
+            raw: keep_raw.then(String::new),
+            finish: None,
+        }
+    }
+
+    /// Feeds upstream text; what the client should be sent now is appended to `out`.
+    pub(crate) fn feed(&mut self, text: &str, out: &mut Vec<Out>) {
+        if let Some(raw) = &mut self.raw {
+            raw.push_str(text);
+        }
+        self.engine.feed(text, &mut Collect { policy: &mut self.policy, out });
+    }
+
+    /// Ends the choice; returns the client's `finish_reason`.
+    pub(crate) fn finish(&mut self, upstream: UpstreamFinish, out: &mut Vec<Out>) -> &'static str {
+        self.engine.finish(upstream, &mut Collect { policy: &mut self.policy, out });
+        let reason = match upstream {
+            UpstreamFinish::Length => "length",
+            // A forced named call reports `stop`, as OpenAI does.
+            UpstreamFinish::Stop if self.policy.complete > 0 && !self.policy.named => "tool_calls",
+            UpstreamFinish::Stop => "stop",
+        };
+        self.finish = Some(reason);
+        reason
+    }
+
+    pub(crate) fn finished(&self) -> Option<&'static str> {
+        self.finish
+    }
+
+    pub(crate) fn calls(&self) -> usize {
+        self.policy.complete
+    }
+
+    pub(crate) fn raw(&self) -> Option<&str> {
+        self.raw.as_deref()
+    }
+}
+
+/// vLLM's finish reasons as the engine knows them: only `length` means cut off.
+pub(crate) fn upstream_finish(reason: &str) -> UpstreamFinish {
+    if reason == "length" { UpstreamFinish::Length } else { UpstreamFinish::Stop }
+}

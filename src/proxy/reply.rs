@@ -1,0 +1,19 @@
+//! Building HTTP responses: OpenAI-shaped errors and JSON bodies.
+
+use axum::body::Body;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::Response;
+use serde_json::Value;
+
+use crate::openai::ApiError;
+
+pub(crate) fn json_response(status: u16, body: &Value) -> Response {
+    let mut response = Response::new(Body::from(body.to_string()));
+    *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
+
+pub(crate) fn error_response(error: &ApiError) -> Response {
+    json_response(error.status, &error.body())
+}

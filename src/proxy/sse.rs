@@ -1,0 +1,131 @@
+//! Incremental server-sent-events decoder for upstream streams: bytes in, in any split
+//! (a network read may end mid-line or mid-character), `data` payloads out.
+//!
+//! Follows the SSE framing: lines end in `\n`, `\r\n` or `\r`; `data:` lines of one event
+//! are joined with `\n`; a blank line ends the event; comments (`:`) and other fields
+//! (`event:`, `id:`, `retry:`) are ignored. Memory is bounded by the longest event.
+
+/// Events longer than this are an upstream fault, not a reason to grow without bound.
+pub(crate) const MAX_EVENT: usize = 64 << 20;
+
+#[derive(Debug, Default)]
+pub(crate) struct SseDecoder {
+    /// Bytes of the current, unfinished line.
+    line: Vec<u8>,
+    /// `data` of the current event, if any `data:` line came.
+    data: Option<String>,
+    /// The previous byte was `\r`: a following `\n` belongs to the same line end.
+    after_cr: bool,
+}
+
+/// What the stream did that cannot be decoded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum SseError {
+    #[error("upstream sent an event that is not UTF-8")]
+    NotUtf8,
+    #[error("upstream sent an event larger than {MAX_EVENT} bytes")]
+    TooLarge,
+}
+
+impl SseDecoder {
+    /// Decodes `bytes`, pushing each completed event's data to `out`.
+    pub(crate) fn feed(&mut self, bytes: &[u8], out: &mut Vec<String>) -> Result<(), SseError> {
+        let mut start = 0;
+        for (i, &b) in bytes.iter().enumerate() {
+            match b {
+                b'\n' if self.after_cr => {
+                    self.after_cr = false;
+                    start = i + 1;
+                }
+                b'\n' | b'\r' => {
+                    self.line.extend_from_slice(&bytes[start..i]);
+                    self.after_cr = b == b'\r';
+                    start = i + 1;
+                    self.end_line(out)?;
+                }
+                _ => self.after_cr = false,
+            }
+        }
+        self.line.extend_from_slice(&bytes[start..]);
+        if self.line.len() > MAX_EVENT {
+            return Err(SseError::TooLarge);
+        }
+        Ok(())
+    }
+
+    fn end_line(&mut self, out: &mut Vec<String>) -> Result<(), SseError> {
+        let line = std::mem::take(&mut self.line);
+        if line.is_empty() {
+            if let Some(data) = self.data.take() {
+                out.push(data);
+            }
+            return Ok(());
+        }
+        let (field, value) = match line.iter().position(|&b| b == b':') {
+            Some(0) => return Ok(()), // comment
+            Some(i) => {
+                let value = &line[i + 1..];
+                (&line[..i], value.strip_prefix(b" ").unwrap_or(value))
+            }
+            None => (&line[..], &[][..]),
+        };
+        if field == b"data" {
+            let value = std::str::from_utf8(value).map_err(|_| SseError::NotUtf8)?;
+            match &mut self.data {
+                Some(data) => {
+                    data.push('\n');
+                    data.push_str(value);
+                    if data.len() > MAX_EVENT {
+                        return Err(SseError::TooLarge);
+                    }
+                }
+                None => self.data = Some(value.to_owned()),
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decode_in(pieces: &[&[u8]]) -> Vec<String> {
+        let mut decoder = SseDecoder::default();
+        let mut out = Vec::new();
+        for piece in pieces {
+            decoder.feed(piece, &mut out).expect("valid stream");
+        }
+        out
+    }
+
+    #[test]
+    fn events_in_any_split() {
+        let stream = "data: {\"a\":1}\n\n: keep-alive\n\nevent: x\ndata: two\ndata: lines\n\ndata:[DONE]\n\n"
+            .as_bytes();
+        let want = vec!["{\"a\":1}".to_owned(), "two\nlines".to_owned(), "[DONE]".to_owned()];
+        assert_eq!(decode_in(&[stream]), want);
+        for split in 0..stream.len() {
+            assert_eq!(decode_in(&[&stream[..split], &stream[split..]]), want, "split at {split}");
+        }
+        let bytes: Vec<&[u8]> = stream.chunks(1).collect();
+        assert_eq!(decode_in(&bytes), want);
+    }
+
+    #[test]
+    fn crlf_and_cr_line_ends_and_split_characters() {
+        assert_eq!(decode_in(&[b"data: x\r\n\r\ndata: y\r\rdata: z\n\n"]), ["x", "y", "z"]);
+        assert_eq!(decode_in(&[b"data: x\r", b"\n", b"\r\n"]), ["x"]);
+        let e = "data: é😀\n\n".as_bytes();
+        assert_eq!(decode_in(&[&e[..7], &e[7..]]), ["é😀"]);
+    }
+
+    #[test]
+    fn partial_and_invalid() {
+        let mut decoder = SseDecoder::default();
+        let mut out = Vec::new();
+        decoder.feed(b"data: {\"a\"", &mut out).expect("ok");
+        assert!(out.is_empty());
+        assert_eq!(SseDecoder::default().feed(b"data: \xff\n", &mut out), Err(SseError::NotUtf8));
+    }
+}
