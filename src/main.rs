@@ -3,6 +3,10 @@
 
 use std::process::ExitCode;
 
+// The proxy allocates per request (JSON trees); mimalloc is much faster at that than glibc.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::Parser;
 use podctl::cli::Cli;
 use podctl::ui::Printer;

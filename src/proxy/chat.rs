@@ -10,16 +10,16 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, header};
 use axum::response::Response;
 use futures_util::{Stream, StreamExt};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::complete::translate_completion;
 use super::log::RequestLog;
 use super::reply::{error_response, json_response};
-use super::rewrite::{Plan, rewrite_chat};
+use super::rewrite::{ChatRequest, Plan};
 use super::sse::SseDecoder;
 use super::stream::{Progress, StreamTranslator, push_event};
 use super::upstream::Upstream;
-use super::{App, read_json};
+use super::{App, read_body};
 use crate::openai::{ApiError, ErrorKind, completion_id, unix_now};
 
 pub(crate) async fn chat(State(app): State<Arc<App>>, request: Request) -> Response {
@@ -45,19 +45,26 @@ struct Prepared {
 }
 
 async fn prepare(app: &App, request: Request, log: &mut RequestLog) -> Result<Prepared, ApiError> {
-    let body: Map<String, Value> = read_json(request, app.max_body).await?;
-    let requested = body.get("model").and_then(Value::as_str);
-    let upstream = app.route(requested).await?;
+    let bytes = read_body(request, app.max_body).await?;
+    let parsed = ChatRequest::parse(&bytes)?;
+    let requested = parsed.model()?;
+    let upstream = app.route(requested.as_deref()).await?;
     let upstream_id = upstream.model_id().await?;
-    let (body, plan) = rewrite_chat(body, &upstream_id)?;
+    let (body, plan) = parsed.rewrite(&upstream_id, &app.tools_cache)?;
     log.model.clone_from(&plan.model);
     log.stream = plan.stream;
-    let sent = app.trace.is_some().then(|| Value::Object(body.clone()));
-    let url = format!("{}/chat/completions", upstream.base);
+    let sent = app.trace.is_some().then(|| serde_json::from_slice::<Value>(&body).unwrap_or(Value::Null));
+    let url = match &upstream.chat_url {
+        Some(url) => url.clone(),
+        None => {
+            return Err(ApiError::new(ErrorKind::Internal, format!("bad upstream URL {}", upstream.base)));
+        }
+    };
     let waited = Instant::now();
     let response = upstream
-        .request(reqwest::Method::POST, &url)
-        .json(&body)
+        .request(reqwest::Method::POST, url)
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .body(body)
         .send()
         .await
         .map_err(|e| upstream.unreachable(&e))?;

@@ -39,6 +39,7 @@ pub struct App {
     max_body: usize,
     keepalive: Duration,
     trace: Option<Arc<trace::Tracer>>,
+    tools_cache: rewrite::ToolsCache,
 }
 
 impl App {
@@ -50,6 +51,7 @@ impl App {
             max_body: config.max_body,
             keepalive: config.keepalive,
             trace: config.trace_dir.clone().map(|dir| Arc::new(trace::Tracer::new(dir))),
+            tools_cache: rewrite::ToolsCache::default(),
         }
     }
 
@@ -124,12 +126,9 @@ pub async fn serve(
     }
 }
 
-/// Reads a request body of at most `limit` bytes as a JSON object.
-async fn read_json(
-    request: axum::extract::Request,
-    limit: usize,
-) -> Result<serde_json::Map<String, serde_json::Value>, ApiError> {
-    let bytes = axum::body::to_bytes(request.into_body(), limit).await.map_err(|e| {
+/// Reads a request body of at most `limit` bytes.
+async fn read_body(request: axum::extract::Request, limit: usize) -> Result<axum::body::Bytes, ApiError> {
+    axum::body::to_bytes(request.into_body(), limit).await.map_err(|e| {
         let too_large = std::error::Error::source(&e)
             .is_some_and(|s| s.downcast_ref::<http_body_util::LengthLimitError>().is_some());
         if too_large {
@@ -143,7 +142,15 @@ async fn read_json(
         } else {
             ApiError::new(ErrorKind::BadRequest, format!("cannot read the request body: {e}"))
         }
-    })?;
+    })
+}
+
+/// Reads a request body of at most `limit` bytes as a JSON object.
+async fn read_json(
+    request: axum::extract::Request,
+    limit: usize,
+) -> Result<serde_json::Map<String, serde_json::Value>, ApiError> {
+    let bytes = read_body(request, limit).await?;
     match serde_json::from_slice::<serde_json::Value>(&bytes) {
         Ok(serde_json::Value::Object(map)) => Ok(map),
         Ok(_) => Err(ApiError::new(ErrorKind::BadRequest, "request body must be a JSON object")),

@@ -12,8 +12,11 @@
 //!   vLLM decodes them before templating, and one bad string fails every later turn.
 //! * Every other field, known or not, is passed through unchanged.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
+use indexmap::IndexMap;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
 use crate::openai::{ApiError, ErrorKind};
@@ -64,81 +67,214 @@ fn bad(message: impl Into<String>, param: &str) -> ApiError {
     ApiError::new(ErrorKind::BadRequest, message).param(param)
 }
 
-/// Rewrites `body` for the upstream whose model id is `upstream_model`.
-pub(crate) fn rewrite_chat(
-    mut body: Map<String, Value>,
-    upstream_model: &str,
-) -> Result<(Map<String, Value>, Plan), ApiError> {
-    let model = match body.get("model") {
-        Some(Value::String(m)) => m.clone(),
-        None | Some(Value::Null) => upstream_model.to_owned(),
-        Some(_) => return Err(bad("`model` must be a string", "model")),
-    };
-    body.insert("model".into(), Value::String(upstream_model.to_owned()));
+/// Parsed tools by the raw text of the request's `tools`: clients send the same tools on
+/// every request, so each distinct set is read once. Bounded; cleared when full.
+#[derive(Debug, Default)]
+pub(crate) struct ToolsCache(Mutex<HashMap<String, Arc<Tools>>>);
 
-    let stream = match body.get("stream") {
-        None | Some(Value::Null) => false,
-        Some(Value::Bool(b)) => *b,
-        Some(_) => return Err(bad("`stream` must be true or false", "stream")),
-    };
-    let include_usage = stream
-        && body.get("stream_options").and_then(|o| o.get("include_usage")).and_then(Value::as_bool)
-            == Some(true);
-    if stream {
-        // Always ask for usage upstream (for the request log); the client gets it only if asked.
-        body.insert("stream_options".into(), json!({"include_usage": true}));
-    }
+const TOOLS_CACHE_ENTRIES: usize = 64;
 
-    match body.get_mut("messages") {
-        Some(Value::Array(messages)) if !messages.is_empty() => repair_history(messages)?,
-        Some(Value::Array(_)) => return Err(bad("`messages` must not be empty", "messages")),
-        None => return Err(bad("`messages` is required", "messages")),
-        Some(_) => return Err(bad("`messages` must be an array of message objects", "messages")),
-    }
-
-    let tools_value = match body.get("tools") {
-        None | Some(Value::Null) => None,
-        Some(Value::Array(list)) if list.is_empty() => None,
-        Some(v) => Some(v.clone()),
-    };
-    let tools = match &tools_value {
-        Some(v) => Tools::from_openai(v).map_err(|e| bad(format!("invalid `tools`: {e}"), "tools"))?,
-        None => Tools::none(),
-    };
-    let choice = parse_choice(body.get("tool_choice"))?;
-    if let ToolChoice::Named(name) = &choice
-        && tools.get(name).is_none()
-    {
-        return Err(bad(format!("`tool_choice` names `{name}`, which is not one of `tools`"), "tool_choice"));
-    }
-    let parallel = match body.remove("parallel_tool_calls") {
-        None | Some(Value::Null) => true,
-        Some(Value::Bool(b)) => b,
-        Some(_) => return Err(bad("`parallel_tool_calls` must be true or false", "parallel_tool_calls")),
-    };
-
-    if tools_value.is_some() {
-        body.insert("tool_choice".into(), Value::String("none".into()));
-        match &choice {
-            ToolChoice::Required => {
-                steer(&mut body, "You must reply with a call to one of the provided tools.");
-            }
-            ToolChoice::Named(name) => {
-                if let Some(Value::Array(list)) = body.get_mut("tools") {
-                    list.retain(|t| tool_name(t) == Some(name.as_str()));
-                }
-                steer(&mut body, &format!("You must reply with a call to the tool `{name}`."));
-            }
-            ToolChoice::Auto | ToolChoice::None => {}
+impl ToolsCache {
+    fn get(&self, raw: &str) -> Result<Arc<Tools>, ApiError> {
+        let mut cache = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(tools) = cache.get(raw) {
+            return Ok(Arc::clone(tools));
         }
-    } else {
-        body.remove("tools");
-        body.remove("tool_choice");
+        let value: Value =
+            serde_json::from_str(raw).map_err(|e| bad(format!("invalid `tools`: {e}"), "tools"))?;
+        let tools =
+            Arc::new(Tools::from_openai(&value).map_err(|e| bad(format!("invalid `tools`: {e}"), "tools"))?);
+        if cache.len() >= TOOLS_CACHE_ENTRIES {
+            cache.clear();
+        }
+        cache.insert(raw.to_owned(), Arc::clone(&tools));
+        Ok(tools)
     }
-    body.insert("skip_special_tokens".into(), Value::Bool(false));
+}
 
-    let plan = Plan { model, stream, include_usage, tools: Arc::new(tools), choice, parallel };
-    Ok((body, plan))
+/// A chat request read only as deep as the proxy needs: top-level fields stay raw JSON
+/// text borrowed from the body, so a long system prompt or tool list is never rebuilt.
+#[derive(Debug)]
+pub(crate) struct ChatRequest<'a> {
+    fields: IndexMap<String, &'a RawValue>,
+}
+
+impl<'a> ChatRequest<'a> {
+    pub(crate) fn parse(body: &'a [u8]) -> Result<Self, ApiError> {
+        let text = std::str::from_utf8(body).map_err(|e| {
+            ApiError::new(ErrorKind::BadRequest, format!("request body is not valid UTF-8: {e}"))
+        })?;
+        let trimmed = text.trim_start();
+        if !trimmed.starts_with('{') && serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok() {
+            return Err(ApiError::new(ErrorKind::BadRequest, "request body must be a JSON object"));
+        }
+        let fields = serde_json::from_str(text).map_err(|e| {
+            ApiError::new(ErrorKind::BadRequest, format!("request body is not valid JSON: {e}"))
+        })?;
+        Ok(Self { fields })
+    }
+
+    /// The model the client named, if any.
+    pub(crate) fn model(&self) -> Result<Option<String>, ApiError> {
+        match self.fields.get("model").map(|raw| serde_json::from_str::<Value>(raw.get())) {
+            None | Some(Ok(Value::Null)) => Ok(None),
+            Some(Ok(Value::String(m))) => Ok(Some(m)),
+            Some(_) => Err(bad("`model` must be a string", "model")),
+        }
+    }
+
+    fn value(&self, key: &str) -> Option<Value> {
+        self.fields.get(key).and_then(|raw| serde_json::from_str(raw.get()).ok())
+    }
+
+    /// The upstream body for the upstream model `upstream_model`, and the response plan.
+    pub(crate) fn rewrite(
+        self,
+        upstream_model: &str,
+        cache: &ToolsCache,
+    ) -> Result<(Vec<u8>, Plan), ApiError> {
+        let model = self.model()?.unwrap_or_else(|| upstream_model.to_owned());
+        let stream = match self.value("stream") {
+            None | Some(Value::Null) => false,
+            Some(Value::Bool(b)) => b,
+            Some(_) => return Err(bad("`stream` must be true or false", "stream")),
+        };
+        let include_usage = stream
+            && self.value("stream_options").and_then(|o| o.get("include_usage").and_then(Value::as_bool))
+                == Some(true);
+
+        let Some(messages_raw) = self.fields.get("messages") else {
+            return Err(bad("`messages` is required", "messages"));
+        };
+        let messages: Vec<&RawValue> = serde_json::from_str(messages_raw.get())
+            .map_err(|_| bad("`messages` must be an array of message objects", "messages"))?;
+        if messages.is_empty() {
+            return Err(bad("`messages` must not be empty", "messages"));
+        }
+
+        let tools_raw = self.fields.get("tools").map(|r| r.get()).filter(|r| {
+            let t = r.trim();
+            t != "null" && t != "[]"
+        });
+        let tools = match tools_raw {
+            Some(raw) => cache.get(raw)?,
+            None => Arc::new(Tools::none()),
+        };
+        let choice = parse_choice(self.value("tool_choice").as_ref())?;
+        if let ToolChoice::Named(name) = &choice
+            && tools.get(name).is_none()
+        {
+            return Err(bad(
+                format!("`tool_choice` names `{name}`, which is not one of `tools`"),
+                "tool_choice",
+            ));
+        }
+        let parallel = match self.value("parallel_tool_calls") {
+            None | Some(Value::Null) => true,
+            Some(Value::Bool(b)) => b,
+            Some(_) => return Err(bad("`parallel_tool_calls` must be true or false", "parallel_tool_calls")),
+        };
+        let instruction = match (&choice, tools_raw.is_some()) {
+            (ToolChoice::Required, true) => {
+                Some("You must reply with a call to one of the provided tools.".to_owned())
+            }
+            (ToolChoice::Named(name), true) => {
+                Some(format!("You must reply with a call to the tool `{name}`."))
+            }
+            _ => None,
+        };
+
+        let mut out = Vec::with_capacity(messages_raw.get().len() + tools_raw.map_or(0, str::len) + 512);
+        out.push(b'{');
+        let mut first = true;
+        let mut field = |out: &mut Vec<u8>, key: &str, value: &str| {
+            if !std::mem::take(&mut first) {
+                out.push(b',');
+            }
+            out.extend_from_slice(json_key(key).as_bytes());
+            out.push(b':');
+            out.extend_from_slice(value.as_bytes());
+        };
+        for (key, raw) in &self.fields {
+            match key.as_str() {
+                "model"
+                | "stream_options"
+                | "parallel_tool_calls"
+                | "tool_choice"
+                | "skip_special_tokens"
+                | "tools" => {}
+                "messages" => field(&mut out, key, &write_messages(&messages, instruction.as_deref())?),
+                _ => field(&mut out, key, raw.get()),
+            }
+        }
+        field(&mut out, "model", &Value::String(upstream_model.to_owned()).to_string());
+        if stream {
+            // Always ask for usage upstream (for the request log); the client gets it only if asked.
+            // (Without `stream: true` vLLM refuses `stream_options`: it is dropped then.)
+            field(&mut out, "stream_options", r#"{"include_usage":true}"#);
+        }
+        if let Some(raw) = tools_raw {
+            match &choice {
+                ToolChoice::Named(name) => {
+                    let mut list: Vec<Value> = serde_json::from_str(raw).unwrap_or_default();
+                    list.retain(|t| tool_name(t) == Some(name.as_str()));
+                    field(&mut out, "tools", &Value::Array(list).to_string());
+                }
+                _ => field(&mut out, "tools", raw),
+            }
+            field(&mut out, "tool_choice", r#""none""#);
+        }
+        field(&mut out, "skip_special_tokens", "false");
+        out.push(b'}');
+
+        Ok((out, Plan { model, stream, include_usage, tools, choice, parallel }))
+    }
+}
+
+fn json_key(key: &str) -> String {
+    Value::String(key.to_owned()).to_string()
+}
+
+/// The messages array for upstream: raw messages copied as they are, except those whose
+/// history calls need repair and the first one when it carries the steering instruction.
+fn write_messages(messages: &[&RawValue], instruction: Option<&str>) -> Result<String, ApiError> {
+    let mut out = String::with_capacity(messages.iter().map(|m| m.get().len() + 1).sum::<usize>() + 64);
+    out.push('[');
+    let first_is_system = messages.first().is_some_and(|m| {
+        serde_json::from_str::<Value>(m.get())
+            .ok()
+            .and_then(|v| v.get("role").and_then(Value::as_str).map(str::to_owned))
+            == Some("system".to_owned())
+    });
+    if let (Some(text), false) = (instruction, first_is_system) {
+        out.push_str(&serde_json::json!({"role": "system", "content": text}).to_string());
+        out.push(',');
+    }
+    for (i, raw) in messages.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        let text = raw.get();
+        if !text.trim_start().starts_with('{') {
+            return Err(bad(format!("messages[{i}] must be an object"), "messages"));
+        }
+        let steer_here = i == 0 && first_is_system && instruction.is_some();
+        if steer_here || text.contains("\"tool_calls\"") {
+            let mut message: Value = serde_json::from_str(text)
+                .map_err(|_| bad(format!("messages[{i}] must be an object"), "messages"))?;
+            if let Value::Object(map) = &mut message {
+                repair_message(map);
+                if steer_here && let Some(text) = instruction {
+                    steer(map, text);
+                }
+            }
+            out.push_str(&message.to_string());
+        } else {
+            out.push_str(text);
+        }
+    }
+    out.push(']');
+    Ok(out)
 }
 
 fn tool_name(tool: &Value) -> Option<&str> {
@@ -172,57 +308,51 @@ fn parse_choice(value: Option<&Value>) -> Result<ToolChoice, ApiError> {
     }
 }
 
-/// Adds an instruction to the system prompt (first message), creating one if needed.
-/// Chat templates accept a system message only first, so it is never appended later.
-fn steer(body: &mut Map<String, Value>, instruction: &str) {
-    let Some(Value::Array(messages)) = body.get_mut("messages") else { return };
-    let first_is_system =
-        messages.first().and_then(|m| m.get("role")).and_then(Value::as_str) == Some("system");
-    if first_is_system && let Some(Value::Object(system)) = messages.first_mut() {
-        match system.get_mut("content") {
-            Some(Value::String(text)) => {
-                text.push_str("\n\n");
-                text.push_str(instruction);
-            }
-            Some(Value::Array(parts)) => parts.push(json!({"type": "text", "text": instruction})),
-            _ => {
-                system.insert("content".into(), Value::String(instruction.to_owned()));
-            }
+/// Appends an instruction to a system message's content.
+fn steer(system: &mut Map<String, Value>, instruction: &str) {
+    match system.get_mut("content") {
+        Some(Value::String(text)) => {
+            text.push_str("\n\n");
+            text.push_str(instruction);
         }
-    } else {
-        messages.insert(0, json!({"role": "system", "content": instruction}));
+        Some(Value::Array(parts)) => parts.push(json!({"type": "text", "text": instruction})),
+        _ => {
+            system.insert("content".into(), Value::String(instruction.to_owned()));
+        }
     }
 }
 
-/// Makes every history call's `arguments` a JSON-object string (spec section 8).
-fn repair_history(messages: &mut [Value]) -> Result<(), ApiError> {
-    for (i, message) in messages.iter_mut().enumerate() {
-        let Value::Object(message) = message else {
-            return Err(bad(format!("messages[{i}] must be an object"), "messages"));
+/// Makes every history call's `arguments` in one message a JSON-object string (spec
+/// section 8), keeping ids and links intact.
+fn repair_message(message: &mut Map<String, Value>) {
+    let Some(Value::Array(calls)) = message.get_mut("tool_calls") else { return };
+    for call in calls {
+        let Some(Value::Object(function)) = call.get_mut("function") else { continue };
+        let repaired = match function.get("arguments") {
+            Some(Value::String(text)) => crate::toolcall::repair_arguments(text),
+            Some(Value::Object(map)) => Value::Object(map.clone()).to_string(),
+            _ => "{}".to_owned(),
         };
-        let Some(Value::Array(calls)) = message.get_mut("tool_calls") else { continue };
-        for call in calls {
-            let Some(Value::Object(function)) = call.get_mut("function") else { continue };
-            let repaired = match function.get("arguments") {
-                Some(Value::String(text)) => crate::toolcall::repair_arguments(text),
-                Some(Value::Object(map)) => Value::Object(map.clone()).to_string(),
-                _ => "{}".to_owned(),
-            };
-            function.insert("arguments".into(), Value::String(repaired));
-        }
+        function.insert("arguments".into(), Value::String(repaired));
     }
-    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn obj(v: Value) -> Map<String, Value> {
-        match v {
-            Value::Object(m) => m,
+    #[allow(clippy::needless_pass_by_value, reason = "tests pass json! literals")]
+    fn rewrite_chat(req: Value, model: &str) -> Result<(Map<String, Value>, Plan), ApiError> {
+        let body = req.to_string();
+        let (out, plan) = ChatRequest::parse(body.as_bytes())?.rewrite(model, &ToolsCache::default())?;
+        match serde_json::from_slice(&out).expect("the upstream body is JSON") {
+            Value::Object(map) => Ok((map, plan)),
             _ => unreachable!(),
         }
+    }
+
+    fn obj(v: Value) -> Value {
+        v
     }
 
     fn tools() -> Value {

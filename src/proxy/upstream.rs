@@ -17,6 +17,8 @@ pub(crate) struct Upstream {
     pub(crate) base: String,
     /// `http://host:port` (vLLM's `/health`, `/tokenize`, `/version` live here).
     pub(crate) root: String,
+    /// `{base}/chat/completions`, parsed once (URL parsing is not free per request).
+    pub(crate) chat_url: Option<reqwest::Url>,
     /// The name clients use, if any.
     pub(crate) alias: Option<String>,
     pub(crate) format: Format,
@@ -31,7 +33,9 @@ impl Upstream {
     pub(crate) fn new(config: &ModelConfig, client: reqwest::Client) -> Self {
         let base = config.upstream.clone();
         let root = base.strip_suffix("/v1").unwrap_or(&base).to_owned();
+        let chat_url = reqwest::Url::parse(&format!("{base}/chat/completions")).ok();
         Self {
+            chat_url,
             base,
             root,
             alias: config.name.clone(),
@@ -44,7 +48,11 @@ impl Upstream {
     }
 
     /// A request to `url` with the upstream's key, if it has one.
-    pub(crate) fn request(&self, method: reqwest::Method, url: &str) -> reqwest::RequestBuilder {
+    pub(crate) fn request(
+        &self,
+        method: reqwest::Method,
+        url: impl reqwest::IntoUrl,
+    ) -> reqwest::RequestBuilder {
         let builder = self.client.request(method, url);
         match &self.key {
             Some(key) => builder.bearer_auth(key),

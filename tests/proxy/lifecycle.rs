@@ -1,0 +1,125 @@
+//! Cancellation, keep-alive, graceful stop, traces, and the command line.
+
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use serde_json::Value;
+
+use crate::harness::{Env, READ_CALL, continue_request};
+use crate::standin::{Config, Reply};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn client_disconnect_cancels_the_upstream_request() {
+    let env = Env::start().await;
+    env.standin.push_reply(Reply::stall_mid_stream(READ_CALL, 2, Duration::from_secs(30)));
+    let response =
+        env.post("/v1/chat/completions").json(&continue_request(true)).send().await.expect("answer");
+    let mut body = response.bytes_stream();
+    let first = body.next().await.expect("a first chunk").expect("bytes");
+    assert!(first.starts_with(b"data: "));
+    // The client goes away while the upstream is silent mid-stream.
+    drop(body);
+    let gone = Instant::now();
+    assert!(env.standin.wait_cancelled(1, Duration::from_secs(2)).await, "upstream stream was not cancelled");
+    let took = gone.elapsed();
+    assert!(took < Duration::from_secs(1), "cancellation took {took:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn keep_alive_comments_while_upstream_is_silent() {
+    let env = Env::with(Config::default(), |c| c.keepalive = Duration::from_millis(100)).await;
+    env.standin.push_reply(Reply::stall_mid_stream("a quiet answer", 1, Duration::from_millis(450)));
+    let (status, events) = env.chat_stream(&continue_request(true)).await;
+    assert_eq!(status, 200);
+    let comments = events.iter().filter(|e| e.as_str() == Some(": keep-alive")).count();
+    assert!(comments >= 2, "keep-alive comments while silent: {events:?}");
+    let (content, _, finish) = crate::harness::check_stream(
+        &events.iter().filter(|e| e.as_str() != Some(": keep-alive")).cloned().collect::<Vec<_>>(),
+    );
+    assert_eq!((content.as_str(), finish.as_str()), ("a quiet answer", "stop"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn graceful_stop_lets_streams_finish() {
+    let env = Env::start().await;
+    env.standin.push_reply(Reply::stall_mid_stream("slow but complete", 1, Duration::from_millis(400)));
+    let request = env.post("/v1/chat/completions").json(&continue_request(true)).send();
+    let response = request.await.expect("answer");
+    env.shutdown.cancel();
+    let text = response.text().await.expect("the stream finishes");
+    assert!(text.ends_with("data: [DONE]\n\n"), "{text}");
+    let result =
+        tokio::time::timeout(Duration::from_secs(5), env.server).await.expect("serve returns").expect("task");
+    assert!(result.is_ok());
+    // No longer accepting.
+    assert!(reqwest::get(format!("{}/health", env.url)).await.is_err());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn trace_dir_keeps_raw_text_and_result() {
+    let dir = std::env::temp_dir().join(format!("podctl-trace-{}", std::process::id()));
+    let trace = dir.clone();
+    let env = Env::with(Config::default(), move |c| c.trace_dir = Some(trace)).await;
+    env.standin.push_reply(Reply::text(READ_CALL));
+    let (_, body) = env.chat(&continue_request(false)).await;
+    let id = body["id"].as_str().expect("id").to_owned();
+    let path = dir.join(format!("{id}.json"));
+    let mut record = None;
+    for _ in 0..50 {
+        if let Ok(text) = std::fs::read_to_string(&path) {
+            record = serde_json::from_str::<Value>(&text).ok();
+            if record.is_some() {
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let record = record.expect("trace written");
+    assert_eq!(record["upstream_text"][0], READ_CALL);
+    assert_eq!(record["response"]["choices"][0]["finish_reason"], "tool_calls");
+    assert!(record["request"]["tool_choice"] == "none");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn cli_refuses_public_bind_without_a_key() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_podctl"))
+        .args(["proxy", "--host", "0.0.0.0", "--port", "0"])
+        .env_remove("PODCTL_API_KEY")
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("refusing to listen on 0.0.0.0") && err.contains("hint:") && err.contains("--api-key"),
+        "{err}"
+    );
+}
+
+#[test]
+fn cli_serves_health_and_stops_on_sigterm() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_podctl"))
+        .args(["proxy", "--port", &port.to_string(), "--upstream", "http://127.0.0.1:9/v1"])
+        .env("NO_COLOR", "1")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("starts");
+    let mut stderr = BufReader::new(child.stderr.take().expect("stderr"));
+    let mut line = String::new();
+    stderr.read_line(&mut line).expect("a first log line");
+    assert!(line.contains("listening on"), "{line}");
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connects");
+    stream.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").expect("sent");
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply).expect("reply");
+    assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+    let pid = i32::try_from(child.id()).expect("pid");
+    // SAFETY-free: send SIGTERM through the kill command.
+    let status = std::process::Command::new("kill").args(["-TERM", &pid.to_string()]).status().expect("kill");
+    assert!(status.success());
+    let exit = child.wait().expect("exits");
+    assert_eq!(exit.code(), Some(0), "SIGTERM is a clean stop");
+}

@@ -1,0 +1,12 @@
+//! The proxy on real sockets in front of the stand-in vLLM (no tool parser): translation
+//! streaming and not, every error path, auth, cancellation, keep-alive, graceful stop,
+//! model aliasing and the pass-through endpoints.
+
+#[path = "../standin/mod.rs"]
+mod standin;
+
+mod chat;
+mod endpoints;
+mod errors;
+mod harness;
+mod lifecycle;

@@ -1,0 +1,175 @@
+//! The request checks vLLM 0.32 makes before generating, in its order: request schema
+//! (pydantic), model name, tool choice (no tool parser configured), then the chat history as
+//! the Qwen3-Coder template needs it.
+//!
+//! Only the fields the checks need are decoded; everything else is ignored, as vLLM ignores
+//! (and passes to sampling) fields it does not check here.
+
+use serde::{Deserialize, Deserializer};
+use serde_json::Value;
+
+/// A rejected request: HTTP status and vLLM's message.
+pub(crate) type Rejection = (u16, String);
+
+/// The message vLLM answers to `tool_choice: "auto"` (or `tools` without `tool_choice`)
+/// when started without `--enable-auto-tool-choice`.
+pub(crate) const AUTO_NEEDS_PARSER: &str =
+    "\"auto\" tool choice requires --enable-auto-tool-choice and --tool-call-parser to be set";
+/// The same for `tool_choice: "required"` (wording not observed, modelled on the `auto` one).
+pub(crate) const REQUIRED_NEEDS_PARSER: &str =
+    "\"required\" tool choice requires --enable-auto-tool-choice and --tool-call-parser to be set";
+/// The same for a named function (wording not observed, modelled on the `auto` one).
+pub(crate) const NAMED_NEEDS_PARSER: &str =
+    "Named tool choice requires --enable-auto-tool-choice and --tool-call-parser to be set";
+
+/// The part of a chat request the stand-in checks.
+#[derive(Debug, Deserialize)]
+pub(crate) struct ChatRequest {
+    #[serde(default)]
+    pub(crate) model: Option<String>,
+    pub(crate) messages: Vec<Message>,
+    #[serde(default)]
+    pub(crate) stream: Option<bool>,
+    #[serde(default)]
+    pub(crate) stream_options: Option<StreamOptions>,
+    #[serde(default)]
+    tools: Option<Vec<Tool>>,
+    /// `None`: absent; `Some(Value::Null)`: explicitly null.
+    #[serde(default, deserialize_with = "present")]
+    tool_choice: Option<Value>,
+}
+
+/// The part of a legacy completions request the stand-in checks.
+#[derive(Debug, Deserialize)]
+pub(crate) struct CompletionRequest {
+    #[serde(default)]
+    pub(crate) model: Option<String>,
+    #[allow(dead_code, reason = "decoded only to require it, as vLLM does")]
+    pub(crate) prompt: Value,
+    #[serde(default)]
+    pub(crate) stream: Option<bool>,
+    #[serde(default)]
+    pub(crate) stream_options: Option<StreamOptions>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct StreamOptions {
+    #[serde(default)]
+    pub(crate) include_usage: Option<bool>,
+}
+
+/// A declared tool; only its name matters here (decoding schemas as `Value` would make the
+/// benchmark baseline measure JSON trees).
+#[derive(Debug, Deserialize)]
+struct Tool {
+    #[serde(default)]
+    function: Option<ToolName>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ToolName {
+    #[serde(default)]
+    name: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct Message {
+    role: String,
+    #[serde(default)]
+    tool_calls: Option<Vec<ToolCall>>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ToolCall {
+    function: Function,
+}
+
+#[derive(Debug, Deserialize)]
+struct Function {
+    /// Any JSON value, so the check can answer in vLLM's words rather than serde's.
+    #[serde(default, deserialize_with = "present")]
+    arguments: Option<Value>,
+}
+
+fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(d).map(Some)
+}
+
+/// `stream_options` without `stream: true` is a schema error in vLLM.
+pub(crate) fn stream_options(stream: bool, options: Option<&StreamOptions>) -> Result<(), Rejection> {
+    if options.is_some() && !stream {
+        return Err((400, "Stream options can only be defined when `stream=True`.".to_owned()));
+    }
+    Ok(())
+}
+
+/// vLLM's schema validator for `tool_choice` (runs before the model check).
+pub(crate) fn tool_choice_schema(req: &ChatRequest) -> Result<(), Rejection> {
+    let bad = |m: &str| Err((400, m.to_owned()));
+    let Some(choice) = &req.tool_choice else { return Ok(()) };
+    if choice.is_null() || choice == "none" {
+        return Ok(());
+    }
+    let Some(tools) = &req.tools else { return bad("When using `tool_choice`, `tools` must be set.") };
+    match choice {
+        Value::String(s) if s == "auto" || s == "required" => Ok(()),
+        Value::Object(o) => {
+            let Some(name) = o.get("function").and_then(|f| f.get("name")).and_then(Value::as_str) else {
+                return bad("Invalid value for `function` in `tool_choice`! Correct usage: \
+                     `{\"type\": \"function\", \"function\": {\"name\": \"my_function\"}}`");
+            };
+            let known =
+                tools.iter().any(|t| t.function.as_ref().and_then(|f| f.name.as_deref()) == Some(name));
+            if known {
+                Ok(())
+            } else {
+                bad("The tool specified in `tool_choice` does not match any of the specified `tools`")
+            }
+        }
+        other => Err((
+            400,
+            format!(
+                "Invalid value for `tool_choice`: {other}! Only named tools, \"none\", \"auto\" or \
+                 \"required\" are supported."
+            ),
+        )),
+    }
+}
+
+/// What a server without a tool parser says to the (schema-valid) tool choice.
+pub(crate) fn tool_choice_without_parser(req: &ChatRequest) -> Result<(), Rejection> {
+    let has_tools = req.tools.as_ref().is_some_and(|t| !t.is_empty());
+    let message = match &req.tool_choice {
+        None if has_tools => AUTO_NEEDS_PARSER,
+        Some(Value::String(s)) if s == "auto" => AUTO_NEEDS_PARSER,
+        // vLLM treats `required` with an empty tool list as `none`.
+        Some(Value::String(s)) if s == "required" && has_tools => REQUIRED_NEEDS_PARSER,
+        Some(Value::Object(_)) => NAMED_NEEDS_PARSER,
+        _ => return Ok(()),
+    };
+    Err((400, message.to_owned()))
+}
+
+/// vLLM decodes every history `tool_calls[].function.arguments` (an empty string counts as
+/// `{}`) and the Qwen3-Coder template iterates it as a mapping: anything else is a 400.
+pub(crate) fn history(messages: &[Message]) -> Result<(), Rejection> {
+    for (m, message) in messages.iter().enumerate() {
+        if message.role != "assistant" {
+            continue;
+        }
+        for (c, call) in message.tool_calls.iter().flatten().enumerate() {
+            let at = format!("messages[{m}].tool_calls[{c}].function.arguments");
+            match &call.function.arguments {
+                None => return Err((400, format!("{at}: Field required"))),
+                Some(Value::String(s)) if s.is_empty() => {}
+                Some(Value::String(s)) => match serde_json::from_str::<Value>(s) {
+                    Ok(Value::Object(_)) => {}
+                    Ok(_) => return Err((400, format!("{at}: Can only get item pairs from a mapping."))),
+                    Err(e) => return Err((400, format!("{at}: {e}"))),
+                },
+                Some(_) => return Err((400, format!("{at}: Input should be a valid string"))),
+            }
+        }
+    }
+    Ok(())
+}
