@@ -5,6 +5,7 @@
 # load; launch → /health time. Results are printed as a Markdown table (BENCHMARKS.md).
 #
 #   bash benches/proxy-load.sh [SECONDS_PER_RUN]     (default 10)
+#   PROXY_ARGS="--workers 1" bash benches/proxy-load.sh   (extra `podctl proxy` flags)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 secs="${1:-10}"
@@ -54,12 +55,12 @@ for _ in $(seq 100); do grep -q listening "$work/standin.out" 2>/dev/null && bre
 
 # Launch → first 200 from /health, measured by polling from Python in a tight loop.
 px_port=$(free_port)
-read -r startup_ms px_pid < <(python3 - "$bin/podctl" "$px_port" "$up_port" <<'PY'
+read -r startup_ms px_pid < <(python3 - "$bin/podctl" "$px_port" "$up_port" ${PROXY_ARGS:-} <<'PY'
 import socket, subprocess, sys, time
-binary, port, up = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+binary, port, up, extra = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4:]
 t0 = time.perf_counter()
 p = subprocess.Popen([binary, "-q", "proxy", "--port", str(port), "--upstream", f"http://127.0.0.1:{up}/v1",
-                      "--model-name", "qwen3-coder-30b"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                      "--model-name", "qwen3-coder-30b", *extra], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 while True:
     try:
         s = socket.create_connection(("127.0.0.1", port), timeout=1)

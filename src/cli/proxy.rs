@@ -61,6 +61,9 @@ pub struct ProxyArgs {
     /// The chat template opens <think> (QwQ, Qwen3 thinking models): output starts as reasoning.
     #[arg(long)]
     pub think_opened: bool,
+    /// Worker threads [default: one per CPU]; 1 runs everything on one thread.
+    #[arg(long, value_name = "N")]
+    pub workers: Option<usize>,
 }
 
 fn parse_format(s: &str) -> Result<Format, String> {
@@ -168,7 +171,14 @@ pub(super) fn build_config(args: &ProxyArgs) -> Result<ProxyConfig, UserError> {
 pub(super) fn run(args: &ProxyArgs, global: &super::GlobalArgs, _printer: &Printer) -> anyhow::Result<()> {
     let config = build_config(args)?;
     ui::init_tracing_with(global.verbose, global.quiet, true, config.log_json);
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = match args.workers {
+        // One thread: no cross-thread wake-ups, best on small machines shared with vLLM.
+        Some(1) => tokio::runtime::Builder::new_current_thread().enable_all().build()?,
+        Some(n) => {
+            tokio::runtime::Builder::new_multi_thread().worker_threads(n.max(1)).enable_all().build()?
+        }
+        None => tokio::runtime::Builder::new_multi_thread().enable_all().build()?,
+    };
     runtime.block_on(serve(config))
 }
 
@@ -226,4 +236,87 @@ async fn wait_for_signal() {
     }
     #[cfg(not(unix))]
     let _ = ctrl_c.await;
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Debug, Parser)]
+    struct Wrapper {
+        #[command(flatten)]
+        args: ProxyArgs,
+    }
+
+    fn args(argv: &[&str]) -> ProxyArgs {
+        Wrapper::parse_from(std::iter::once("proxy").chain(argv.iter().copied())).args
+    }
+
+    fn temp(name: &str, text: &str) -> PathBuf {
+        let path = std::env::temp_dir().join(format!("podctl-proxy-{}-{name}", std::process::id()));
+        std::fs::write(&path, text).expect("written");
+        path
+    }
+
+    #[test]
+    fn defaults() {
+        let config = build_config(&args(&["--api-key", "k"])).expect("valid");
+        assert_eq!((config.port, config.host.to_string()), (4000, "127.0.0.1".to_owned()));
+        assert_eq!(config.models[0].upstream, DEFAULT_UPSTREAM);
+        assert_eq!(config.models[0].tool_format, Format::Qwen3Coder);
+        assert_eq!(config.max_body, 32 << 20);
+        assert_eq!(config.keys, ["k"]);
+    }
+
+    #[test]
+    fn file_settings_with_flags_over_them() {
+        let file = temp(
+            "cfg.toml",
+            "port = 4100\nhost = \"0.0.0.0\"\napi_keys = [\"from-file\"]\nmax_body_mb = 8\n\n\
+             [models.qwen3-coder-30b]\nupstream = \"http://10.0.0.2:8000/v1/\"\ntool_format = \"hermes\"\n",
+        );
+        let path = file.to_string_lossy().into_owned();
+        let config = build_config(&args(&["--config", &path, "--port", "4200"])).expect("valid");
+        assert_eq!(config.port, 4200, "the flag wins");
+        assert_eq!(config.keys, ["from-file"]);
+        assert_eq!(config.max_body, 8 << 20);
+        let model = &config.models[0];
+        assert_eq!(model.name.as_deref(), Some("qwen3-coder-30b"));
+        assert_eq!(model.upstream, "http://10.0.0.2:8000/v1");
+        assert_eq!(model.tool_format, Format::Hermes);
+        let _ = std::fs::remove_file(file);
+    }
+
+    #[test]
+    fn broken_files_name_the_line_and_key() {
+        let file =
+            temp("bad.toml", "port = 4000\n[models.q]\nupstream = \"http://h:1/v1\"\ntool_fromat = \"x\"\n");
+        let err = build_config(&args(&["--config", &file.to_string_lossy()])).expect_err("unknown key");
+        assert!(err.message.contains("tool_fromat") && err.message.contains("line 4"), "{}", err.message);
+        assert_eq!(err.code, ui::exit::USAGE);
+        let _ = std::fs::remove_file(file);
+        let err = build_config(&args(&["--config", "/nonexistent/podctl.toml"])).expect_err("missing");
+        assert!(err.message.contains("cannot read") && err.hint.is_some());
+    }
+
+    #[test]
+    fn keys_from_a_file_and_exposure() {
+        let keys = temp("keys", "# team keys\nsk-a\n\n  sk-b  \n");
+        let config = build_config(&args(&["--host", "0.0.0.0", "--api-key-file", &keys.to_string_lossy()]))
+            .expect("valid");
+        assert_eq!(config.keys, ["sk-a", "sk-b"]);
+        let _ = std::fs::remove_file(keys);
+        let err = build_config(&args(&["--host", "0.0.0.0"]));
+        if std::env::var_os("PODCTL_API_KEY").is_none() {
+            let err = err.expect_err("refused");
+            assert!(err.hint.is_some_and(|h| h.contains("--insecure-no-auth")));
+            assert!(build_config(&args(&["--host", "0.0.0.0", "--insecure-no-auth"])).is_ok());
+        }
+        let err = build_config(&args(&["--upstream", "http://a:1/v1", "--upstream", "http://b:1/v1"]))
+            .expect_err("two");
+        assert!(err.message.contains("several --upstream"));
+        assert!(build_config(&args(&["--upstream", "localhost:8000"])).is_err());
+    }
 }

@@ -231,6 +231,13 @@ impl<'a> ChatRequest<'a> {
     }
 }
 
+/// Just a message's role, borrowed when it has no escapes.
+#[derive(serde::Deserialize)]
+struct Role<'a> {
+    #[serde(borrow)]
+    role: Option<std::borrow::Cow<'a, str>>,
+}
+
 fn json_key(key: &str) -> String {
     Value::String(key.to_owned()).to_string()
 }
@@ -240,12 +247,12 @@ fn json_key(key: &str) -> String {
 fn write_messages(messages: &[&RawValue], instruction: Option<&str>) -> Result<String, ApiError> {
     let mut out = String::with_capacity(messages.iter().map(|m| m.get().len() + 1).sum::<usize>() + 64);
     out.push('[');
-    let first_is_system = messages.first().is_some_and(|m| {
-        serde_json::from_str::<Value>(m.get())
-            .ok()
-            .and_then(|v| v.get("role").and_then(Value::as_str).map(str::to_owned))
-            == Some("system".to_owned())
-    });
+    // Only steering needs to know the first message's role: don't parse it otherwise.
+    let first_is_system = instruction.is_some()
+        && messages
+            .first()
+            .and_then(|m| serde_json::from_str::<Role<'_>>(m.get()).ok())
+            .is_some_and(|r| r.role.as_deref() == Some("system"));
     if let (Some(text), false) = (instruction, first_is_system) {
         out.push_str(&serde_json::json!({"role": "system", "content": text}).to_string());
         out.push(',');

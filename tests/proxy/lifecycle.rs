@@ -123,3 +123,54 @@ fn cli_serves_health_and_stops_on_sigterm() {
     let exit = child.wait().expect("exits");
     assert_eq!(exit.code(), Some(0), "SIGTERM is a clean stop");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn json_logs_one_line_per_request_and_never_the_key() {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    let standin = crate::standin::StandIn::start().await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_podctl"))
+        .args([
+            "proxy",
+            "--port",
+            &port.to_string(),
+            "--upstream",
+            &standin.base_url(),
+            "--log-format",
+            "json",
+        ])
+        .args(["--api-key", "sk-secret-123", "--model-name", "qwen3-coder-30b"])
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("starts");
+    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let first = lines.next_line().await.expect("read").expect("a line");
+    let started: Value = serde_json::from_str(&first).expect("JSON log line");
+    assert!(started["message"].as_str().is_some_and(|m| m.contains("listening")), "{first}");
+    let client = reqwest::Client::new();
+    let url = format!("http://127.0.0.1:{port}/v1/chat/completions");
+    let body =
+        serde_json::json!({"model": "qwen3-coder-30b", "messages": [{"role": "user", "content": "hi"}]});
+    let ok = client.post(&url).bearer_auth("sk-secret-123").json(&body).send().await.expect("answer");
+    assert_eq!(ok.status().as_u16(), 200);
+    let line = lines.next_line().await.expect("read").expect("a request line");
+    let record: Value = serde_json::from_str(&line).expect("JSON");
+    assert_eq!(record["message"], "request");
+    assert_eq!(record["status"], 200);
+    assert_eq!(record["model"], "qwen3-coder-30b");
+    assert!(record["added_ms"].is_number() && record["upstream_ms"].is_number());
+    let wrong = client.post(&url).bearer_auth("sk-wrong-456").json(&body).send().await.expect("answer");
+    assert_eq!(wrong.status().as_u16(), 401);
+    child.start_kill().expect("kill");
+    let mut rest = String::new();
+    while let Ok(Some(line)) = lines.next_line().await {
+        rest.push_str(&line);
+    }
+    for text in [first.as_str(), line.as_str(), rest.as_str()] {
+        assert!(
+            !text.contains("sk-secret-123") && !text.contains("sk-wrong-456"),
+            "a key reached the log: {text}"
+        );
+    }
+}
