@@ -86,13 +86,18 @@ impl StreamTranslator {
                 .unwrap_or(0);
             let delta = choice.get("delta");
             let text = delta.and_then(|d| d.get("content")).and_then(Value::as_str).unwrap_or("");
+            // vLLM started with a reasoning parser splits reasoning out itself: pass it on.
+            let thought = delta
+                .and_then(|d| d.get("reasoning_content").or_else(|| d.get("reasoning")))
+                .and_then(Value::as_str)
+                .unwrap_or("");
             let finish = choice.get("finish_reason").and_then(Value::as_str);
-            self.on_choice(index, text, finish, out);
+            self.on_choice(index, thought, text, finish, out);
         }
         Ok(Progress::More)
     }
 
-    fn on_choice(&mut self, ci: usize, text: &str, finish: Option<&str>, out: &mut Vec<u8>) {
+    fn on_choice(&mut self, ci: usize, thought: &str, text: &str, finish: Option<&str>, out: &mut Vec<u8>) {
         if self.choices.len() <= ci {
             self.choices.resize_with(ci + 1, || None);
         }
@@ -100,6 +105,9 @@ impl StreamTranslator {
             self.choices[ci] =
                 Some(ChoiceTranslator::new(self.format, self.reasoning, &self.plan, self.keep_raw));
             self.frame(ci, &json!({"role": "assistant", "content": ""}), None, out);
+        }
+        if !thought.is_empty() {
+            self.frame(ci, &json!({"reasoning_content": thought, "reasoning": thought}), None, out);
         }
         let mut items = std::mem::take(&mut self.items);
         let Some(choice) = self.choices[ci].as_mut() else { return };
@@ -174,4 +182,106 @@ pub(crate) fn push_event(out: &mut Vec<u8>, payload: &str) {
     out.extend_from_slice(b"data: ");
     out.extend_from_slice(payload.as_bytes());
     out.extend_from_slice(b"\n\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::proxy::rewrite::ToolChoice;
+    use crate::toolcall::Tools;
+
+    fn translator(include_usage: bool) -> StreamTranslator {
+        let tools = Tools::from_openai(&json!([{"type": "function", "function": {"name": "read_file",
+            "parameters": {"properties": {"path": {"type": "string"}}}}}]))
+        .expect("tools");
+        let plan = Plan {
+            model: "alias".into(),
+            stream: true,
+            include_usage,
+            tools: Arc::new(tools),
+            choice: ToolChoice::Auto,
+            parallel: true,
+        };
+        StreamTranslator::new(plan, Format::Qwen3Coder, Reasoning::Auto, "chatcmpl-t".into(), 1, false)
+    }
+
+    fn chunk(index: u32, delta: &Value, finish: Option<&str>) -> String {
+        json!({"choices": [{"index": index, "delta": delta, "finish_reason": finish}]}).to_string()
+    }
+
+    fn events(out: &[u8]) -> Vec<Value> {
+        String::from_utf8_lossy(out)
+            .split("\n\n")
+            .filter_map(|e| e.strip_prefix("data: "))
+            .map(|d| serde_json::from_str(d).unwrap_or_else(|_| json!(d)))
+            .collect()
+    }
+
+    #[test]
+    fn upstream_reasoning_and_finish_on_the_last_text_chunk() {
+        let mut t = translator(true);
+        let mut out = Vec::new();
+        t.on_payload(&chunk(0, &json!({"reasoning_content": "think"}), None), &mut out).expect("ok");
+        t.on_payload(
+            &chunk(0, &json!({"content": "<tool_call>\n<function=read_file>\n<parameter=path>\na\n"}), None),
+            &mut out,
+        )
+        .expect("ok");
+        // vLLM puts `length`/`stop` on the chunk with the last tokens.
+        t.on_payload(
+            &chunk(0, &json!({"content": "</parameter>\n</function>\n</tool_call>"}), Some("stop")),
+            &mut out,
+        )
+        .expect("ok");
+        t.on_payload(&json!({"choices": [], "usage": {"total_tokens": 5}}).to_string(), &mut out)
+            .expect("ok");
+        assert_eq!(t.on_payload("[DONE]", &mut out).expect("ok"), Progress::Done);
+        let ev = events(&out);
+        assert_eq!(ev[0]["choices"][0]["delta"], json!({"role": "assistant", "content": ""}));
+        assert_eq!(ev[1]["choices"][0]["delta"]["reasoning_content"], "think");
+        assert_eq!(ev[2]["choices"][0]["delta"]["tool_calls"][0]["function"]["name"], "read_file");
+        let finish: Vec<&Value> =
+            ev.iter().filter(|e| e["choices"][0]["finish_reason"].is_string()).collect();
+        assert_eq!(finish.len(), 1);
+        assert_eq!(finish[0]["choices"][0]["finish_reason"], "tool_calls");
+        assert_eq!(ev[ev.len() - 2]["usage"]["total_tokens"], 5);
+        assert_eq!(ev[ev.len() - 2]["choices"], json!([]));
+        assert_eq!(ev[ev.len() - 1], json!("[DONE]"));
+        assert_eq!(t.summary(), (1, Some("tool_calls")));
+    }
+
+    #[test]
+    fn several_choices_are_kept_apart() {
+        let mut t = translator(false);
+        let mut out = Vec::new();
+        t.on_payload(&chunk(0, &json!({"content": "first "}), None), &mut out).expect("ok");
+        t.on_payload(&chunk(1, &json!({"content": "second "}), None), &mut out).expect("ok");
+        t.on_payload(&chunk(0, &json!({"content": "one"}), Some("stop")), &mut out).expect("ok");
+        t.on_payload(&chunk(1, &json!({"content": "two"}), Some("length")), &mut out).expect("ok");
+        t.on_payload("[DONE]", &mut out).expect("ok");
+        let ev = events(&out);
+        let text = |i: u64| -> String {
+            ev.iter()
+                .filter(|e| e["choices"][0]["index"] == i)
+                .filter_map(|e| e["choices"][0]["delta"]["content"].as_str())
+                .collect()
+        };
+        assert_eq!((text(0), text(1)), ("first one".to_owned(), "second two".to_owned()));
+        assert!(ev.iter().all(|e| e.get("usage").is_none()), "usage not asked");
+    }
+
+    #[test]
+    fn broken_streams_are_errors() {
+        let mut t = translator(false);
+        let mut out = Vec::new();
+        t.on_payload(&chunk(0, &json!({"content": "partial"}), None), &mut out).expect("ok");
+        assert_eq!(t.on_payload("[DONE]", &mut out).expect_err("no finish").status, 502);
+        let err = translator(false)
+            .on_payload(r#"{"object":"error","message":"boom","code":500}"#, &mut out)
+            .expect_err("error event");
+        assert_eq!((err.status, err.message.as_str()), (500, "boom"));
+        assert!(translator(false).on_payload("<html>", &mut out).is_err());
+    }
 }
