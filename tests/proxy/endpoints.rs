@@ -75,14 +75,8 @@ async fn pass_through_endpoints_map_the_model() {
     let env = Env::start().await;
     env.standin.push_reply(Reply::text("fn main() {}"));
     let completion: Value = env
-        .post("/v1/completions")
-        .json(&json!({"model": ALIAS, "prompt": "<|fim_prefix|>fn", "max_tokens": 8}))
-        .send()
-        .await
-        .expect("answer")
-        .json()
-        .await
-        .expect("JSON");
+        .post_json("/v1/completions", &json!({"model": ALIAS, "prompt": "<|fim_prefix|>fn", "max_tokens": 8}))
+        .await;
     assert_eq!(completion["choices"][0]["text"], "fn main() {}");
     let sent = env.standin.requests().into_iter().rev().find(|r| r.path == "/v1/completions").expect("sent");
     assert_eq!(sent.body["model"], DEFAULT_MODEL);
@@ -104,35 +98,11 @@ async fn pass_through_endpoints_map_the_model() {
     assert_eq!(joined, "let x = 1;");
     assert_eq!(events.last(), Some(&json!("[DONE]")));
 
-    let embedding: Value = env
-        .post("/v1/embeddings")
-        .json(&json!({"model": ALIAS, "input": "hello"}))
-        .send()
-        .await
-        .expect("answer")
-        .json()
-        .await
-        .expect("JSON");
+    let embedding: Value = env.post_json("/v1/embeddings", &json!({"model": ALIAS, "input": "hello"})).await;
     assert_eq!(embedding["data"][0]["object"], "embedding");
-    let tokens: Value = env
-        .post("/tokenize")
-        .json(&json!({"model": ALIAS, "prompt": "hi"}))
-        .send()
-        .await
-        .expect("answer")
-        .json()
-        .await
-        .expect("JSON");
+    let tokens: Value = env.post_json("/tokenize", &json!({"model": ALIAS, "prompt": "hi"})).await;
     assert!(tokens["count"].is_u64());
-    let text: Value = env
-        .post("/detokenize")
-        .json(&json!({"model": ALIAS, "tokens": [1, 2]}))
-        .send()
-        .await
-        .expect("answer")
-        .json()
-        .await
-        .expect("JSON");
+    let text: Value = env.post_json("/detokenize", &json!({"model": ALIAS, "tokens": [1, 2]})).await;
     assert!(text["prompt"].is_string());
     let version: Value = env.get("/version").send().await.expect("answer").json().await.expect("JSON");
     assert_eq!(version["version"], "0.32.0");

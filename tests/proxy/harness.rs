@@ -82,6 +82,11 @@ impl Env {
         }
     }
 
+    /// POSTs `body` to `path` and returns the JSON answer.
+    pub(crate) async fn post_json(&self, path: &str, body: &Value) -> Value {
+        self.post(path).json(body).send().await.expect("proxy answers").json().await.expect("JSON body")
+    }
+
     /// A non-streaming chat request: status and JSON body.
     pub(crate) async fn chat(&self, body: &Value) -> (u16, Value) {
         let response = self.post("/v1/chat/completions").json(body).send().await.expect("proxy answers");
