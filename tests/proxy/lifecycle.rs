@@ -22,6 +22,7 @@ async fn client_disconnect_cancels_the_upstream_request() {
     let gone = Instant::now();
     assert!(env.standin.wait_cancelled(1, Duration::from_secs(2)).await, "upstream stream was not cancelled");
     let took = gone.elapsed();
+    eprintln!("upstream cancelled {took:?} after the client went away");
     assert!(took < Duration::from_secs(1), "cancellation took {took:?}");
 }
 
@@ -173,4 +174,21 @@ async fn json_logs_one_line_per_request_and_never_the_key() {
             "a key reached the log: {text}"
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn client_giving_up_before_the_upstream_answers_cancels_it() {
+    let env = Env::start().await;
+    env.standin.push_reply(Reply::stall(Duration::from_secs(30), Reply::text("too late")));
+    let result = env
+        .post("/v1/chat/completions")
+        .json(&continue_request(false))
+        .timeout(Duration::from_millis(300))
+        .send()
+        .await;
+    assert!(result.is_err(), "the client timed out");
+    assert!(
+        env.standin.wait_cancelled(1, Duration::from_secs(2)).await,
+        "the upstream request was not cancelled"
+    );
 }
