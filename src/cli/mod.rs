@@ -38,7 +38,7 @@ pub enum Command {
     /// Turn raw model text (stdin) into the OpenAI assistant message podctl would return.
     Translate(translate::TranslateArgs),
     /// Serve an OpenAI-compatible API in front of vLLM that turns raw tool-call text into tool_calls.
-    Proxy(proxy::ProxyArgs),
+    Proxy(Box<proxy::ProxyArgs>),
 }
 
 /// Runs the chosen subcommand.

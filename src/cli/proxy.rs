@@ -49,6 +49,9 @@ pub struct ProxyArgs {
     /// Seconds between SSE keep-alive comments while the upstream is silent [default: 15].
     #[arg(long, value_name = "SECS")]
     pub keepalive_secs: Option<u64>,
+    /// End a stream with an error after vLLM sent nothing for this many seconds [default: 600].
+    #[arg(long, value_name = "SECS")]
+    pub max_silence_secs: Option<u64>,
     /// On SIGINT/SIGTERM, seconds to let requests in flight finish [default: 30].
     #[arg(long, value_name = "SECS")]
     pub grace_secs: Option<u64>,
@@ -148,6 +151,9 @@ pub(super) fn build_config(args: &ProxyArgs) -> Result<ProxyConfig, UserError> {
             reasoning: reasoning(args.think_opened),
         });
     }
+    for name in models.iter().filter_map(|m| m.name.as_deref()) {
+        check_served_name(name)?;
+    }
     let host = args.host.or(file.host).unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
     let insecure = args.insecure_no_auth || file.insecure_no_auth.unwrap_or(false);
     config::check_exposure(host, &keys, insecure).map_err(invalid)?;
@@ -162,10 +168,28 @@ pub(super) fn build_config(args: &ProxyArgs) -> Result<ProxyConfig, UserError> {
         keys,
         max_body: max_body_mb << 20,
         keepalive: Duration::from_secs(args.keepalive_secs.or(file.keepalive_secs).unwrap_or(15).max(1)),
+        max_silence: Duration::from_secs(
+            args.max_silence_secs.or(file.max_silence_secs).unwrap_or(600).max(1),
+        ),
         grace: Duration::from_secs(args.grace_secs.or(file.grace_secs).unwrap_or(30)),
         trace_dir: args.trace_dir.clone().or(file.trace_dir),
         log_json: args.log_format.or(file.log_format) == Some(LogFormat::Json),
     })
+}
+
+/// Continue's CLI sends models named `gpt-5…` or `o<digit>…` to `/v1/responses`, which
+/// vLLM does not serve: such a name would break every request from it.
+fn check_served_name(name: &str) -> Result<(), UserError> {
+    let lower = name.to_ascii_lowercase();
+    let reserved = lower.starts_with("gpt-5")
+        || (lower.starts_with('o') && lower.as_bytes().get(1).is_some_and(u8::is_ascii_digit));
+    if reserved {
+        return Err(UserError::usage(format!(
+            "model name `{name}` would make OpenAI clients call /v1/responses, which vLLM does not serve"
+        ))
+        .hint("pick a name like `qwen3-coder-30b`"));
+    }
+    Ok(())
 }
 
 pub(super) fn run(args: &ProxyArgs, global: &super::GlobalArgs, _printer: &Printer) -> anyhow::Result<()> {
@@ -318,5 +342,10 @@ mod tests {
             .expect_err("two");
         assert!(err.message.contains("several --upstream"));
         assert!(build_config(&args(&["--upstream", "localhost:8000"])).is_err());
+        for name in ["gpt-5-mini", "o3", "O4-mini"] {
+            let err = build_config(&args(&["--model-name", name])).expect_err("reserved");
+            assert!(err.message.contains("/v1/responses"), "{name}");
+        }
+        assert!(build_config(&args(&["--model-name", "openhands-lm"])).is_ok());
     }
 }

@@ -52,8 +52,9 @@ pub(crate) async fn require_key(State(app): State<Arc<App>>, request: Request, n
         .headers()
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-        .map(str::trim);
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, key)| key.trim());
     match presented {
         Some(key) if app.keys.accepts(key.as_bytes()) => next.run(request).await,
         Some(_) => error_response(&ApiError::new(ErrorKind::Unauthorized, "invalid API key")),

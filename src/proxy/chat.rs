@@ -76,7 +76,7 @@ async fn prepare(app: &App, request: Request, log: &mut RequestLog) -> Result<Pr
             // vLLM may have been restarted with another model: learn it again next time.
             upstream.forget_model();
         }
-        return Err(ApiError::from_upstream(status, &body));
+        return Err(upstream.error(status, &body));
     }
     Ok(Prepared { upstream, plan, response, sent })
 }
@@ -139,6 +139,9 @@ fn stream_reply(app: &App, p: Prepared, log: RequestLog) -> Response {
         decoder: SseDecoder::default(),
         translator,
         keepalive: app.keepalive,
+        max_silence: app.max_silence,
+        last_sent: tokio::time::Instant::now(),
+        last_upstream: tokio::time::Instant::now(),
         done: false,
         log,
         trace: app.trace.clone().zip(p.sent).map(|(tracer, sent)| (tracer, sent, Vec::new())),
@@ -164,6 +167,13 @@ struct StreamState {
     decoder: SseDecoder,
     translator: StreamTranslator,
     keepalive: Duration,
+    /// Upstream silence longer than this ends the stream with an error (a hung vLLM).
+    max_silence: Duration,
+    /// When the client last got bytes: keep-alives are timed from here, so a client never
+    /// waits longer than `keepalive` even while upstream text is held back (a Hermes block,
+    /// a dropped call).
+    last_sent: tokio::time::Instant,
+    last_upstream: tokio::time::Instant,
     done: bool,
     log: RequestLog,
     trace: Option<(Arc<super::trace::Tracer>, Value, Vec<u8>)>,
@@ -178,11 +188,22 @@ impl StreamState {
         let mut payloads = Vec::new();
         loop {
             let waited = Instant::now();
-            let next = tokio::time::timeout(self.keepalive, self.upstream.next()).await;
+            let next = tokio::time::timeout_at(self.last_sent + self.keepalive, self.upstream.next()).await;
             self.log.upstream += waited.elapsed();
             let bytes = match next {
-                // Quiet upstream (a long prefill): an SSE comment keeps proxies from closing.
-                Err(_) => return Some(Bytes::from_static(b": keep-alive\n\n")),
+                // Nothing for the client for a while (a long prefill, held-back text): an SSE
+                // comment keeps RunPod's proxy (100 s) and others from closing the request.
+                Err(_) => {
+                    if self.last_upstream.elapsed() > self.max_silence {
+                        let message = format!(
+                            "upstream sent nothing for {} s; giving up (is vLLM hung? check `podctl status`)",
+                            self.max_silence.as_secs()
+                        );
+                        return Some(self.fail(&ApiError::new(ErrorKind::GatewayTimeout, message)));
+                    }
+                    self.last_sent = tokio::time::Instant::now();
+                    return Some(Bytes::from_static(b": keep-alive\n\n"));
+                }
                 Ok(None) => {
                     let message = "upstream closed the stream before the answer finished";
                     return Some(self.fail(&ApiError::new(ErrorKind::BadGateway, message)));
@@ -191,7 +212,10 @@ impl StreamState {
                     let message = format!("upstream stream failed: {e}");
                     return Some(self.fail(&ApiError::new(ErrorKind::BadGateway, message)));
                 }
-                Ok(Some(Ok(bytes))) => bytes,
+                Ok(Some(Ok(bytes))) => {
+                    self.last_upstream = tokio::time::Instant::now();
+                    bytes
+                }
             };
             if let Err(e) = self.decoder.feed(&bytes, &mut payloads) {
                 return Some(self.fail(&ApiError::new(ErrorKind::BadGateway, e.to_string())));
@@ -205,6 +229,9 @@ impl StreamState {
                         return Some(Bytes::from(out));
                     }
                     Err(e) => {
+                        if let Some((_, _, sent)) = &mut self.trace {
+                            sent.extend_from_slice(&out);
+                        }
                         let mut frame = out;
                         frame.extend_from_slice(&self.fail(&e));
                         return Some(Bytes::from(frame));
@@ -215,6 +242,7 @@ impl StreamState {
                 if let Some((_, _, sent)) = &mut self.trace {
                     sent.extend_from_slice(&out);
                 }
+                self.last_sent = tokio::time::Instant::now();
                 return Some(Bytes::from(out));
             }
         }

@@ -31,7 +31,8 @@ pub(crate) struct ChoiceTranslator {
 #[derive(Debug)]
 struct Policy {
     max_calls: usize,
-    named: bool,
+    /// A forced named call: other names are never returned.
+    named: Option<String>,
     /// Engine call index → client index, for kept calls.
     map: Vec<Option<usize>>,
     kept: usize,
@@ -58,7 +59,8 @@ impl Sink for Collect<'_> {
             },
             Event::CallStart { index, name } => {
                 let p = &mut *self.policy;
-                let client = (p.kept < p.max_calls).then(|| {
+                let allowed = p.named.as_deref().is_none_or(|n| n == name);
+                let client = (allowed && p.kept < p.max_calls).then(|| {
                     p.kept += 1;
                     p.kept - 1
                 });
@@ -97,7 +99,10 @@ impl ChoiceTranslator {
             engine: Engine::new(format, tools, reasoning),
             policy: Policy {
                 max_calls: plan.max_calls(),
-                named: matches!(plan.choice, ToolChoice::Named(_)),
+                named: match &plan.choice {
+                    ToolChoice::Named(name) => Some(name.clone()),
+                    _ => None,
+                },
                 map: Vec::new(),
                 kept: 0,
                 complete: 0,
@@ -121,7 +126,7 @@ impl ChoiceTranslator {
         let reason = match upstream {
             UpstreamFinish::Length => "length",
             // A forced named call reports `stop`, as OpenAI does.
-            UpstreamFinish::Stop if self.policy.complete > 0 && !self.policy.named => "tool_calls",
+            UpstreamFinish::Stop if self.policy.complete > 0 && self.policy.named.is_none() => "tool_calls",
             UpstreamFinish::Stop => "stop",
         };
         self.finish = Some(reason);

@@ -8,6 +8,7 @@
 //! api_key_file = "/workspace/podctl/api-key"   # one key per line, `#` comments
 //! max_body_mb = 32
 //! keepalive_secs = 15
+//! max_silence_secs = 600      # a stream whose vLLM sends nothing this long ends with an error
 //! grace_secs = 30
 //! trace_dir = "/workspace/podctl/traces"
 //! log_format = "text"          # or "json"
@@ -49,6 +50,8 @@ pub struct ProxyConfig {
     pub keys: Vec<String>,
     pub max_body: usize,
     pub keepalive: Duration,
+    /// A stream whose upstream sends nothing for this long ends with an error.
+    pub max_silence: Duration,
     pub grace: Duration,
     pub trace_dir: Option<PathBuf>,
     pub log_json: bool,
@@ -79,6 +82,7 @@ pub struct FileConfig {
     pub api_key_file: Option<PathBuf>,
     pub max_body_mb: Option<usize>,
     pub keepalive_secs: Option<u64>,
+    pub max_silence_secs: Option<u64>,
     pub grace_secs: Option<u64>,
     pub trace_dir: Option<PathBuf>,
     pub log_format: Option<LogFormat>,

@@ -38,6 +38,7 @@ pub struct App {
     keys: auth::Keys,
     max_body: usize,
     keepalive: Duration,
+    max_silence: Duration,
     trace: Option<Arc<trace::Tracer>>,
     tools_cache: rewrite::ToolsCache,
 }
@@ -50,6 +51,7 @@ impl App {
             keys: auth::Keys::new(&config.keys),
             max_body: config.max_body,
             keepalive: config.keepalive,
+            max_silence: config.max_silence,
             trace: config.trace_dir.clone().map(|dir| Arc::new(trace::Tracer::new(dir))),
             tools_cache: rewrite::ToolsCache::default(),
         }

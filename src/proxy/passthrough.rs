@@ -80,7 +80,7 @@ async fn send(
     let status = response.status().as_u16();
     if !response.status().is_success() {
         let bytes = response.bytes().await.unwrap_or_default();
-        return Err(ApiError::from_upstream(status, &bytes));
+        return Err(upstream.error(status, &bytes));
     }
     let content_type = response.headers().get(reqwest::header::CONTENT_TYPE).cloned();
     let mut out = Response::new(Body::from_stream(response.bytes_stream()));

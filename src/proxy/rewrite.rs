@@ -73,21 +73,30 @@ fn bad(message: impl Into<String>, param: &str) -> ApiError {
 pub(crate) struct ToolsCache(Mutex<HashMap<String, Arc<Tools>>>);
 
 const TOOLS_CACHE_ENTRIES: usize = 64;
+/// Larger tool lists are parsed each time rather than kept (bounds the cache's memory).
+const TOOLS_CACHE_KEY_BYTES: usize = 256 << 10;
+
+fn parse_tools(raw: &str) -> Result<Tools, ApiError> {
+    let value: Value =
+        serde_json::from_str(raw).map_err(|e| bad(format!("invalid `tools`: {e}"), "tools"))?;
+    Tools::from_openai(&value).map_err(|e| bad(format!("invalid `tools`: {e}"), "tools"))
+}
 
 impl ToolsCache {
     fn get(&self, raw: &str) -> Result<Arc<Tools>, ApiError> {
-        let mut cache = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(tools) = cache.get(raw) {
+        let lock = || self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(tools) = lock().get(raw) {
             return Ok(Arc::clone(tools));
         }
-        let value: Value =
-            serde_json::from_str(raw).map_err(|e| bad(format!("invalid `tools`: {e}"), "tools"))?;
-        let tools =
-            Arc::new(Tools::from_openai(&value).map_err(|e| bad(format!("invalid `tools`: {e}"), "tools"))?);
-        if cache.len() >= TOOLS_CACHE_ENTRIES {
-            cache.clear();
+        // Parsed without the lock: one slow request must not hold up the others.
+        let tools = Arc::new(parse_tools(raw)?);
+        if raw.len() <= TOOLS_CACHE_KEY_BYTES {
+            let mut cache = lock();
+            if cache.len() >= TOOLS_CACHE_ENTRIES {
+                cache.clear();
+            }
+            cache.insert(raw.to_owned(), Arc::clone(&tools));
         }
-        cache.insert(raw.to_owned(), Arc::clone(&tools));
         Ok(tools)
     }
 }
@@ -213,12 +222,19 @@ impl<'a> ChatRequest<'a> {
             // (Without `stream: true` vLLM refuses `stream_options`: it is dropped then.)
             field(&mut out, "stream_options", r#"{"include_usage":true}"#);
         }
+        let mut tools = tools;
         if let Some(raw) = tools_raw {
             match &choice {
                 ToolChoice::Named(name) => {
+                    // Only the named tool is sent, and only it may come back as a call.
                     let mut list: Vec<Value> = serde_json::from_str(raw).unwrap_or_default();
                     list.retain(|t| tool_name(t) == Some(name.as_str()));
-                    field(&mut out, "tools", &Value::Array(list).to_string());
+                    let only = Value::Array(list);
+                    tools = Arc::new(
+                        Tools::from_openai(&only)
+                            .map_err(|e| bad(format!("invalid `tools`: {e}"), "tools"))?,
+                    );
+                    field(&mut out, "tools", &only.to_string());
                 }
                 _ => field(&mut out, "tools", raw),
             }

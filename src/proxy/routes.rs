@@ -28,7 +28,12 @@ pub(crate) fn router(app: Arc<App>) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .route_layer(middleware::from_fn_with_state(Arc::clone(&app), auth::require_key));
-    Router::new().route("/health", get(health)).route("/health/ready", get(ready)).merge(api).with_state(app)
+    Router::new()
+        .route("/health", get(health))
+        .route("/health/ready", get(ready))
+        .method_not_allowed_fallback(method_not_allowed)
+        .merge(api)
+        .with_state(app)
 }
 
 async fn health() -> Response {
@@ -62,8 +67,11 @@ async fn ready(State(app): State<Arc<App>>) -> Response {
 /// The served names in OpenAI list shape: each alias, then each upstream id.
 async fn models(State(app): State<Arc<App>>) -> Response {
     let mut data: Vec<Value> = Vec::new();
+    let mut failure = None;
     for model in &app.models {
-        let _ = model.model_id().await;
+        if let Err(e) = model.model_id().await {
+            failure = Some(e);
+        }
         let entry = model.model_entry();
         let base = entry.clone().unwrap_or_else(|| json!({"object": "model", "created": unix_now()}));
         if let Some(alias) = &model.alias {
@@ -78,7 +86,11 @@ async fn models(State(app): State<Arc<App>>) -> Response {
             data.push(entry);
         }
     }
-    json_response(200, &json!({"object": "list", "data": data}))
+    match failure {
+        // Nothing to list because vLLM cannot be asked: say so instead of an empty list.
+        Some(error) if data.is_empty() => error_response(&error),
+        _ => json_response(200, &json!({"object": "list", "data": data})),
+    }
 }
 
 async fn not_found(request: Request) -> Response {

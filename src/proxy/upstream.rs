@@ -96,6 +96,9 @@ impl Upstream {
             .map_err(|e| self.unreachable(&e))?;
         let status = response.status().as_u16();
         let body = response.bytes().await.map_err(|e| self.unreachable(&e))?;
+        if status == 401 || status == 403 {
+            return Err(self.error(status, &body));
+        }
         if status != 200 {
             let upstream = ApiError::from_upstream(status, &body);
             return Err(ApiError::new(
@@ -110,6 +113,21 @@ impl Upstream {
             .and_then(|data| data.first())
             .cloned()
             .ok_or_else(|| ApiError::new(ErrorKind::BadGateway, format!("{url} lists no model")))
+    }
+
+    /// An error answer from the upstream, for the client. vLLM refusing *our* key is the
+    /// proxy's configuration problem, not the client's: a 502 that says which key to set.
+    pub(crate) fn error(&self, status: u16, body: &[u8]) -> ApiError {
+        if status == 401 || status == 403 {
+            return ApiError::new(
+                ErrorKind::BadGateway,
+                format!(
+                    "vLLM at {} refused the proxy's key (HTTP {status}): set PODCTL_UPSTREAM_API_KEY (or `api_key_env` in the config) to the key vLLM was started with",
+                    self.base
+                ),
+            );
+        }
+        ApiError::from_upstream(status, body)
     }
 
     /// The 502 for an upstream that cannot be reached, with the next step.
@@ -147,7 +165,10 @@ pub(crate) fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(5))
         .tcp_nodelay(true)
-        .pool_idle_timeout(Duration::from_secs(90))
+        // vLLM (uvicorn) closes idle connections after 5 s; reusing one it is closing fails
+        // the request, so ours are dropped first.
+        .pool_idle_timeout(Duration::from_secs(4))
+        .tcp_keepalive(Duration::from_secs(30))
         .pool_max_idle_per_host(256)
         .build()
         .unwrap_or_default()

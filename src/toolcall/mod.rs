@@ -189,6 +189,11 @@ impl Engine {
 /// is decoded; anything else becomes a small object recording the problem, so the model
 /// sees that its earlier call was malformed instead of the conversation failing.
 pub fn repair_arguments(text: &str) -> String {
+    // No arguments, written as nothing or `null`.
+    let trimmed = text.trim();
+    if trimmed.is_empty() || trimmed == "null" {
+        return "{}".to_owned();
+    }
     let mut value = String::new();
     coerce::coerce_into(text, Types::OBJECT, &mut value);
     if let Ok(object @ serde_json::Value::Object(_)) = serde_json::from_str::<serde_json::Value>(&value) {

@@ -67,16 +67,27 @@ impl Types {
 
     /// Collects the allowed types of `schema`; `root` is the whole `parameters` schema, for `$ref`.
     pub fn from_schema(schema: &Value, root: &Value) -> Self {
-        collect(schema, root, 0)
+        collect(schema, root, 0, &mut Walk::default())
     }
 }
 
-/// `$ref` chains and nesting deeper than this are treated as saying nothing (cycles).
+/// Nesting deeper than this is treated as saying nothing.
 const MAX_DEPTH: usize = 32;
+/// At most this many schema nodes are looked at per parameter: a hostile schema
+/// (`anyOf` of `$ref`s to itself) cannot make the walk exponential.
+const MAX_NODES: usize = 4096;
 
-fn collect(schema: &Value, root: &Value, depth: usize) -> Types {
+/// What one walk has seen: each `$ref` is expanded once, and the walk is bounded.
+#[derive(Default)]
+struct Walk<'a> {
+    refs: Vec<&'a str>,
+    nodes: usize,
+}
+
+fn collect<'a>(schema: &'a Value, root: &'a Value, depth: usize, walk: &mut Walk<'a>) -> Types {
     let Value::Object(map) = schema else { return Types::NONE };
-    if depth > MAX_DEPTH {
+    walk.nodes += 1;
+    if depth > MAX_DEPTH || walk.nodes > MAX_NODES {
         return Types::NONE;
     }
     let mut types = Types::NONE;
@@ -100,12 +111,17 @@ fn collect(schema: &Value, root: &Value, depth: usize) -> Types {
     for key in ["anyOf", "oneOf", "allOf"] {
         if let Some(Value::Array(subs)) = map.get(key) {
             for sub in subs {
-                types = types.union(collect(sub, root, depth + 1));
+                types = types.union(collect(sub, root, depth + 1, walk));
             }
         }
     }
-    if let Some(target) = map.get("$ref").and_then(Value::as_str).and_then(|r| resolve(r, root)) {
-        types = types.union(collect(target, root, depth + 1));
+    if let Some(reference) = map.get("$ref").and_then(Value::as_str)
+        && !walk.refs.contains(&reference)
+    {
+        walk.refs.push(reference);
+        if let Some(target) = resolve(reference, root) {
+            types = types.union(collect(target, root, depth + 1, walk));
+        }
     }
     if map.get("nullable") == Some(&Value::Bool(true)) && !types.is_empty() {
         types = types.union(Types::NULL);
@@ -171,6 +187,14 @@ mod tests {
         assert_eq!(Types::from_schema(&json!({"$ref": "#/$defs/N"}), &root), Types::NUMBER);
         assert_eq!(Types::from_schema(&json!({"$ref": "#/$defs/Loop"}), &root), Types::NONE);
         assert_eq!(Types::from_schema(&json!({"$ref": "#/$defs/Missing"}), &root), Types::NONE);
+    }
+
+    #[test]
+    fn hostile_schemas_stay_cheap() {
+        // Each level refers to itself three times: exponential without the `$ref` memory.
+        let root = json!({"$defs": {"n": {"anyOf": [{"$ref": "#/$defs/n"}, {"$ref": "#/$defs/n"},
+            {"$ref": "#/$defs/n"}, {"type": "integer"}]}}});
+        assert_eq!(Types::from_schema(&json!({"$ref": "#/$defs/n"}), &root), Types::INTEGER);
     }
 
     #[test]

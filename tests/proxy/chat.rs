@@ -210,3 +210,36 @@ async fn reasoning_goes_to_reasoning_content() {
         .collect();
     assert_eq!(reasoning, "plan first");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_named_tool_choice_returns_only_that_tool() {
+    let env = Env::start().await;
+    env.standin.push_reply(Reply::text(READ_CALL));
+    let mut named = continue_request(false);
+    named["tool_choice"] = json!({"type": "function", "function": {"name": "create_new_file"}});
+    let (_, body) = env.chat(&named).await;
+    let message = &body["choices"][0]["message"];
+    assert!(message.get("tool_calls").is_none(), "read_file was not the forced tool: {message}");
+    assert_eq!(body["choices"][0]["finish_reason"], "stop");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn empty_history_arguments_mean_no_arguments() {
+    let env = Env::start().await;
+    env.standin.push_reply(Reply::text("ok"));
+    let mut request = continue_request(false);
+    request["messages"] = json!([
+        {"role": "user", "content": "go"},
+        {"role": "assistant", "content": null, "tool_calls": [
+            {"id": "c1", "type": "function", "function": {"name": "read_file", "arguments": ""}},
+            {"id": "c2", "type": "function", "function": {"name": "read_file", "arguments": "null"}}]},
+        {"role": "tool", "tool_call_id": "c1", "content": "x"},
+        {"role": "tool", "tool_call_id": "c2", "content": "y"}
+    ]);
+    let (status, _) = env.chat(&request).await;
+    assert_eq!(status, 200);
+    let sent = env.standin.last_chat_request().expect("sent");
+    for call in sent["messages"][1]["tool_calls"].as_array().expect("calls") {
+        assert_eq!(call["function"]["arguments"], "{}");
+    }
+}

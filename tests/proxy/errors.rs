@@ -106,3 +106,40 @@ async fn bad_requests_get_4xx_naming_the_problem() {
     let (status, body) = env.chat(&continue_request(false)).await;
     assert_eq!((status, body["choices"][0]["message"]["content"].as_str()), (200, Some("still here")));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn vllm_refusing_the_proxys_key_is_a_502_naming_the_setting() {
+    let config =
+        crate::standin::Config { require_key: Some("vllm-key".into()), ..crate::standin::Config::default() };
+    let env = Env::with(config, |_| {}).await;
+    let (status, body) = env.chat(&continue_request(false)).await;
+    assert_eq!(status, 502, "{body}");
+    assert!(assert_openai_error(&body, 502).contains("PODCTL_UPSTREAM_API_KEY"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn models_with_vllm_down_is_an_error_not_an_empty_list() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+    let mut config = config(format!("http://127.0.0.1:{port}/v1"));
+    config.models[0].name = None;
+    let env = Env::serve(StandIn::start().await, config).await;
+    let response = env.get("/v1/models").send().await.expect("answer");
+    assert_eq!(response.status().as_u16(), 502);
+    assert!(assert_openai_error(&response.json().await.expect("JSON"), 502).contains("podctl status"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn wrong_methods_and_bearer_spelling() {
+    let env = Env::with(crate::standin::Config::default(), |c| c.keys = vec!["k".into()]).await;
+    let response = env.client.post(format!("{}/health", env.url)).send().await.expect("answer");
+    assert_eq!(response.status().as_u16(), 405);
+    assert_openai_error(&response.json().await.expect("JSON"), 405);
+    let response = env
+        .client
+        .get(format!("{}/v1/models", env.url))
+        .header("authorization", "BEARER k")
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(response.status().as_u16(), 200, "the auth scheme is case-insensitive");
+}

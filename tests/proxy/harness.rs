@@ -38,6 +38,7 @@ pub(crate) fn config(upstream: String) -> ProxyConfig {
         keys: Vec::new(),
         max_body: 1 << 20,
         keepalive: Duration::from_secs(15),
+        max_silence: Duration::from_mins(10),
         grace: Duration::from_secs(5),
         trace_dir: None,
         log_json: false,

@@ -192,3 +192,43 @@ async fn client_giving_up_before_the_upstream_answers_cancels_it() {
         "the upstream request was not cancelled"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn keep_alive_while_text_is_held_back() {
+    // A Hermes block is only decided at </tool_call>: the upstream is busy, but the client
+    // gets nothing. Keep-alives are timed from the client's side, so they still go out.
+    let env = Env::with(Config::default(), |c| {
+        c.keepalive = Duration::from_millis(100);
+        c.models[0].tool_format = podctl::toolcall::Format::Hermes;
+    })
+    .await;
+    let block = "<tool_call>\n{\"name\": \"create_new_file\", \"arguments\": {\"filepath\": \"a.txt\", \"contents\": \"some text of a file\"}}\n</tool_call>";
+    env.standin.push_reply(Reply::chunked(block, vec![5]).delay(Duration::from_millis(25)));
+    let (_, events) = env.chat_stream(&continue_request(true)).await;
+    let comments = events.iter().filter(|e| e.as_str() == Some(": keep-alive")).count();
+    assert!(comments >= 3, "keep-alives while the block is held: {events:?}");
+    let calls: Vec<&Value> =
+        events.iter().filter(|e| e.pointer("/choices/0/delta/tool_calls").is_some()).collect();
+    assert!(!calls.is_empty(), "the call still arrives");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_silent_upstream_ends_the_stream_with_an_error() {
+    let env = Env::with(Config::default(), |c| {
+        c.keepalive = Duration::from_millis(50);
+        c.max_silence = Duration::from_millis(300);
+    })
+    .await;
+    env.standin.push_reply(Reply::stall_mid_stream("never finished", 1, Duration::from_secs(20)));
+    let started = Instant::now();
+    let (_, events) = env.chat_stream(&continue_request(true)).await;
+    assert!(started.elapsed() < Duration::from_secs(5), "gave up long before the upstream did");
+    let last = events.last().expect("events");
+    assert_eq!(last["error"]["code"], 504, "{events:?}");
+    assert!(last["error"]["message"].as_str().is_some_and(|m| m.contains("sent nothing")));
+    assert!(!events.contains(&serde_json::json!("[DONE]")));
+    assert!(
+        env.standin.wait_cancelled(1, Duration::from_secs(2)).await,
+        "and the upstream request is closed"
+    );
+}
