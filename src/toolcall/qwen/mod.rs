@@ -150,11 +150,11 @@ impl Qwen {
 
     /// Resolves a `Partial` marker match: wait for more, or at the end of output either
     /// treat it as text (`stop`) or drop it (`length`: a cut-off tag never leaks).
-    fn undecided(eof: Option<UpstreamFinish>) -> Option<Step> {
+    fn undecided(eof: Option<UpstreamFinish>, rest: &str) -> Option<Step> {
         match eof {
             None => Some(Step::NeedMore),
             Some(UpstreamFinish::Stop) => None,
-            Some(UpstreamFinish::Length) => Some(Step::Advance(usize::MAX)),
+            Some(UpstreamFinish::Length) => Some(Step::Advance(rest.len())),
         }
     }
 
@@ -199,8 +199,8 @@ impl Qwen {
                 Tag::Complete { .. } | Tag::No => {}
             }
         }
-        if partial && let Some(step) = Self::undecided(eof) {
-            return clamp(step, rest);
+        if partial && let Some(step) = Self::undecided(eof, rest) {
+            return step;
         }
         self.text("<", think, sink);
         Step::Advance(1)
@@ -313,13 +313,5 @@ fn find_lt(rest: &str) -> usize {
         bytes.iter().position(|&b| b == b'<').unwrap_or(bytes.len())
     } else {
         memchr(b'<', bytes).unwrap_or(bytes.len())
-    }
-}
-
-/// `Advance(usize::MAX)` means "all of it".
-fn clamp(step: Step, rest: &str) -> Step {
-    match step {
-        Step::Advance(n) => Step::Advance(n.min(rest.len())),
-        Step::NeedMore => Step::NeedMore,
     }
 }

@@ -7,7 +7,7 @@
 
 use memchr::memchr;
 
-use super::{Qwen, State, Step, clamp};
+use super::{Qwen, State, Step};
 use crate::toolcall::coerce::{coerce_into, key_prefix};
 use crate::toolcall::event::{Event, Sink, UpstreamFinish};
 use crate::toolcall::scan::{self, MAX_HELD, Match, Tag};
@@ -102,13 +102,13 @@ impl Qwen {
                     return Step::Advance(len);
                 }
                 Tag::Partial => {
-                    if let Some(step) = Self::undecided(eof) {
+                    if let Some(step) = Self::undecided(eof, rest) {
                         if step == Step::NeedMore {
                             self.state = State::CallOpen { held, from_think };
                         } else {
                             self.state = if from_think { State::Think } else { State::Text };
                         }
-                        return clamp(step, rest);
+                        return step;
                     }
                 }
                 Tag::No => {}
