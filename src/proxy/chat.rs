@@ -26,8 +26,7 @@ pub(crate) async fn chat(State(app): State<Arc<App>>, request: Request) -> Respo
     let mut log = RequestLog::new(completion_id(), "chat");
     match prepare(&app, request, &mut log).await {
         Err(e) => {
-            log.status = e.status;
-            log.error = Some(e.message.clone());
+            log.set_error(&e);
             log.finish();
             error_response(&e)
         }
@@ -116,8 +115,7 @@ async fn complete_reply(app: &App, p: Prepared, mut log: RequestLog) -> Response
             json_response(200, &done.body)
         }
         Err(e) => {
-            log.status = e.status;
-            log.error = Some(e.message.clone());
+            log.set_error(&e);
             log.finish();
             error_response(&e)
         }
@@ -252,8 +250,7 @@ impl StreamState {
     /// so it never looks complete.
     fn fail(&mut self, error: &ApiError) -> Bytes {
         self.done = true;
-        self.log.status = error.status;
-        self.log.error = Some(error.message.clone());
+        self.log.set_error(error);
         let mut frame = Vec::new();
         push_event(&mut frame, &error.stream_payload());
         self.close(&frame);

@@ -36,6 +36,12 @@ impl RequestLog {
         }
     }
 
+    /// Records an error answer (status and message) for the line.
+    pub(crate) fn set_error(&mut self, error: &crate::openai::ApiError) {
+        self.status = error.status;
+        self.error = Some(error.message.clone());
+    }
+
     /// Writes the line now (otherwise it is written on drop, as cancelled).
     pub(crate) fn finish(&mut self) {
         if std::mem::replace(&mut self.done, true) {

@@ -38,8 +38,7 @@ pub(crate) async fn forward(app: Arc<App>, target: Target, request: Request) -> 
             response
         }
         Err(e) => {
-            log.status = e.status;
-            log.error = Some(e.message.clone());
+            log.set_error(&e);
             log.finish();
             error_response(&e)
         }
