@@ -9,7 +9,14 @@
 //! * [`ui`]: the printer, styles and error rendering (`error:` / `hint:`).
 
 pub mod cli;
+pub mod gpu;
+pub mod home;
+pub mod instance;
 pub mod openai;
+pub mod procs;
+pub mod profile;
 pub mod proxy;
+pub mod supervisor;
 pub mod toolcall;
 pub mod ui;
+pub mod vllm;

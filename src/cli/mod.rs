@@ -1,7 +1,13 @@
 //! Command-line types (clap) and dispatch. Each subcommand lives in its own file; only
 //! the CLI prints, and only through [`crate::ui::Printer`].
 
+mod logs;
+mod profiles;
 mod proxy;
+mod start;
+mod status;
+mod stop;
+mod supervise;
 mod translate;
 
 use clap::{Args, Parser, Subcommand};
@@ -39,6 +45,20 @@ pub enum Command {
     Translate(translate::TranslateArgs),
     /// Serve an OpenAI-compatible API in front of vLLM that turns raw tool-call text into tool_calls.
     Proxy(Box<proxy::ProxyArgs>),
+    /// Start vLLM from a profile and supervise it (with --proxy, the proxy too).
+    #[command(alias = "start-vllm")]
+    Start(start::StartArgs),
+    /// Stop vLLM, the proxy and the supervisor; no process of the run survives.
+    Stop(stop::StopArgs),
+    /// What runs: state, pids, ports and health (exit 0 all ready, 1 not, 3 nothing running).
+    Status(status::StatusArgs),
+    /// vLLM's output, as the supervisor logged it.
+    Logs(logs::LogsArgs),
+    /// The profiles `start` can use, and where each comes from.
+    Profiles(profiles::ProfilesArgs),
+    /// (internal) The background supervisor `start` runs.
+    #[command(name = "__supervise", hide = true)]
+    Supervise(supervise::SuperviseArgs),
 }
 
 /// Runs the chosen subcommand.
@@ -49,5 +69,17 @@ pub fn run(cli: Cli, printer: &Printer) -> anyhow::Result<()> {
             translate::run(&args, printer)
         }
         Command::Proxy(args) => proxy::run(&args, &cli.global, printer),
+        Command::Supervise(args) => supervise::run(&args),
+        command => {
+            ui::init_tracing(cli.global.verbose, cli.global.quiet);
+            match command {
+                Command::Start(args) => start::run(&args, printer),
+                Command::Stop(args) => stop::run(&args, printer),
+                Command::Status(args) => status::run(&args, printer),
+                Command::Logs(args) => logs::run(&args, printer),
+                Command::Profiles(args) => profiles::run(&args, printer),
+                Command::Translate(_) | Command::Proxy(_) | Command::Supervise(_) => unreachable!("handled above"),
+            }
+        }
     }
 }

@@ -9,6 +9,8 @@ pub mod exit {
     pub const FAILURE: u8 = 1;
     /// Bad input: arguments, files or data the user gave.
     pub const USAGE: u8 = 2;
+    /// `podctl status`: nothing is running.
+    pub const NOT_RUNNING: u8 = 3;
 }
 
 /// An error that carries its own hint and exit code.
@@ -23,6 +25,11 @@ impl UserError {
     /// Bad input (exit code 2).
     pub fn usage(message: impl Into<String>) -> Self {
         Self { message: message.into(), hint: None, code: exit::USAGE }
+    }
+
+    /// A failure while doing the work (exit code 1).
+    pub fn failure(message: impl Into<String>) -> Self {
+        Self { message: message.into(), hint: None, code: exit::FAILURE }
     }
 
     #[must_use]

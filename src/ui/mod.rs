@@ -4,6 +4,7 @@
 
 mod error;
 mod printer;
+pub mod progress;
 
 pub use error::{UserError, exit};
 pub use printer::{ColorChoice, Printer};

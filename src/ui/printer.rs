@@ -17,7 +17,7 @@ pub enum ColorChoice {
 }
 
 /// Writes data to stdout and messages to stderr.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Printer {
     quiet: bool,
 }
@@ -54,6 +54,24 @@ impl Printer {
         out.flush()
     }
 
+    /// Data exactly as given (no newline added), flushed.
+    pub fn data_raw(&self, text: &str) -> std::io::Result<()> {
+        let mut out = std::io::stdout().lock();
+        out.write_all(text.as_bytes())?;
+        out.flush()
+    }
+
+    /// A message for the person (stderr; hidden with `-q`).
+    pub fn note(&self, message: &str) {
+        if !self.quiet {
+            let _ = writeln!(std::io::stderr(), "{message}");
+        }
+    }
+
+    pub fn is_quiet(&self) -> bool {
+        self.quiet
+    }
+
     /// A warning on stderr (hidden with `-q`).
     pub fn warn(&self, message: &str) {
         if !self.quiet {
@@ -64,6 +82,12 @@ impl Printer {
     /// Prints an error with its causes and hint; returns the exit code to use.
     pub fn report(&self, error: &anyhow::Error) -> u8 {
         let mut err = std::io::stderr().lock();
+        // An empty message is an exit code alone (`status` has already said everything).
+        if let Some(user) = error.downcast_ref::<UserError>()
+            && user.message.is_empty()
+        {
+            return user.code;
+        }
         let _ = writeln!(err, "{} {error}", style("error:").red().bold());
         for cause in error.chain().skip(1) {
             let _ = writeln!(err, "  {} {cause}", style("caused by:").dim());

@@ -1,0 +1,197 @@
+//! `podctl status [--json]`: every instance podctl knows, checked live (processes, vLLM's
+//! and the proxy's `/health`), as a table or as JSON with a stable schema (README).
+//! Exit codes: 0 all ready, 1 something failed, starting or degraded, 3 nothing running.
+
+use std::time::Duration;
+
+use clap::Args;
+use console::style;
+use serde::Serialize;
+
+use super::start::{block_on, state_word};
+use crate::instance::{ExitRecord, Instance, KvCache, Problem, Store, now};
+use crate::ui::{Printer, UserError, exit};
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Print JSON (schema in README).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `status --json`.
+#[derive(Debug, Serialize)]
+pub(super) struct Report {
+    pub schema: u32,
+    pub instances: Vec<InstanceStatus>,
+    pub gpus: Vec<crate::gpu::Gpu>,
+}
+
+/// One instance, as `status --json` shows it.
+#[derive(Debug, Serialize)]
+pub(super) struct InstanceStatus {
+    pub profile: String,
+    pub model: String,
+    pub served_model_name: String,
+    /// starting, ready, restarting, failed, stopping, stopped, or `lost` (the record says
+    /// running but the supervisor is gone).
+    pub state: String,
+    pub phase: String,
+    pub progress: Option<String>,
+    pub run_id: String,
+    pub pid: Option<i32>,
+    pub supervisor_pid: Option<i32>,
+    pub uptime_secs: Option<u64>,
+    pub restarts: u32,
+    pub last_exit: Option<ExitRecord>,
+    pub failure: Option<Problem>,
+    pub vllm: Endpoint,
+    pub proxy: Option<Endpoint>,
+    pub kv_cache: KvCache,
+    pub log: String,
+}
+
+/// A port and whether it answers.
+#[derive(Debug, Serialize)]
+pub(super) struct Endpoint {
+    pub url: String,
+    pub port: u16,
+    /// `/health` answered 200 (null when not checked because nothing runs).
+    pub healthy: Option<bool>,
+}
+
+async fn healthy(url: String) -> bool {
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(2)).no_proxy().build().unwrap_or_default();
+    client.get(url).send().await.is_ok_and(|r| r.status().is_success())
+}
+
+fn local(host: &str) -> &str {
+    if host == "0.0.0.0" || host.is_empty() { "127.0.0.1" } else { host }
+}
+
+async fn check(r: &Instance) -> InstanceStatus {
+    let lost = r.is_stale();
+    let running = r.state.is_active() && !lost;
+    let vllm_url = format!("http://{}:{}", local(&r.host), r.port);
+    let vllm_alive = r.vllm.is_some_and(crate::instance::ProcRef::alive);
+    let vllm_health = if vllm_alive { Some(healthy(format!("{vllm_url}/health")).await) } else { None };
+    let proxy = match &r.proxy {
+        Some(p) => {
+            let url = format!("http://{}:{}", local(&p.host), p.port);
+            let health = if running { Some(healthy(format!("{url}/health")).await) } else { None };
+            Some(Endpoint { url: format!("{url}/v1"), port: p.port, healthy: health })
+        }
+        None => None,
+    };
+    InstanceStatus {
+        profile: r.profile.clone(),
+        model: r.model.clone(),
+        served_model_name: r.served_model_name.clone(),
+        state: if lost { "lost".into() } else { serde_json::to_value(r.state).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default() },
+        phase: r.phase.label().to_owned(),
+        progress: r.progress.clone(),
+        run_id: r.run_id.clone(),
+        pid: r.vllm.filter(|v| v.alive()).map(|v| v.pid),
+        supervisor_pid: r.supervisor.alive().then_some(r.supervisor.pid),
+        uptime_secs: (vllm_alive && running).then(|| now().saturating_sub(r.attempt_started_at)),
+        restarts: r.restarts,
+        last_exit: r.exits.last().cloned(),
+        failure: r.failure.clone(),
+        vllm: Endpoint { url: format!("{vllm_url}/v1"), port: r.port, healthy: vllm_health },
+        proxy,
+        kv_cache: r.kv_cache.clone(),
+        log: r.log.display().to_string(),
+    }
+}
+
+/// 0 all ready and healthy, 1 something is not, 3 nothing runs.
+pub(super) fn exit_code(instances: &[InstanceStatus]) -> u8 {
+    let running: Vec<&InstanceStatus> =
+        instances.iter().filter(|i| !matches!(i.state.as_str(), "stopped" | "failed")).collect();
+    let failed = instances.iter().any(|i| i.state == "failed");
+    if running.is_empty() && !failed {
+        return exit::NOT_RUNNING;
+    }
+    let all_ready = running.iter().all(|i| {
+        i.state == "ready" && i.vllm.healthy == Some(true) && i.proxy.as_ref().is_none_or(|p| p.healthy == Some(true))
+    });
+    if failed || !all_ready { exit::FAILURE } else { 0 }
+}
+
+pub(super) fn run(args: &StatusArgs, printer: &Printer) -> anyhow::Result<()> {
+    let store = Store::from_env();
+    let records = store.list();
+    let instances: Vec<InstanceStatus> = block_on(async {
+        let mut out = Vec::new();
+        for r in &records {
+            out.push(check(r).await);
+        }
+        out
+    });
+    let gpus = crate::gpu::probe().gpus;
+    let code = exit_code(&instances);
+    if args.json {
+        let report = Report { schema: crate::instance::SCHEMA, instances, gpus };
+        printer.data(&serde_json::to_string_pretty(&report)?)?;
+    } else {
+        printer.data(&table(&instances, &records, &gpus, &store))?;
+    }
+    if code == 0 {
+        Ok(())
+    } else {
+        Err(UserError { message: String::new(), hint: None, code }.into())
+    }
+}
+
+fn table(instances: &[InstanceStatus], records: &[Instance], gpus: &[crate::gpu::Gpu], store: &Store) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    if instances.is_empty() {
+        let _ = writeln!(out, "nothing has run yet (state dir {})", store.root().display());
+    }
+    for (i, r) in instances.iter().zip(records) {
+        let state = match i.state.as_str() {
+            "ready" => style(state_word(r)).green().to_string(),
+            "failed" | "lost" => style(i.state.clone()).red().bold().to_string(),
+            "stopped" => style("stopped".to_owned()).dim().to_string(),
+            _ => style(state_word(r)).yellow().to_string(),
+        };
+        let _ = writeln!(out, "{}  {}  {state}", style(&i.profile).bold(), i.model);
+        if let Some(pid) = i.pid {
+            let up = i.uptime_secs.map(|s| crate::ui::progress::elapsed(Duration::from_secs(s))).unwrap_or_default();
+            let _ = writeln!(out, "  pid      {pid} (up {up}), restarts {}", i.restarts);
+        }
+        let health = |h: Option<bool>| match h {
+            Some(true) => style("healthy").green().to_string(),
+            Some(false) => style("not answering").red().to_string(),
+            None => style("down").dim().to_string(),
+        };
+        let _ = writeln!(out, "  vllm     {} `{}` {}", i.vllm.url, i.served_model_name, health(i.vllm.healthy));
+        if let Some(p) = &i.proxy {
+            let _ = writeln!(out, "  proxy    {} {}", p.url, health(p.healthy));
+        }
+        if let Some(t) = i.kv_cache.tokens {
+            let conc = i.kv_cache.max_concurrency.map(|c| format!(", {c:.2}x max concurrency")).unwrap_or_default();
+            let _ = writeln!(out, "  kv cache {t} tokens{conc}");
+        }
+        if let Some(e) = &i.last_exit {
+            let _ = writeln!(out, "  last exit {}", e.reason);
+        }
+        if let Some(f) = &i.failure {
+            let _ = writeln!(out, "  {} {}\n  {} {}", style("why").red(), f.summary, style("fix").cyan(), f.hint);
+        }
+        if i.state == "lost" {
+            let _ = writeln!(
+                out,
+                "  {} its supervisor is gone; `podctl stop {}` cleans up what is left",
+                style("!").yellow(),
+                i.profile
+            );
+        }
+        let _ = writeln!(out, "  log      {}", i.log);
+    }
+    for g in gpus {
+        let _ = writeln!(out, "gpu {}  {}  {}/{} MiB used", g.index, g.name, g.memory_used_mib, g.memory_total_mib);
+    }
+    out
+}

@@ -1,0 +1,155 @@
+//! `podctl stop [PROFILE|--all]`: ask each supervisor to stop (it runs the stop recipe on
+//! its vLLM and closes the proxy), then make sure: the recipe again on whatever is left
+//! (a supervisor that was SIGKILLed leaves vLLM running), a sweep for the run id and for
+//! orphaned `VLLM::` processes, and the ports checked free.
+
+use std::time::{Duration, Instant};
+
+use clap::Args;
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+
+use super::start::{block_on, short_cmd};
+use crate::instance::{Instance, State, Store};
+use crate::supervisor::stop;
+use crate::ui::{Printer, UserError};
+
+#[derive(Debug, Args)]
+pub struct StopArgs {
+    /// The profile to stop [default: everything podctl runs].
+    #[arg(conflicts_with = "all")]
+    pub profile: Option<String>,
+    /// Stop every instance, and sweep orphaned vLLM processes.
+    #[arg(long)]
+    pub all: bool,
+}
+
+pub(super) fn run(args: &StopArgs, printer: &Printer) -> anyhow::Result<()> {
+    let store = Store::from_env();
+    let records: Vec<Instance> = if let Some(name) = &args.profile {
+        if let Some(r) = store.load(name)? {
+            vec![r]
+        } else {
+            let known: Vec<String> = store.list().into_iter().map(|r| r.profile).collect();
+            if !known.is_empty() {
+                return Err(UserError::usage(format!("podctl has never run `{name}`"))
+                    .hint(format!("known: {}", known.join(", ")))
+                    .into());
+            }
+            Vec::new()
+        }
+    } else {
+        store.list()
+    };
+    let mut stopped = 0;
+    for record in records {
+        let live = record.supervisor.alive() || record.vllm.is_some_and(crate::instance::ProcRef::alive);
+        if !live && !record.state.is_active() {
+            continue;
+        }
+        stopped += 1;
+        let summary = stop_one(&record, &store)?;
+        printer.note(&summary);
+    }
+    if args.profile.is_none() {
+        let swept = block_on(sweep_orphans());
+        if !swept.is_empty() {
+            printer.note(&format!("killed {} orphaned vLLM process(es): {}", swept.len(), swept.join(", ")));
+            stopped += 1;
+        }
+    }
+    if stopped == 0 {
+        match &args.profile {
+            Some(name) => printer.note(&format!("{name} is not running")),
+            None => printer.note("nothing is running"),
+        }
+    }
+    Ok(())
+}
+
+/// `VLLM::` processes whose parent is gone, not belonging to any run.
+async fn sweep_orphans() -> Vec<String> {
+    let all = crate::procs::all();
+    let orphans: Vec<String> = all
+        .iter()
+        .filter(|p| p.is_vllm_title() && !p.is_zombie() && (p.ppid == 1 || !all.iter().any(|q| q.pid == p.ppid)))
+        .map(|p| format!("{} ({})", p.pid, short_cmd(p)))
+        .collect();
+    if !orphans.is_empty() {
+        stop::sweep(None).await;
+    }
+    orphans
+}
+
+fn stop_one(record: &Instance, store: &Store) -> anyhow::Result<String> {
+    let began = Instant::now();
+    let grace = Duration::from_secs(shutdown_timeout(store, &record.profile) + 10);
+    let mut notes = Vec::new();
+    let supervisor = record.supervisor;
+    if supervisor.alive() {
+        let _ = kill(Pid::from_raw(supervisor.pid), Signal::SIGTERM);
+        // The supervisor's own recipe: grace for vLLM, 5 s TERM → KILL, the sweep, the proxy.
+        let limit = grace + Duration::from_secs(15);
+        let waited = Instant::now();
+        while supervisor.alive() && waited.elapsed() < limit {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        if supervisor.alive() {
+            let _ = kill(Pid::from_raw(supervisor.pid), Signal::SIGKILL);
+            notes.push("the supervisor did not exit in time and was killed".to_owned());
+        }
+    } else if record.state.is_active() {
+        notes.push("its supervisor was gone".to_owned());
+    }
+    let latest = store.load(&record.profile).ok().flatten().unwrap_or_else(|| record.clone());
+    let target = stop::Target {
+        leader: latest.vllm.or(record.vllm),
+        pgid: latest.vllm.or(record.vllm).map(|v| v.pid),
+        run_id: record.run_id.clone(),
+        grace,
+        port: Some(record.port),
+    };
+    let report = block_on(stop::stop(&target));
+    if report.termed_leader {
+        notes.push("vLLM was still running and got SIGTERM".to_owned());
+    }
+    if report.killed > 0 {
+        notes.push(format!("{} process(es) ignored SIGTERM and were killed", report.killed));
+    }
+    if !report.swept.is_empty() {
+        notes.push(format!("swept {} straggler(s)", report.swept.len()));
+    }
+    let mut ports = vec![record.port];
+    ports.extend(record.proxy.as_ref().map(|p| p.port));
+    for port in ports {
+        if crate::procs::port_listening(port) {
+            let who: Vec<String> = crate::procs::listeners(port).into_iter().map(|p| p.to_string()).collect();
+            notes.push(format!("port {port} is still held (pid {})", if who.is_empty() { "?".into() } else { who.join(", ") }));
+        }
+    }
+    let mut latest = latest;
+    latest.vllm = None;
+    if latest.state != State::Failed {
+        latest.set_state(State::Stopped);
+    }
+    store.save(&latest)?;
+    let what = match &record.proxy {
+        Some(p) => format!("vLLM :{} and proxy :{}", record.port, p.port),
+        None => format!("vLLM :{}", record.port),
+    };
+    let mut line = format!("stopped {} ({what}) in {:.1}s", record.profile, began.elapsed().as_secs_f64());
+    if !notes.is_empty() {
+        line.push_str(&format!("; {}", notes.join("; ")));
+    }
+    Ok(line)
+}
+
+/// The run's `shutdown_timeout`, from the snapshot the supervisor ran.
+fn shutdown_timeout(store: &Store, profile: &str) -> u64 {
+    let path = store.dir(profile).join("profile.toml");
+    std::fs::read_to_string(&path)
+        .ok()
+        .and_then(|t| crate::profile::Profile::parse(profile, crate::profile::Origin::File(path), &t).ok())
+        .and_then(|p| p.shutdown_timeout)
+        .unwrap_or(0)
+}

@@ -1,0 +1,164 @@
+//! The supervisor process (`podctl start` runs it in the background as the hidden
+//! `podctl __supervise`; `start --foreground` runs the same code attached): the proxy when
+//! asked, then vLLM under [`Supervisor`] until stopped (SIGTERM/SIGINT/SIGHUP) or given up.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+use tokio_util::sync::CancellationToken;
+
+use crate::instance::{Instance, KvCache, Problem, ProcRef, ProxyRecord, State, Store, now};
+use crate::profile::{Origin, Profile};
+use crate::proxy::ProxyConfig;
+use crate::supervisor::logfile::{self, RotatingLog};
+use crate::supervisor::{Outcome, Supervisor};
+use crate::vllm::argv::Launch;
+use crate::vllm::logline::Phase;
+
+/// Arguments of the hidden `__supervise` command.
+#[derive(Debug, Args)]
+pub struct SuperviseArgs {
+    /// The profile snapshot `start` wrote.
+    pub snapshot: PathBuf,
+    #[arg(long)]
+    pub name: String,
+    #[arg(long)]
+    pub run_id: String,
+    #[arg(long)]
+    pub proxy: bool,
+    #[arg(long)]
+    pub timeout_secs: u64,
+}
+
+/// What a supervisor runs.
+#[derive(Debug)]
+pub(super) struct Job {
+    pub profile: Profile,
+    pub launch: Launch,
+    pub proxy: Option<ProxyConfig>,
+    pub run_id: String,
+    pub timeout: Duration,
+    pub foreground: bool,
+}
+
+/// The first record of a run.
+pub(super) fn initial_record(job: &Job, store: &Store) -> Instance {
+    let me = i32::try_from(std::process::id()).unwrap_or(0);
+    let t = now();
+    Instance {
+        schema: crate::instance::SCHEMA,
+        profile: job.profile.name.clone(),
+        model: job.profile.model.clone(),
+        served_model_name: job.profile.served_model_name.clone(),
+        run_id: job.run_id.clone(),
+        state: State::Starting,
+        phase: Phase::Launching,
+        progress: None,
+        supervisor: ProcRef::of(me).unwrap_or(ProcRef { pid: me, start_ticks: 0 }),
+        vllm: None,
+        host: job.profile.host.clone(),
+        port: job.profile.port,
+        proxy: job.proxy.as_ref().map(|p| ProxyRecord { host: p.host.to_string(), port: p.port }),
+        started_at: t,
+        state_since: t,
+        attempt_started_at: t,
+        ready_at: None,
+        restarts: 0,
+        exits: Vec::new(),
+        failure: None,
+        kv_cache: KvCache::default(),
+        log: store.log_path(&job.profile.name),
+        foreground: job.foreground,
+    }
+}
+
+/// Runs the proxy (when asked) and the supervisor until stopped or failed.
+pub(super) async fn supervise(
+    job: Job,
+    store: Store,
+    notify: Box<dyn FnMut(&Instance) + Send>,
+    shutdown: CancellationToken,
+) -> anyhow::Result<Outcome> {
+    let mut record = initial_record(&job, &store);
+    let log = RotatingLog::open(&record.log, logfile::MAX_BYTES, logfile::KEEP)?;
+    let proxy_stop = CancellationToken::new();
+    let mut proxy_task = None;
+    if let Some(config) = &job.proxy {
+        let addr = crate::supervisor::proxy::addr(config);
+        match tokio::net::TcpListener::bind(addr).await {
+            Ok(listener) => {
+                let config = config.clone();
+                let token = proxy_stop.clone();
+                proxy_task = Some(tokio::spawn(async move { crate::proxy::serve(listener, &config, token).await }));
+                tracing::info!("proxy listening on http://{addr}/v1");
+            }
+            Err(e) => {
+                record.failure = Some(Problem {
+                    kind: "proxy_failed".into(),
+                    summary: format!("the proxy cannot listen on {addr}: {e}"),
+                    hint: format!("free port {} (`podctl doctor` names the holder) or change [proxy] port", config.port),
+                    line: None,
+                });
+                record.set_state(State::Failed);
+                store.save(&record)?;
+                return Ok(Outcome::Failed);
+            }
+        }
+    }
+    let supervisor = Supervisor::new(job.profile, job.launch, store, record, log, job.timeout, notify);
+    let outcome = supervisor.run(shutdown).await;
+    proxy_stop.cancel();
+    if let Some(task) = proxy_task {
+        let _ = tokio::time::timeout(Duration::from_secs(6), task).await;
+    }
+    Ok(outcome)
+}
+
+/// Cancels `token` on SIGINT, SIGTERM or SIGHUP.
+pub(super) fn cancel_on_signals(token: CancellationToken) {
+    tokio::spawn(async move {
+        use tokio::signal::unix::{SignalKind, signal};
+        let (Ok(mut term), Ok(mut int), Ok(mut hup)) =
+            (signal(SignalKind::terminate()), signal(SignalKind::interrupt()), signal(SignalKind::hangup()))
+        else {
+            return;
+        };
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+            _ = hup.recv() => {}
+        }
+        token.cancel();
+    });
+}
+
+/// `podctl __supervise`: the background supervisor. Its stderr is `supervisor.log`.
+pub(super) fn run(args: &SuperviseArgs) -> anyhow::Result<()> {
+    crate::ui::init_tracing_with(0, false, true, false);
+    let text = std::fs::read_to_string(&args.snapshot)?;
+    let profile = Profile::parse(&args.name, Origin::File(args.snapshot.clone()), &text)?;
+    let workspace = std::path::Path::new(crate::home::WORKSPACE).is_dir();
+    let launch = crate::vllm::argv::launch(&profile, &args.run_id, &|k| std::env::var(k).ok(), workspace)?;
+    let proxy = if args.proxy {
+        Some(crate::supervisor::proxy::config(&profile).map_err(anyhow::Error::msg)?)
+    } else {
+        None
+    };
+    let job = Job {
+        profile,
+        launch,
+        proxy,
+        run_id: args.run_id.clone(),
+        timeout: Duration::from_secs(args.timeout_secs),
+        foreground: false,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    runtime.block_on(async {
+        let shutdown = CancellationToken::new();
+        cancel_on_signals(shutdown.clone());
+        let outcome = supervise(job, Store::from_env(), Box::new(|_| {}), shutdown).await?;
+        tracing::info!("supervisor done: {outcome:?}");
+        Ok(())
+    })
+}

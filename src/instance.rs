@@ -1,0 +1,227 @@
+//! The on-disk record of one running (or last run) instance of a profile:
+//! `STATE_DIR/PROFILE/instance.json`, written atomically (temp file + rename) by the
+//! supervisor on every change and read by `start`, `status`, `stop` and `logs`. A record
+//! names its processes by pid *and* start time, so a reused pid is never mistaken for ours.
+
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+
+use crate::vllm::failure::Failure;
+use crate::vllm::logline::Phase;
+
+/// The record's schema version (`status --json` carries it too).
+pub const SCHEMA: u32 = 1;
+
+/// Where an instance is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum State {
+    Starting,
+    Ready,
+    /// Exited unexpectedly; waiting out the backoff before the next start.
+    Restarting,
+    /// Gave up: a fatal cause, a crash loop or a start-up timeout. `failure` says why.
+    Failed,
+    Stopping,
+    Stopped,
+}
+
+impl State {
+    /// The supervisor is (or should be) still around.
+    pub fn is_active(self) -> bool {
+        matches!(self, Self::Starting | Self::Ready | Self::Restarting | Self::Stopping)
+    }
+}
+
+/// A process identified across pid reuse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProcRef {
+    pub pid: i32,
+    pub start_ticks: u64,
+}
+
+impl ProcRef {
+    /// The process with this pid, when it exists.
+    pub fn of(pid: i32) -> Option<Self> {
+        crate::procs::read(pid).map(|p| Self { pid, start_ticks: p.start_ticks })
+    }
+
+    pub fn alive(self) -> bool {
+        crate::procs::alive(self.pid, self.start_ticks)
+    }
+}
+
+/// One exit of vLLM.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExitRecord {
+    /// Unix seconds.
+    pub at: u64,
+    pub code: Option<i32>,
+    pub signal: Option<i32>,
+    pub uptime_secs: u64,
+    /// One line for people.
+    pub reason: String,
+    pub failure: Option<Failure>,
+}
+
+/// Why an instance failed, for people: what happened and what to do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Problem {
+    /// A stable word for scripts: a vLLM failure kind (`gpu_memory_held`, …) or one of
+    /// `startup_timeout`, `crash_loop`, `spawn_failed`, `proxy_failed`.
+    pub kind: String,
+    pub summary: String,
+    pub hint: String,
+    /// The log line it was recognised from.
+    pub line: Option<String>,
+}
+
+impl From<&Failure> for Problem {
+    fn from(f: &Failure) -> Self {
+        let kind = serde_json::to_value(f.kind).ok().and_then(|v| v.as_str().map(str::to_owned));
+        Self {
+            kind: kind.unwrap_or_else(|| "vllm".into()),
+            summary: f.summary.clone(),
+            hint: f.hint.clone(),
+            line: Some(f.line.clone()),
+        }
+    }
+}
+
+/// The proxy the supervisor runs beside vLLM.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProxyRecord {
+    pub host: String,
+    pub port: u16,
+}
+
+/// KV cache figures vLLM logged at start-up.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct KvCache {
+    pub memory_gib: Option<f64>,
+    pub tokens: Option<u64>,
+    pub context: Option<u64>,
+    pub max_concurrency: Option<f64>,
+}
+
+/// The record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Instance {
+    pub schema: u32,
+    pub profile: String,
+    pub model: String,
+    pub served_model_name: String,
+    pub run_id: String,
+    pub state: State,
+    pub phase: Phase,
+    /// Detail of the phase (`2/4 shards`, `40%`).
+    pub progress: Option<String>,
+    pub supervisor: ProcRef,
+    /// The vLLM process (leader of its own process group) of the current attempt.
+    pub vllm: Option<ProcRef>,
+    pub host: String,
+    pub port: u16,
+    pub proxy: Option<ProxyRecord>,
+    /// Unix seconds.
+    pub started_at: u64,
+    pub state_since: u64,
+    pub attempt_started_at: u64,
+    pub ready_at: Option<u64>,
+    pub restarts: u32,
+    /// The most recent exits, oldest first (at most 20).
+    pub exits: Vec<ExitRecord>,
+    /// Why the instance failed.
+    pub failure: Option<Problem>,
+    pub kv_cache: KvCache,
+    pub log: PathBuf,
+    pub foreground: bool,
+}
+
+/// Unix seconds now.
+pub fn now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+impl Instance {
+    /// Changes the state, stamping when.
+    pub fn set_state(&mut self, state: State) {
+        if self.state != state {
+            self.state = state;
+            self.state_since = now();
+        }
+    }
+
+    /// The supervisor is gone but the record says it should be running.
+    pub fn is_stale(&self) -> bool {
+        self.state.is_active() && !self.supervisor.alive()
+    }
+
+    pub fn record_exit(&mut self, exit: ExitRecord) {
+        self.exits.push(exit);
+        if self.exits.len() > 20 {
+            self.exits.remove(0);
+        }
+    }
+}
+
+/// The state dir: one folder per profile.
+#[derive(Debug, Clone)]
+pub struct Store {
+    root: PathBuf,
+}
+
+impl Store {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+
+    /// The store for this process's environment (`PODCTL_STATE_DIR`, …).
+    pub fn from_env() -> Self {
+        Self::new(crate::home::state_dir())
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// `STATE/PROFILE/`.
+    pub fn dir(&self, profile: &str) -> PathBuf {
+        self.root.join(profile)
+    }
+
+    pub fn log_path(&self, profile: &str) -> PathBuf {
+        self.dir(profile).join("vllm.log")
+    }
+
+    pub fn load(&self, profile: &str) -> std::io::Result<Option<Instance>> {
+        match std::fs::read(self.dir(profile).join("instance.json")) {
+            Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(std::io::Error::other),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Writes the record atomically.
+    pub fn save(&self, instance: &Instance) -> std::io::Result<()> {
+        let dir = self.dir(&instance.profile);
+        std::fs::create_dir_all(&dir)?;
+        let tmp = dir.join(format!(".instance.json.{}", std::process::id()));
+        let bytes = serde_json::to_vec_pretty(instance).map_err(std::io::Error::other)?;
+        std::fs::write(&tmp, bytes)?;
+        std::fs::rename(&tmp, dir.join("instance.json"))
+    }
+
+    /// Every record, by profile name.
+    pub fn list(&self) -> Vec<Instance> {
+        let Ok(entries) = std::fs::read_dir(&self.root) else { return Vec::new() };
+        let mut names: Vec<String> = entries
+            .filter_map(Result::ok)
+            .filter(|e| e.path().join("instance.json").is_file())
+            .filter_map(|e| e.file_name().to_str().map(str::to_owned))
+            .collect();
+        names.sort();
+        names.iter().filter_map(|n| self.load(n).ok().flatten()).collect()
+    }
+}

@@ -1,0 +1,69 @@
+//! The proxy settings a profile implies: the served name mapped to this vLLM, the tool
+//! format, and the keys clients must send (from the variable the profile names, else the
+//! key file `podctl setup` writes in the podctl home).
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use crate::profile::Profile;
+use crate::proxy::ProxyConfig;
+use crate::proxy::config::{self, ModelConfig};
+use crate::toolcall::Reasoning;
+
+/// The key file in the podctl home.
+pub fn key_file() -> std::path::PathBuf {
+    crate::home::home().join("api-key")
+}
+
+/// Builds the proxy config, or says why it cannot run.
+pub fn config(profile: &Profile) -> Result<ProxyConfig, String> {
+    let settings = &profile.proxy;
+    let mut keys: Vec<String> = std::env::var(&settings.api_key_env)
+        .ok()
+        .map(|k| k.trim().to_owned())
+        .filter(|k| !k.is_empty())
+        .into_iter()
+        .collect();
+    let file = key_file();
+    if keys.is_empty() && file.is_file() {
+        keys = config::read_key_file(&file).map_err(|e| e.to_string())?;
+    }
+    config::check_exposure(settings.host, &keys, settings.insecure_no_auth).map_err(|e| {
+        format!(
+            "{e}; set ${} or write a key to {} (`podctl setup` does), or set `insecure_no_auth = true` in [proxy]",
+            settings.api_key_env,
+            file.display()
+        )
+    })?;
+    let vllm_host = match profile.host.as_str() {
+        "0.0.0.0" => "127.0.0.1",
+        h => h,
+    };
+    let upstream_key = match &profile.api_key_env {
+        Some(var) => std::env::var(var).ok(),
+        None => None,
+    };
+    Ok(ProxyConfig {
+        host: settings.host,
+        port: settings.port,
+        models: vec![ModelConfig {
+            name: Some(profile.served_model_name.clone()),
+            upstream: format!("http://{vllm_host}:{}/v1", profile.port),
+            upstream_key,
+            tool_format: profile.tool_format,
+            reasoning: if profile.think_opened { Reasoning::PromptOpened } else { Reasoning::Auto },
+        }],
+        keys,
+        max_body: 32 << 20,
+        keepalive: Duration::from_secs(15),
+        max_silence: Duration::from_mins(10),
+        grace: Duration::from_secs(30),
+        trace_dir: None,
+        log_json: false,
+    })
+}
+
+/// The address the proxy listens on.
+pub fn addr(config: &ProxyConfig) -> SocketAddr {
+    SocketAddr::new(config.host, config.port)
+}
