@@ -78,7 +78,9 @@ pub fn run(cli: Cli, printer: &Printer) -> anyhow::Result<()> {
                 Command::Status(args) => status::run(&args, printer),
                 Command::Logs(args) => logs::run(&args, printer),
                 Command::Profiles(args) => profiles::run(&args, printer),
-                Command::Translate(_) | Command::Proxy(_) | Command::Supervise(_) => unreachable!("handled above"),
+                Command::Translate(_) | Command::Proxy(_) | Command::Supervise(_) => {
+                    unreachable!("handled above")
+                }
             }
         }
     }

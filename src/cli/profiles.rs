@@ -38,12 +38,20 @@ pub(super) fn run(args: &ProfilesArgs, printer: &Printer) -> anyhow::Result<()> 
     let mut out = String::new();
     for e in &entries {
         let name = format!("{:width$}", e.name);
-        let name = if e.shadowed { style(name).dim().strikethrough().to_string() } else { style(name).bold().to_string() };
+        let name = if e.shadowed {
+            style(name).dim().strikethrough().to_string()
+        } else {
+            style(name).bold().to_string()
+        };
         let what = match &e.profile {
             Ok(p) => format!("{}  as `{}` ({})", p.model, p.served_model_name, p.tool_format),
             Err(err) => style(format!("invalid: {err}")).red().to_string(),
         };
-        let origin = format!("{:8} {}", e.origin.kind(), if e.origin.kind() == "built-in" { String::new() } else { e.origin.to_string() });
+        let origin = format!(
+            "{:8} {}",
+            e.origin.kind(),
+            if e.origin.kind() == "built-in" { String::new() } else { e.origin.to_string() }
+        );
         let _ = writeln!(out, "{name}  {what}\n{:width$}  {}", "", style(origin.trim_end()).dim());
         if let Ok(p) = &e.profile
             && let Some(d) = &p.description

@@ -52,24 +52,31 @@ pub(super) fn run(args: &StartArgs, printer: &Printer) -> anyhow::Result<()> {
     let run_id = supervisor::new_run_id();
     let workspace = Path::new(crate::home::WORKSPACE).is_dir();
     let launch = argv::launch(&profile, &run_id, &|k| std::env::var(k).ok(), workspace).map_err(|e| {
-        UserError::usage(e.to_string()).hint(format!("export {}=… (the key vLLM should require), or remove api_key_env", e.0))
+        UserError::usage(e.to_string())
+            .hint(format!("export {}=… (the key vLLM should require), or remove api_key_env", e.0))
     })?;
     let with_proxy = (args.proxy || profile.proxy.enabled) && !args.no_proxy;
-    let proxy = if with_proxy {
-        Some(supervisor::proxy::config(&profile).map_err(UserError::usage)?)
-    } else {
-        None
-    };
+    let proxy =
+        if with_proxy { Some(supervisor::proxy::config(&profile).map_err(UserError::usage)?) } else { None };
     let timeout = args.timeout.map_or(profile.startup_timeout, Duration::from_secs);
     if args.dry_run {
         let mut out = format!("# profile {} ({})\n{}", profile.name, profile.origin, launch.shell());
         if let Some(p) = &proxy {
             out.push_str(&format!(
                 "# proxy: http://{}:{}/v1 → {} as `{}` ({}), {} key(s)\n",
-                p.host, p.port, p.models[0].upstream, profile.served_model_name, profile.tool_format, p.keys.len()
+                p.host,
+                p.port,
+                p.models[0].upstream,
+                profile.served_model_name,
+                profile.tool_format,
+                p.keys.len()
             ));
         }
-        out.push_str(&format!("# ready when /health is 200 and /v1/models lists `{}`; timeout {}s\n", profile.served_model_name, timeout.as_secs()));
+        out.push_str(&format!(
+            "# ready when /health is 200 and /v1/models lists `{}`; timeout {}s\n",
+            profile.served_model_name,
+            timeout.as_secs()
+        ));
         printer.data(&out)?;
         return Ok(());
     }
@@ -80,7 +87,12 @@ pub(super) fn run(args: &StartArgs, printer: &Printer) -> anyhow::Result<()> {
 }
 
 /// Everything that would make vLLM fail minutes from now, checked now.
-fn precheck(profile: &Profile, store: &Store, proxy_port: Option<u16>, printer: &Printer) -> Result<(), UserError> {
+fn precheck(
+    profile: &Profile,
+    store: &Store,
+    proxy_port: Option<u16>,
+    printer: &Printer,
+) -> Result<(), UserError> {
     if let Ok(Some(old)) = store.load(&profile.name) {
         if old.state.is_active() && old.supervisor.alive() {
             return Err(UserError::failure(format!(
@@ -119,11 +131,12 @@ fn precheck(profile: &Profile, store: &Store, proxy_port: Option<u16>, printer: 
             ))
             .hint("lower tensor_parallel_size, or rent a pod with more GPUs"));
         }
-        let short: Vec<String> = crate::gpu::memory_shortfall_mib(&gpus.gpus, profile.memory_utilization(), need)
-            .into_iter()
-            .filter(|(_, s)| *s > 0)
-            .map(|(i, s)| format!("GPU {i} lacks {s} MiB"))
-            .collect();
+        let short: Vec<String> =
+            crate::gpu::memory_shortfall_mib(&gpus.gpus, profile.memory_utilization(), need)
+                .into_iter()
+                .filter(|(_, s)| *s > 0)
+                .map(|(i, s)| format!("GPU {i} lacks {s} MiB"))
+                .collect();
         if !short.is_empty() {
             let holders: Vec<String> = crate::procs::gpu_holders()
                 .into_iter()
@@ -133,7 +146,10 @@ fn precheck(profile: &Profile, store: &Store, proxy_port: Option<u16>, printer: 
             let hint = if holders.is_empty() {
                 format!("lower gpu_memory_utilization below {}", profile.memory_utilization())
             } else {
-                format!("GPU held by: {}; `podctl stop --all` stops podctl's, `kill PID` others", holders.join(", "))
+                format!(
+                    "GPU held by: {}; `podctl stop --all` stops podctl's, `kill PID` others",
+                    holders.join(", ")
+                )
             };
             return Err(UserError::failure(format!(
                 "not enough free GPU memory for gpu_memory_utilization = {}: {}",
@@ -156,19 +172,21 @@ pub(super) fn short_cmd(p: &crate::procs::Process) -> String {
 }
 
 fn check_port(port: u16, who: &str, key: &str) -> Result<(), UserError> {
-    let bind = std::net::TcpListener::bind(("0.0.0.0", port));
-    if bind.is_ok() && !crate::procs::port_listening(port) {
+    // Binding catches holders /proc cannot show (another namespace); /proc catches a
+    // listener on a specific address that a wildcard bind might not collide with.
+    let bindable = std::net::TcpListener::bind(("0.0.0.0", port)).is_ok();
+    if bindable && !crate::procs::port_listening(port) {
         return Ok(());
     }
-    drop(bind);
     let holders: Vec<String> = crate::procs::listeners(port)
         .into_iter()
         .filter_map(crate::procs::read)
         .map(|p| format!("pid {} ({})", p.pid, short_cmd(&p)))
         .collect();
     let by = if holders.is_empty() { "another process".to_owned() } else { holders.join(", ") };
-    Err(UserError::failure(format!("port {port}, which {who} needs, is held by {by}"))
-        .hint(format!("stop it (`podctl stop --all` if it is podctl's), or set `{key}` in the profile to a free port")))
+    Err(UserError::failure(format!("port {port}, which {who} needs, is held by {by}")).hint(format!(
+        "stop it (`podctl stop --all` if it is podctl's), or set `{key}` in the profile to a free port"
+    )))
 }
 
 fn find_executable(exe: &Path) -> Option<std::path::PathBuf> {
@@ -246,7 +264,9 @@ fn background(job: &Job, store: &Store, printer: &Printer) -> anyhow::Result<()>
         std::thread::sleep(Duration::from_millis(100));
         let record = store.load(&job.profile.name).ok().flatten().filter(|r| r.run_id == job.run_id);
         if let Some(r) = &record {
-            progress.set(&state_word(r));
+            if !matches!(r.state, State::Ready | State::Failed | State::Stopped) {
+                progress.set(&state_word(r));
+            }
             match r.state {
                 State::Ready => {
                     progress.finish();

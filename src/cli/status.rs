@@ -61,7 +61,8 @@ pub(super) struct Endpoint {
 }
 
 async fn healthy(url: String) -> bool {
-    let client = reqwest::Client::builder().timeout(Duration::from_secs(2)).no_proxy().build().unwrap_or_default();
+    let client =
+        reqwest::Client::builder().timeout(Duration::from_secs(2)).no_proxy().build().unwrap_or_default();
     client.get(url).send().await.is_ok_and(|r| r.status().is_success())
 }
 
@@ -87,7 +88,11 @@ async fn check(r: &Instance) -> InstanceStatus {
         profile: r.profile.clone(),
         model: r.model.clone(),
         served_model_name: r.served_model_name.clone(),
-        state: if lost { "lost".into() } else { serde_json::to_value(r.state).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default() },
+        state: if lost {
+            "lost".into()
+        } else {
+            serde_json::to_value(r.state).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+        },
         phase: r.phase.label().to_owned(),
         progress: r.progress.clone(),
         run_id: r.run_id.clone(),
@@ -113,7 +118,9 @@ pub(super) fn exit_code(instances: &[InstanceStatus]) -> u8 {
         return exit::NOT_RUNNING;
     }
     let all_ready = running.iter().all(|i| {
-        i.state == "ready" && i.vllm.healthy == Some(true) && i.proxy.as_ref().is_none_or(|p| p.healthy == Some(true))
+        i.state == "ready"
+            && i.vllm.healthy == Some(true)
+            && i.proxy.as_ref().is_none_or(|p| p.healthy == Some(true))
     });
     if failed || !all_ready { exit::FAILURE } else { 0 }
 }
@@ -136,14 +143,15 @@ pub(super) fn run(args: &StatusArgs, printer: &Printer) -> anyhow::Result<()> {
     } else {
         printer.data(&table(&instances, &records, &gpus, &store))?;
     }
-    if code == 0 {
-        Ok(())
-    } else {
-        Err(UserError { message: String::new(), hint: None, code }.into())
-    }
+    if code == 0 { Ok(()) } else { Err(UserError { message: String::new(), hint: None, code }.into()) }
 }
 
-fn table(instances: &[InstanceStatus], records: &[Instance], gpus: &[crate::gpu::Gpu], store: &Store) -> String {
+fn table(
+    instances: &[InstanceStatus],
+    records: &[Instance],
+    gpus: &[crate::gpu::Gpu],
+    store: &Store,
+) -> String {
     use std::fmt::Write as _;
     let mut out = String::new();
     if instances.is_empty() {
@@ -158,7 +166,10 @@ fn table(instances: &[InstanceStatus], records: &[Instance], gpus: &[crate::gpu:
         };
         let _ = writeln!(out, "{}  {}  {state}", style(&i.profile).bold(), i.model);
         if let Some(pid) = i.pid {
-            let up = i.uptime_secs.map(|s| crate::ui::progress::elapsed(Duration::from_secs(s))).unwrap_or_default();
+            let up = i
+                .uptime_secs
+                .map(|s| crate::ui::progress::elapsed(Duration::from_secs(s)))
+                .unwrap_or_default();
             let _ = writeln!(out, "  pid      {pid} (up {up}), restarts {}", i.restarts);
         }
         let health = |h: Option<bool>| match h {
@@ -166,19 +177,22 @@ fn table(instances: &[InstanceStatus], records: &[Instance], gpus: &[crate::gpu:
             Some(false) => style("not answering").red().to_string(),
             None => style("down").dim().to_string(),
         };
-        let _ = writeln!(out, "  vllm     {} `{}` {}", i.vllm.url, i.served_model_name, health(i.vllm.healthy));
+        let _ =
+            writeln!(out, "  vllm     {} `{}` {}", i.vllm.url, i.served_model_name, health(i.vllm.healthy));
         if let Some(p) = &i.proxy {
             let _ = writeln!(out, "  proxy    {} {}", p.url, health(p.healthy));
         }
         if let Some(t) = i.kv_cache.tokens {
-            let conc = i.kv_cache.max_concurrency.map(|c| format!(", {c:.2}x max concurrency")).unwrap_or_default();
+            let conc =
+                i.kv_cache.max_concurrency.map(|c| format!(", {c:.2}x max concurrency")).unwrap_or_default();
             let _ = writeln!(out, "  kv cache {t} tokens{conc}");
         }
         if let Some(e) = &i.last_exit {
             let _ = writeln!(out, "  last exit {}", e.reason);
         }
         if let Some(f) = &i.failure {
-            let _ = writeln!(out, "  {} {}\n  {} {}", style("why").red(), f.summary, style("fix").cyan(), f.hint);
+            let _ =
+                writeln!(out, "  {} {}\n  {} {}", style("why").red(), f.summary, style("fix").cyan(), f.hint);
         }
         if i.state == "lost" {
             let _ = writeln!(
@@ -191,7 +205,11 @@ fn table(instances: &[InstanceStatus], records: &[Instance], gpus: &[crate::gpu:
         let _ = writeln!(out, "  log      {}", i.log);
     }
     for g in gpus {
-        let _ = writeln!(out, "gpu {}  {}  {}/{} MiB used", g.index, g.name, g.memory_used_mib, g.memory_total_mib);
+        let _ = writeln!(
+            out,
+            "gpu {}  {}  {}/{} MiB used",
+            g.index, g.name, g.memory_used_mib, g.memory_total_mib
+        );
     }
     out
 }

@@ -72,7 +72,9 @@ async fn sweep_orphans() -> Vec<String> {
     let all = crate::procs::all();
     let orphans: Vec<String> = all
         .iter()
-        .filter(|p| p.is_vllm_title() && !p.is_zombie() && (p.ppid == 1 || !all.iter().any(|q| q.pid == p.ppid)))
+        .filter(|p| {
+            p.is_vllm_title() && !p.is_zombie() && (p.ppid == 1 || !all.iter().any(|q| q.pid == p.ppid))
+        })
         .map(|p| format!("{} ({})", p.pid, short_cmd(p)))
         .collect();
     if !orphans.is_empty() {
@@ -83,7 +85,8 @@ async fn sweep_orphans() -> Vec<String> {
 
 fn stop_one(record: &Instance, store: &Store) -> anyhow::Result<String> {
     let began = Instant::now();
-    let grace = Duration::from_secs(shutdown_timeout(store, &record.profile) + 10);
+    let snapshot = snapshot(store, &record.profile);
+    let grace = Duration::from_secs(snapshot.as_ref().and_then(|p| p.shutdown_timeout).unwrap_or(0) + 10);
     let mut notes = Vec::new();
     let supervisor = record.supervisor;
     if supervisor.alive() {
@@ -119,12 +122,18 @@ fn stop_one(record: &Instance, store: &Store) -> anyhow::Result<String> {
     if !report.swept.is_empty() {
         notes.push(format!("swept {} straggler(s)", report.swept.len()));
     }
+    if snapshot.is_some_and(|p| p.parallel.backend == Some(crate::profile::Backend::Ray)) {
+        notes.push("its Ray workers are Ray actors: run `ray stop` on every node".to_owned());
+    }
     let mut ports = vec![record.port];
     ports.extend(record.proxy.as_ref().map(|p| p.port));
     for port in ports {
         if crate::procs::port_listening(port) {
             let who: Vec<String> = crate::procs::listeners(port).into_iter().map(|p| p.to_string()).collect();
-            notes.push(format!("port {port} is still held (pid {})", if who.is_empty() { "?".into() } else { who.join(", ") }));
+            notes.push(format!(
+                "port {port} is still held (pid {})",
+                if who.is_empty() { "?".into() } else { who.join(", ") }
+            ));
         }
     }
     let mut latest = latest;
@@ -144,12 +153,9 @@ fn stop_one(record: &Instance, store: &Store) -> anyhow::Result<String> {
     Ok(line)
 }
 
-/// The run's `shutdown_timeout`, from the snapshot the supervisor ran.
-fn shutdown_timeout(store: &Store, profile: &str) -> u64 {
+/// The profile the supervisor ran (its snapshot in the state dir).
+fn snapshot(store: &Store, profile: &str) -> Option<crate::profile::Profile> {
     let path = store.dir(profile).join("profile.toml");
-    std::fs::read_to_string(&path)
-        .ok()
-        .and_then(|t| crate::profile::Profile::parse(profile, crate::profile::Origin::File(path), &t).ok())
-        .and_then(|p| p.shutdown_timeout)
-        .unwrap_or(0)
+    let text = std::fs::read_to_string(&path).ok()?;
+    crate::profile::Profile::parse(profile, crate::profile::Origin::File(path), &text).ok()
 }

@@ -90,14 +90,18 @@ pub(super) async fn supervise(
             Ok(listener) => {
                 let config = config.clone();
                 let token = proxy_stop.clone();
-                proxy_task = Some(tokio::spawn(async move { crate::proxy::serve(listener, &config, token).await }));
+                proxy_task =
+                    Some(tokio::spawn(async move { crate::proxy::serve(listener, &config, token).await }));
                 tracing::info!("proxy listening on http://{addr}/v1");
             }
             Err(e) => {
                 record.failure = Some(Problem {
                     kind: "proxy_failed".into(),
                     summary: format!("the proxy cannot listen on {addr}: {e}"),
-                    hint: format!("free port {} (`podctl doctor` names the holder) or change [proxy] port", config.port),
+                    hint: format!(
+                        "free port {} (`podctl doctor` names the holder) or change [proxy] port",
+                        config.port
+                    ),
                     line: None,
                 });
                 record.set_state(State::Failed);

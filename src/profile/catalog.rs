@@ -94,7 +94,8 @@ fn read(path: &Path) -> Result<String, ProfileError> {
 }
 
 fn not_found(name: &str, dirs: &[Origin]) -> ProfileError {
-    let mut available: Vec<String> = list_in(dirs).into_iter().filter(|e| !e.shadowed).map(|e| e.name).collect();
+    let mut available: Vec<String> =
+        list_in(dirs).into_iter().filter(|e| !e.shadowed).map(|e| e.name).collect();
     available.dedup();
     let searched = dirs
         .iter()
@@ -116,7 +117,8 @@ pub fn list_in(dirs: &[Origin]) -> Vec<Entry> {
     let mut entries: Vec<Entry> = Vec::new();
     let mut push = |name: String, origin: Origin, text: Result<String, String>| {
         let shadowed = entries.iter().any(|e| e.name == name);
-        let profile = text.and_then(|t| Profile::parse(&name, origin.clone(), &t).map(Box::new).map_err(|e| e.to_string()));
+        let profile = text
+            .and_then(|t| Profile::parse(&name, origin.clone(), &t).map(Box::new).map_err(|e| e.to_string()));
         entries.push(Entry { name, origin, shadowed, profile });
     };
     for dir in dirs {

@@ -46,7 +46,12 @@ fn broken_profiles_name_line_key_and_fix() {
         ("model = \"m\"\nmax_model_len = \"big\"\n", 2, "max_model_len", "65536"),
         ("model = \"m\"\nmax_model_len = -5\n", 2, "max_model_len", "65536"),
         ("model = \"m\"\nextra_args = [\"--port\", \"9000\"]\n", 2, "extra_args", "`port`"),
-        ("model = \"m\"\ndistributed_executor_backend = \"slurm\"\n", 2, "distributed_executor_backend", "ray"),
+        (
+            "model = \"m\"\ndistributed_executor_backend = \"slurm\"\n",
+            2,
+            "distributed_executor_backend",
+            "ray",
+        ),
         ("model = \"m\"\ntensor_parallel_size = 0\n", 2, "tensor_parallel_size", "1"),
         ("model = \"m\"\nnnodes = 2\nnode_rank = 2\n", 3, "node_rank", "nnodes - 1"),
         ("model = \"m\"\napi_key_env = \"sk-secret key\"\n", 2, "api_key_env", "never the key"),
@@ -66,10 +71,7 @@ fn broken_profiles_name_line_key_and_fix() {
         };
         assert_eq!(*got_line, Some(*line), "{text}: {err}");
         let shown = err.to_string();
-        assert!(
-            got_key.as_deref() == Some(*key) || shown.contains(key),
-            "{text}: key {got_key:?} / {shown}"
-        );
+        assert!(got_key.as_deref() == Some(*key) || shown.contains(key), "{text}: key {got_key:?} / {shown}");
         assert!(shown.starts_with("t.toml:"), "{shown}");
         assert!(got_hint.contains(hint), "{text}: hint {got_hint}");
     }
@@ -83,7 +85,8 @@ fn vllm_tool_parser_flags_warn() {
 
 #[test]
 fn multi_node_gpus_per_node() {
-    let p = parse("model = \"m\"\ntensor_parallel_size = 8\npipeline_parallel_size = 2\nnnodes = 2\n").expect("ok");
+    let p = parse("model = \"m\"\ntensor_parallel_size = 8\npipeline_parallel_size = 2\nnnodes = 2\n")
+        .expect("ok");
     assert_eq!(p.parallel.gpus_per_node(), 8);
     let w = parse("model = \"m\"\nnnodes = 2\nnode_rank = 1\n");
     assert!(w.is_err(), "a worker without master_addr");

@@ -102,7 +102,8 @@ impl Ctx<'_> {
                 None => "remove it; every key is described in models/README.md".to_owned(),
             };
             (Some(word.to_owned()), hint)
-        } else if let Some(missing) = message.strip_prefix("missing field `").and_then(|m| m.split('`').next())
+        } else if let Some(missing) =
+            message.strip_prefix("missing field `").and_then(|m| m.split('`').next())
         {
             (Some(missing.to_owned()), format!("add `{missing} = …` (see models/README.md)"))
         } else {
@@ -131,16 +132,26 @@ pub(super) fn parse(name: &str, origin: Origin, text: &str) -> Result<Profile, P
 
     let model = raw.model.get_ref().trim().to_owned();
     if model.is_empty() {
-        return Err(cx.at(raw.model.span(), "`model` is empty", "give a Hugging Face id (Org/Name) or a local path"));
+        return Err(cx.at(
+            raw.model.span(),
+            "`model` is empty",
+            "give a Hugging Face id (Org/Name) or a local path",
+        ));
     }
     let served_model_name = match &raw.served_model_name {
         Some(s) => {
             let n = s.get_ref().trim();
             if n.is_empty() || n.chars().any(char::is_whitespace) {
-                return Err(cx.at(s.span(), "`served_model_name` must be one word", "for example `qwen3-coder-30b`"));
+                return Err(cx.at(
+                    s.span(),
+                    "`served_model_name` must be one word",
+                    "for example `qwen3-coder-30b`",
+                ));
             }
             let lower = n.to_ascii_lowercase();
-            if lower.starts_with("gpt-5") || (lower.starts_with('o') && lower.as_bytes().get(1).is_some_and(u8::is_ascii_digit)) {
+            if lower.starts_with("gpt-5")
+                || (lower.starts_with('o') && lower.as_bytes().get(1).is_some_and(u8::is_ascii_digit))
+            {
                 return Err(cx.at(
                     s.span(),
                     format!("`{n}` would make OpenAI clients call /v1/responses, which vLLM does not serve"),
@@ -152,14 +163,21 @@ pub(super) fn parse(name: &str, origin: Origin, text: &str) -> Result<Profile, P
         None => model.clone(),
     };
     let tool_format = match &raw.tool_format {
-        Some(f) => f.get_ref().parse::<Format>().map_err(|e| cx.at(f.span(), e, "use qwen3_coder, hermes, auto or none"))?,
+        Some(f) => f
+            .get_ref()
+            .parse::<Format>()
+            .map_err(|e| cx.at(f.span(), e, "use qwen3_coder, hermes, auto or none"))?,
         None => Format::Qwen3Coder,
     };
     let host = match &raw.host {
         Some(h) => {
             let v = h.get_ref().trim();
             if v.is_empty() || v.contains('/') || v.contains(' ') {
-                return Err(cx.at(h.span(), format!("`host = \"{v}\"` is not an address"), "use 127.0.0.1 (vLLM behind the proxy) or 0.0.0.0"));
+                return Err(cx.at(
+                    h.span(),
+                    format!("`host = \"{v}\"` is not an address"),
+                    "use 127.0.0.1 (vLLM behind the proxy) or 0.0.0.0",
+                ));
             }
             v.to_owned()
         }
@@ -182,12 +200,22 @@ pub(super) fn parse(name: &str, origin: Origin, text: &str) -> Result<Profile, P
             RawLen::Tokens(n) if (1..=i64::from(u32::MAX)).contains(n) => {
                 MaxModelLen::Tokens(u32::try_from(*n).unwrap_or(u32::MAX))
             }
-            _ => return Err(cx.at(s.span(), "`max_model_len` must be a positive number of tokens or \"auto\"", "for example `max_model_len = 65536`")),
+            _ => {
+                return Err(cx.at(
+                    s.span(),
+                    "`max_model_len` must be a positive number of tokens or \"auto\"",
+                    "for example `max_model_len = 65536`",
+                ));
+            }
         }),
     };
     let gpu_memory_utilization = match &raw.gpu_memory_utilization {
         Some(g) if !(*g.get_ref() > 0.0 && *g.get_ref() <= 1.0) => {
-            return Err(cx.at(g.span(), format!("`gpu_memory_utilization = {}` is not a fraction in (0, 1]", g.get_ref()), "vLLM's default is 0.92; lower it when something else uses the GPU"));
+            return Err(cx.at(
+                g.span(),
+                format!("`gpu_memory_utilization = {}` is not a fraction in (0, 1]", g.get_ref()),
+                "vLLM's default is 0.92; lower it when something else uses the GPU",
+            ));
         }
         Some(g) => Some(*g.get_ref()),
         None => None,
@@ -199,7 +227,11 @@ pub(super) fn parse(name: &str, origin: Origin, text: &str) -> Result<Profile, P
     }
     let startup_timeout = match &raw.startup_timeout {
         Some(t) if *t.get_ref() == 0 => {
-            return Err(cx.at(t.span(), "`startup_timeout` must be at least 1 second", "the default is 1800 (a first download can take many minutes)"));
+            return Err(cx.at(
+                t.span(),
+                "`startup_timeout` must be at least 1 second",
+                "the default is 1800 (a first download can take many minutes)",
+            ));
         }
         Some(t) => Duration::from_secs(*t.get_ref()),
         None => Duration::from_mins(30),
@@ -209,7 +241,11 @@ pub(super) fn parse(name: &str, origin: Origin, text: &str) -> Result<Profile, P
     for arg in &extra_args {
         let flag = arg.split('=').next().unwrap_or(arg);
         if let Some((_, key)) = MANAGED_FLAGS.iter().find(|(f, _)| *f == flag) {
-            return Err(cx.at(extra_span.clone(), format!("`extra_args` sets {flag}, which podctl sets from `{key}`"), format!("remove {flag} from extra_args and set `{key}` instead")));
+            return Err(cx.at(
+                extra_span.clone(),
+                format!("`extra_args` sets {flag}, which podctl sets from `{key}`"),
+                format!("remove {flag} from extra_args and set `{key}` instead"),
+            ));
         }
         if flag == "--enable-auto-tool-choice" || flag == "--tool-call-parser" {
             warnings.push(format!(
@@ -220,7 +256,11 @@ pub(super) fn parse(name: &str, origin: Origin, text: &str) -> Result<Profile, P
     let mut env = std::collections::BTreeMap::new();
     for (k, v) in &raw.env {
         if k.is_empty() || k.contains('=') || k.contains('\0') {
-            return Err(cx.at(v.span(), format!("`{k}` is not an environment variable name"), "use NAME = \"value\" in [env]"));
+            return Err(cx.at(
+                v.span(),
+                format!("`{k}` is not an environment variable name"),
+                "use NAME = \"value\" in [env]",
+            ));
         }
         if k == "PODCTL_RUN_ID" {
             return Err(cx.at(v.span(), "PODCTL_RUN_ID is set by podctl", "remove it from [env]"));
@@ -229,12 +269,18 @@ pub(super) fn parse(name: &str, origin: Origin, text: &str) -> Result<Profile, P
     }
     let proxy = proxy(&cx, raw.proxy.as_ref(), port)?;
     let restart = match &raw.restart {
-        None => RestartSettings { max_restarts: 5, window: Duration::from_mins(10), backoff_max: Duration::from_mins(1) },
+        None => RestartSettings {
+            max_restarts: 5,
+            window: Duration::from_mins(10),
+            backoff_max: Duration::from_mins(1),
+        },
         Some(r) => RestartSettings {
             max_restarts: r.max_restarts.unwrap_or(5),
             window: Duration::from_secs(r.window_secs.unwrap_or(600).max(1)),
             backoff_max: match &r.backoff_max_secs {
-                Some(b) if *b.get_ref() == 0 => return Err(cx.at(b.span(), "`backoff_max_secs` must be at least 1", "the default is 60")),
+                Some(b) if *b.get_ref() == 0 => {
+                    return Err(cx.at(b.span(), "`backoff_max_secs` must be at least 1", "the default is 60"));
+                }
                 Some(b) => Duration::from_secs(*b.get_ref()),
                 None => Duration::from_mins(1),
             },
@@ -276,7 +322,9 @@ pub(super) fn parse(name: &str, origin: Origin, text: &str) -> Result<Profile, P
 
 fn port(cx: &Ctx<'_>, raw: Option<&Spanned<u16>>, default: u16) -> Result<u16, ProfileError> {
     match raw {
-        Some(p) if *p.get_ref() == 0 => Err(cx.at(p.span(), "port 0 is not a port", "pick a port such as 8000")),
+        Some(p) if *p.get_ref() == 0 => {
+            Err(cx.at(p.span(), "port 0 is not a port", "pick a port such as 8000"))
+        }
         Some(p) => Ok(*p.get_ref()),
         None => Ok(default),
     }
@@ -284,7 +332,10 @@ fn port(cx: &Ctx<'_>, raw: Option<&Spanned<u16>>, default: u16) -> Result<u16, P
 
 fn env_name(cx: &Ctx<'_>, s: &Spanned<String>) -> Result<String, ProfileError> {
     let v = s.get_ref().trim();
-    if v.is_empty() || !v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') || v.starts_with(|c: char| c.is_ascii_digit()) {
+    if v.is_empty()
+        || !v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        || v.starts_with(|c: char| c.is_ascii_digit())
+    {
         return Err(cx.at(
             s.span(),
             format!("`{v}` is not an environment variable name"),
@@ -296,7 +347,9 @@ fn env_name(cx: &Ctx<'_>, s: &Spanned<String>) -> Result<String, ProfileError> {
 
 fn at_least_one(cx: &Ctx<'_>, raw: Option<&Spanned<u32>>, key: &str) -> Result<u32, ProfileError> {
     match raw {
-        Some(n) if *n.get_ref() == 0 => Err(cx.at(n.span(), format!("`{key}` must be at least 1"), format!("remove `{key}` for 1"))),
+        Some(n) if *n.get_ref() == 0 => {
+            Err(cx.at(n.span(), format!("`{key}` must be at least 1"), format!("remove `{key}` for 1")))
+        }
         Some(n) => Ok(*n.get_ref()),
         None => Ok(1),
     }
@@ -311,7 +364,13 @@ fn parallel(cx: &Ctx<'_>, raw: &RawProfile) -> Result<Parallel, ProfileError> {
         Some(b) => Some(match b.get_ref().as_str() {
             "mp" => Backend::Mp,
             "ray" => Backend::Ray,
-            other => return Err(cx.at(b.span(), format!("unknown distributed_executor_backend `{other}`"), "use \"mp\" (one machine, or --nnodes) or \"ray\"")),
+            other => {
+                return Err(cx.at(
+                    b.span(),
+                    format!("unknown distributed_executor_backend `{other}`"),
+                    "use \"mp\" (one machine, or --nnodes) or \"ray\"",
+                ));
+            }
         }),
     };
     let count = at_least_one(cx, raw.nnodes.as_ref(), "nnodes")?;
@@ -319,34 +378,72 @@ fn parallel(cx: &Ctx<'_>, raw: &RawProfile) -> Result<Parallel, ProfileError> {
         let rank = raw.node_rank.as_ref().map_or(0, |r| *r.get_ref());
         if rank >= count {
             let span = raw.node_rank.as_ref().map_or(0..0, Spanned::span);
-            return Err(cx.at(span, format!("`node_rank = {rank}` must be below `nnodes = {count}`"), "ranks run from 0 (the head) to nnodes - 1"));
+            return Err(cx.at(
+                span,
+                format!("`node_rank = {rank}` must be below `nnodes = {count}`"),
+                "ranks run from 0 (the head) to nnodes - 1",
+            ));
         }
         if backend == Some(Backend::Ray) {
             let span = raw.nnodes.as_ref().map_or(0..0, Spanned::span);
-            return Err(cx.at(span, "`nnodes` is for multi-node without Ray; with Ray, vLLM finds the nodes from the Ray cluster", "remove nnodes/node_rank, run `ray start` on every node, and start only the head with podctl"));
+            return Err(cx.at(
+                span,
+                "`nnodes` is for multi-node without Ray; with Ray, vLLM finds the nodes from the Ray cluster",
+                "remove nnodes/node_rank, run `ray start` on every node, and start only the head with podctl",
+            ));
         }
         if rank > 0 && raw.master_addr.is_none() {
-            return Err(cx.at(raw.model.span(), "a worker node (node_rank > 0) needs `master_addr`", "set master_addr to the head node's address (RunPod Instant Clusters: $PRIMARY_ADDR)"));
+            return Err(cx.at(
+                raw.model.span(),
+                "a worker node (node_rank > 0) needs `master_addr`",
+                "set master_addr to the head node's address (RunPod Instant Clusters: $PRIMARY_ADDR)",
+            ));
         }
-        Some(Nodes { count, rank, master_addr: raw.master_addr.clone(), master_port: raw.master_port, headless: raw.headless || rank > 0 })
+        Some(Nodes {
+            count,
+            rank,
+            master_addr: raw.master_addr.clone(),
+            master_port: raw.master_port,
+            headless: raw.headless || rank > 0,
+        })
     } else {
         None
     };
     Ok(Parallel { tensor, pipeline, data, expert: raw.enable_expert_parallel, backend, nodes })
 }
 
-fn proxy(cx: &Ctx<'_>, raw: Option<&super::raw::RawProxy>, vllm_port: u16) -> Result<ProxySettings, ProfileError> {
+fn proxy(
+    cx: &Ctx<'_>,
+    raw: Option<&super::raw::RawProxy>,
+    vllm_port: u16,
+) -> Result<ProxySettings, ProfileError> {
     let Some(raw) = raw else {
-        return Ok(ProxySettings { enabled: false, host: IpAddr::from([0, 0, 0, 0]), port: 4000, api_key_env: "PODCTL_API_KEY".into(), insecure_no_auth: false });
+        return Ok(ProxySettings {
+            enabled: false,
+            host: IpAddr::from([0, 0, 0, 0]),
+            port: 4000,
+            api_key_env: "PODCTL_API_KEY".into(),
+            insecure_no_auth: false,
+        });
     };
     let host = match &raw.host {
-        Some(h) => h.get_ref().trim().parse::<IpAddr>().map_err(|_| cx.at(h.span(), format!("`{}` is not an IP address", h.get_ref()), "use 0.0.0.0 on a pod (RunPod's HTTP proxy reaches it there) or 127.0.0.1"))?,
+        Some(h) => h.get_ref().trim().parse::<IpAddr>().map_err(|_| {
+            cx.at(
+                h.span(),
+                format!("`{}` is not an IP address", h.get_ref()),
+                "use 0.0.0.0 on a pod (RunPod's HTTP proxy reaches it there) or 127.0.0.1",
+            )
+        })?,
         None => IpAddr::from([0, 0, 0, 0]),
     };
     let port = port(cx, raw.port.as_ref(), 4000)?;
     if port == vllm_port {
         let span = raw.port.as_ref().map_or(0..0, Spanned::span);
-        return Err(cx.at(span, format!("the proxy and vLLM both use port {port}"), "give [proxy] port another port (4000 is the usual one)"));
+        return Err(cx.at(
+            span,
+            format!("the proxy and vLLM both use port {port}"),
+            "give [proxy] port another port (4000 is the usual one)",
+        ));
     }
     Ok(ProxySettings {
         enabled: raw.enabled,

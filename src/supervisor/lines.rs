@@ -92,6 +92,9 @@ mod tests {
     fn crlf_and_utf8_cut_between_chunks() {
         let got = split(&[b"caf\xc3", b"\xa9\r\n"]);
         assert_eq!(got, [("café".into(), true)]);
-        assert_eq!(split(&[b"a\r", b"\r\nb\r"]), [("a".into(), false), (String::new(), true), ("b".into(), true)]);
+        assert_eq!(
+            split(&[b"a\r", b"\r\nb\r"]),
+            [("a".into(), false), (String::new(), true), ("b".into(), true)]
+        );
     }
 }

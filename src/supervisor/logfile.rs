@@ -50,7 +50,10 @@ impl RotatingLog {
             }
             Err(e) if !self.failed => {
                 self.failed = true;
-                tracing::warn!("cannot write {}: {e}; vLLM's output is not being logged until this clears", self.path.display());
+                tracing::warn!(
+                    "cannot write {}: {e}; vLLM's output is not being logged until this clears",
+                    self.path.display()
+                );
             }
             Err(_) => {}
         }

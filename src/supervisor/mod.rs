@@ -4,10 +4,12 @@
 //! * [`policy`]: pure restart decisions.
 //! * [`lines`]: `\r`/`\n` splitting of a child's output; [`logfile`]: the rotated log.
 //! * [`child`]: spawning vLLM as a process-group leader; [`stop`]: the stop recipe.
+//! * [`download`]: download progress from the Hugging Face cache.
 //! * [`readiness`]: `/health` + `/v1/models`; [`run`]: the loop that ties them together.
 //! * [`proxy`]: the proxy settings a profile implies, for `start --proxy`.
 
 pub mod child;
+pub mod download;
 pub mod lines;
 pub mod logfile;
 pub mod policy;

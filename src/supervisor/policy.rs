@@ -19,9 +19,13 @@ const FIRST_DELAY: Duration = Duration::from_secs(1);
 /// What to do after vLLM exited.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Decision {
-    Restart { delay: Duration },
+    Restart {
+        delay: Duration,
+    },
     /// Too many failures in the window.
-    GiveUp { reason: String },
+    GiveUp {
+        reason: String,
+    },
     /// A cause a restart cannot fix.
     Fatal(Failure),
 }
@@ -78,7 +82,11 @@ mod tests {
     use crate::vllm::failure::{FailureKind, match_line};
 
     fn settings(max: u32) -> RestartSettings {
-        RestartSettings { max_restarts: max, window: Duration::from_mins(10), backoff_max: Duration::from_mins(1) }
+        RestartSettings {
+            max_restarts: max,
+            window: Duration::from_mins(10),
+            backoff_max: Duration::from_mins(1),
+        }
     }
 
     fn secs(s: u64) -> Duration {
@@ -116,8 +124,11 @@ mod tests {
         let held = match_line("ValueError: Free memory on device cuda:0 (10.2/79.1 GiB) on startup is less than desired GPU memory utilization (0.92, 72.8 GiB). Decrease GPU memory utilization or reduce GPU memory used by other processes.")
             .expect("recognised");
         assert_eq!(held.kind, FailureKind::GpuMemoryHeld);
-        assert!(matches!(p.on_exit(secs(0), secs(5), Some(&held)), Decision::Fatal(f) if f.kind == FailureKind::GpuMemoryHeld));
-        let killed = match_line("Worker proc VllmWorker-0 died unexpectedly (exit code: -9)").expect("recognised");
+        assert!(
+            matches!(p.on_exit(secs(0), secs(5), Some(&held)), Decision::Fatal(f) if f.kind == FailureKind::GpuMemoryHeld)
+        );
+        let killed =
+            match_line("Worker proc VllmWorker-0 died unexpectedly (exit code: -9)").expect("recognised");
         assert!(matches!(p.on_exit(secs(1), secs(5), Some(&killed)), Decision::Restart { .. }));
     }
 

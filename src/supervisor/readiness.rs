@@ -30,11 +30,8 @@ impl Probe {
             "::" => "[::1]",
             h => h,
         };
-        let client = reqwest::Client::builder()
-            .timeout(Duration::from_secs(2))
-            .no_proxy()
-            .build()
-            .unwrap_or_default();
+        let client =
+            reqwest::Client::builder().timeout(Duration::from_secs(2)).no_proxy().build().unwrap_or_default();
         Self { client, base: format!("http://{host}:{port}"), served: served.to_owned(), key }
     }
 

@@ -47,6 +47,8 @@ pub struct Supervisor {
     notify: Box<dyn FnMut(&Instance) + Send>,
     last_saved: Instant,
     dirty: bool,
+    /// The Hugging Face hub cache vLLM downloads into.
+    hub: std::path::PathBuf,
 }
 
 impl std::fmt::Debug for Supervisor {
@@ -75,6 +77,15 @@ impl Supervisor {
     ) -> Self {
         let key = launch.env.iter().find(|(k, _)| k == "VLLM_API_KEY").map(|(_, v)| v.clone());
         let probe = Probe::new(&profile.host, profile.port, &profile.served_model_name, key);
+        let hub = super::download::hub_dir(&|k| {
+            launch
+                .env
+                .iter()
+                .rev()
+                .find(|(n, _)| n == k)
+                .map(|(_, v)| v.clone())
+                .or_else(|| std::env::var(k).ok())
+        });
         Self {
             policy: RestartPolicy::new(profile.restart),
             probe,
@@ -88,6 +99,7 @@ impl Supervisor {
             notify,
             last_saved: Instant::now(),
             dirty: true,
+            hub,
         }
     }
 
@@ -123,7 +135,8 @@ impl Supervisor {
             };
             let attempt = self.instance.restarts + 1;
             self.log.note(&format!("start {attempt}: pid {} run {}", running.pid, self.instance.run_id));
-            self.instance.vllm = ProcRef::of(running.pid).or(Some(ProcRef { pid: running.pid, start_ticks: 0 }));
+            self.instance.vllm =
+                ProcRef::of(running.pid).or(Some(ProcRef { pid: running.pid, start_ticks: 0 }));
             self.instance.attempt_started_at = now();
             self.instance.phase = Phase::Launching;
             self.instance.progress = None;
@@ -191,11 +204,19 @@ impl Supervisor {
                             let (hint, line) = match &diagnosis {
                                 Some(f) => (f.hint.clone(), Some(f.line.clone())),
                                 None => (
-                                    format!("see `podctl logs {}` for what vLLM printed before exiting", self.profile.name),
+                                    format!(
+                                        "see `podctl logs {}` for what vLLM printed before exiting",
+                                        self.profile.name
+                                    ),
                                     None,
                                 ),
                             };
-                            self.fail(Problem { kind: "crash_loop".into(), summary: format!("{why}; last: {reason}"), hint, line });
+                            self.fail(Problem {
+                                kind: "crash_loop".into(),
+                                summary: format!("{why}; last: {reason}"),
+                                hint,
+                                line,
+                            });
                             return Outcome::Failed;
                         }
                         Decision::Restart { delay } => {
@@ -244,6 +265,7 @@ impl Supervisor {
                 },
                 status = running.child.wait() => break status,
                 _ = probe.tick(), if !ready => {
+                    self.watch_download();
                     if self.dirty {
                         self.save(false);
                     }
@@ -316,10 +338,37 @@ impl Supervisor {
         self.log.note(&format!(
             "stopped vLLM in {:.1} s{}{}",
             report.took.as_secs_f64(),
-            if report.killed > 0 { format!("; {} process(es) needed SIGKILL", report.killed) } else { String::new() },
+            if report.killed > 0 {
+                format!("; {} process(es) needed SIGKILL", report.killed)
+            } else {
+                String::new()
+            },
             if report.swept.is_empty() { String::new() } else { format!("; swept {:?}", report.swept) },
         ));
         self.instance.vllm = None;
+    }
+
+    /// Between `Starting to load model` and the first shard, vLLM may be downloading.
+    fn watch_download(&mut self) {
+        let inst = &mut self.instance;
+        let waiting = matches!(inst.phase, Phase::Starting | Phase::Downloading)
+            || (inst.phase == Phase::Loading && inst.progress.is_none());
+        if !waiting {
+            return;
+        }
+        match super::download::in_progress(&self.hub, &self.profile.model) {
+            Some(d) => {
+                inst.phase = Phase::Downloading;
+                inst.progress = Some(format!("{} so far", super::download::size(d.bytes)));
+                self.dirty = true;
+            }
+            None if inst.phase == Phase::Downloading => {
+                inst.phase = Phase::Loading;
+                inst.progress = None;
+                self.dirty = true;
+            }
+            None => {}
+        }
     }
 
     fn on_output(&mut self, out: &Output, recent: &mut VecDeque<String>, last_redraw: &mut Instant) {
@@ -394,7 +443,8 @@ fn exit_reason(status: std::process::ExitStatus, diagnosis: Option<&Failure>) ->
     let how = match (status.code(), status.signal()) {
         (Some(c), _) => format!("exit code {c}"),
         (None, Some(s)) => {
-            let name = nix::sys::signal::Signal::try_from(s).map_or_else(|_| format!("signal {s}"), |sig| sig.as_str().to_owned());
+            let name = nix::sys::signal::Signal::try_from(s)
+                .map_or_else(|_| format!("signal {s}"), |sig| sig.as_str().to_owned());
             format!("killed by {name}")
         }
         _ => "exited".to_owned(),

@@ -103,11 +103,8 @@ pub async fn sweep(run_id: Option<&str>) -> Vec<i32> {
     let all = procs::all();
     let me = i32::try_from(std::process::id()).unwrap_or(0);
     let marked = run_id.filter(|r| !r.is_empty()).map(|r| procs::with_env(RUN_ID_VAR, r)).unwrap_or_default();
-    let mut victims: Vec<i32> = marked
-        .into_iter()
-        .filter(|p| !p.is_zombie() && p.pid != me)
-        .map(|p| p.pid)
-        .collect();
+    let mut victims: Vec<i32> =
+        marked.into_iter().filter(|p| !p.is_zombie() && p.pid != me).map(|p| p.pid).collect();
     for p in &all {
         let orphan = p.ppid == 1 || !all.iter().any(|q| q.pid == p.ppid);
         if p.is_vllm_title() && orphan && !p.is_zombie() && !victims.contains(&p.pid) {

@@ -40,7 +40,10 @@ impl Progress {
             Some(bar) => bar.set_message(status.to_owned()),
             None if !self.quiet => {
                 let secs = self.began.elapsed().as_secs_f64();
-                let _ = std::io::Write::write_all(&mut std::io::stderr(), format!("[{secs:6.1}s] {status}\n").as_bytes());
+                let _ = std::io::Write::write_all(
+                    &mut std::io::stderr(),
+                    format!("[{secs:6.1}s] {status}\n").as_bytes(),
+                );
             }
             None => {}
         }

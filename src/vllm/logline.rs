@@ -40,7 +40,7 @@ impl Phase {
     pub fn label(self) -> &'static str {
         match self {
             Phase::Launching => "launching",
-            Phase::Starting => "starting",
+            Phase::Starting => "initialising",
             Phase::Downloading => "downloading weights",
             Phase::Loading => "loading weights",
             Phase::Compiling => "compiling (torch.compile)",

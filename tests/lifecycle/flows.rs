@@ -7,12 +7,13 @@ use crate::harness::{Sandbox, http, port_free, run_processes, text};
 
 #[test]
 fn start_with_proxy_status_chat_logs_stop() {
-    let sb = Sandbox::new("main", "", &[]);
+    // Long enough per phase for start's progress to show each one.
+    let sb = Sandbox::new("main", "", &[("FAKE_VLLM_STARTUP_MS", "2500"), ("FAKE_VLLM_DOWNLOAD_MS", "1500")]);
     let out = sb.run(&["start", "tiny", "--proxy"]);
     let said = text(&out);
     assert!(out.status.success(), "{said}");
     // Not a terminal: one plain line per phase, from the fake's real-looking log lines.
-    for phase in ["loading weights", "KV cache", "CUDA graphs"] {
+    for phase in ["initialising", "downloading weights", "shards)", "CUDA graphs"] {
         assert!(said.to_lowercase().contains(&phase.to_lowercase()), "phase `{phase}` in:\n{said}");
     }
     assert!(said.contains("tiny ready in"), "{said}");
@@ -46,7 +47,10 @@ fn start_with_proxy_status_chat_logs_stop() {
 
     let table = sb.run(&["status"]);
     let table_text = text(&table);
-    assert!(table_text.contains("tiny") && table_text.contains("ready") && table_text.contains("healthy"), "{table_text}");
+    assert!(
+        table_text.contains("tiny") && table_text.contains("ready") && table_text.contains("healthy"),
+        "{table_text}"
+    );
 
     let logs = sb.run(&["logs", "tiny", "-n", "500"]);
     let log_text = text(&logs);
@@ -85,7 +89,11 @@ fn dry_run_prints_the_exact_command_for_every_builtin_profile() {
     let tp2 = sb.run(&["start", "qwen-tp2", "--dry-run"]);
     assert!(String::from_utf8_lossy(&tp2.stdout).contains("--tensor-parallel-size 2"));
     let with_proxy = sb.run(&["start-vllm", "tiny", "--dry-run", "--proxy"]);
-    assert!(String::from_utf8_lossy(&with_proxy.stdout).contains("# proxy: http://127.0.0.1:"), "{}", text(&with_proxy));
+    assert!(
+        String::from_utf8_lossy(&with_proxy.stdout).contains("# proxy: http://127.0.0.1:"),
+        "{}",
+        text(&with_proxy)
+    );
     assert!(!sb.dir.join("state").join("tiny").exists(), "a dry run starts nothing");
 }
 
@@ -109,7 +117,10 @@ fn refuses_a_held_port_naming_the_holder_and_a_double_start() {
     let out = sb.run(&["start", "tiny"]);
     assert_eq!(out.status.code(), Some(1));
     let said = text(&out);
-    assert!(said.contains(&format!("port {}", sb.vllm_port)) && said.contains(&std::process::id().to_string()), "{said}");
+    assert!(
+        said.contains(&format!("port {}", sb.vllm_port)) && said.contains(&std::process::id().to_string()),
+        "{said}"
+    );
     drop(holder);
 
     let first = sb.run(&["start", "tiny"]);
@@ -139,12 +150,19 @@ fn profiles_lists_local_and_builtin() {
 #[test]
 fn foreground_runs_attached_and_ctrl_c_stops_everything() {
     let sb = Sandbox::new("fg", "", &[]);
-    let mut child = sb.command(&["start", "tiny", "--foreground", "--proxy"]).spawn().expect("spawn");
+    let mut child = sb
+        .command(&["start", "tiny", "--foreground", "--proxy"])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
     let inst = sb.wait_for("ready", Duration::from_secs(30), |i| i["state"] == "ready");
     assert_eq!(inst["proxy"]["healthy"], true);
     let run_id = sb.run_id();
-    nix::sys::signal::kill(nix::unistd::Pid::from_raw(i32::try_from(child.id()).expect("pid")), nix::sys::signal::Signal::SIGINT)
-        .expect("signal");
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(i32::try_from(child.id()).expect("pid")),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .expect("signal");
     let status = child.wait().expect("exits");
     assert!(status.success(), "{status}");
     assert!(run_processes(&run_id).is_empty());

@@ -52,11 +52,13 @@ impl Sandbox {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(dir.join("models")).expect("models dir");
         let (vllm_port, proxy_port) = (free_port(), free_port());
-        let mut env: Vec<(String, String)> = fake_env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        let mut env: Vec<(String, String)> =
+            fake_env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
         if !env.iter().any(|(k, _)| k == "FAKE_VLLM_STARTUP_MS") {
             env.push(("FAKE_VLLM_STARTUP_MS".into(), "150".into()));
         }
         env.push(("FAKE_VLLM_STATE_DIR".into(), dir.join("fake").display().to_string()));
+        env.push(("HF_HOME".into(), dir.join("hf").display().to_string()));
         let env_table = env.iter().fold(String::new(), |acc, (k, v)| acc + &format!("{k} = \"{v}\"\n"));
         let profile = format!(
             "description = \"test double\"\nmodel = \"test/tiny-model\"\nserved_model_name = \"tiny\"\n\
@@ -97,10 +99,18 @@ impl Sandbox {
     /// The `tiny` instance in `status --json`.
     pub(crate) fn instance(&self) -> Value {
         let (_, json) = self.status();
-        json["instances"].as_array().and_then(|a| a.iter().find(|i| i["profile"] == "tiny").cloned()).unwrap_or(Value::Null)
+        json["instances"]
+            .as_array()
+            .and_then(|a| a.iter().find(|i| i["profile"] == "tiny").cloned())
+            .unwrap_or(Value::Null)
     }
 
-    pub(crate) fn wait_for(&self, what: &str, timeout: Duration, mut done: impl FnMut(&Value) -> bool) -> Value {
+    pub(crate) fn wait_for(
+        &self,
+        what: &str,
+        timeout: Duration,
+        mut done: impl FnMut(&Value) -> bool,
+    ) -> Value {
         let start = Instant::now();
         loop {
             let inst = self.instance();
@@ -162,4 +172,3 @@ pub(crate) fn http(port: u16, method: &str, path: &str, body: Option<&str>) -> O
 pub(crate) fn port_free(port: u16) -> bool {
     TcpStream::connect(("127.0.0.1", port)).is_err()
 }
-

@@ -11,7 +11,8 @@ use crate::harness::{Sandbox, port_free, run_processes, text};
 
 #[test]
 fn a_crash_is_restarted_and_recorded() {
-    let sb = Sandbox::new("crash", "", &[("FAKE_VLLM_CRASH_AFTER_MS", "300"), ("FAKE_VLLM_CRASH_TIMES", "1")]);
+    let sb =
+        Sandbox::new("crash", "", &[("FAKE_VLLM_CRASH_AFTER_MS", "300"), ("FAKE_VLLM_CRASH_TIMES", "1")]);
     let out = sb.run(&["start", "tiny"]);
     assert!(out.status.success(), "{}", text(&out));
     let inst = sb.wait_for("a restart back to ready", Duration::from_secs(30), |i| {
@@ -33,8 +34,11 @@ fn a_crash_loop_gives_up_with_the_diagnosis() {
         "[restart]\nmax_restarts = 2\nbackoff_max_secs = 1\n",
         &[("FAKE_VLLM_CRASH_AFTER_MS", "100")],
     );
+    // It never stays up long enough to be ready: start waits through the restarts and
+    // reports the crash loop.
     let out = sb.run(&["start", "tiny"]);
-    assert!(out.status.success(), "ready once: {}", text(&out));
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("exited 3 times"), "{}", text(&out));
     let inst = sb.wait_for("failed", Duration::from_secs(30), |i| i["state"] == "failed");
     assert_eq!(inst["failure"]["kind"], "crash_loop", "{inst:#}");
     assert_eq!(inst["restarts"], 2);
@@ -72,7 +76,11 @@ fn startup_timeout_fails_and_leaves_nothing() {
     let sb = Sandbox::new("timeout", "", &[("FAKE_VLLM_STARTUP_MS", "20000")]);
     let out = sb.run(&["start", "tiny", "--timeout", "1"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    assert!(text(&out).contains("not ready after 1 s") && text(&out).contains("startup_timeout"), "{}", text(&out));
+    assert!(
+        text(&out).contains("not ready after 1 s") && text(&out).contains("startup_timeout"),
+        "{}",
+        text(&out)
+    );
     assert!(run_processes(&sb.run_id()).is_empty());
 }
 
@@ -96,10 +104,9 @@ fn a_sigkilled_supervisor_leaves_a_lost_instance_that_stop_cleans() {
     let sb = Sandbox::new("orphan", "", &[("FAKE_VLLM_GRANDCHILD", "1")]);
     assert!(sb.run(&["start", "tiny"]).status.success());
     let run_id = sb.run_id();
-    let record: serde_json::Value = serde_json::from_slice(
-        &std::fs::read(sb.dir.join("state/tiny/instance.json")).expect("record"),
-    )
-    .expect("json");
+    let record: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(sb.dir.join("state/tiny/instance.json")).expect("record"))
+            .expect("json");
     let supervisor = i32::try_from(record["supervisor"]["pid"].as_i64().expect("pid")).expect("pid");
     kill(Pid::from_raw(supervisor), Signal::SIGKILL).expect("kill");
     std::thread::sleep(Duration::from_millis(300));
@@ -114,5 +121,27 @@ fn a_sigkilled_supervisor_leaves_a_lost_instance_that_stop_cleans() {
     // A new start after a lost run works.
     let again = sb.run(&["start", "tiny"]);
     assert!(again.status.success(), "{}", text(&again));
+    assert!(sb.run(&["stop"]).status.success());
+}
+
+#[test]
+fn logs_follow_across_a_restart() {
+    use std::io::Read;
+    let sb =
+        Sandbox::new("follow", "", &[("FAKE_VLLM_CRASH_AFTER_MS", "800"), ("FAKE_VLLM_CRASH_TIMES", "1")]);
+    assert!(sb.run(&["start", "tiny"]).status.success());
+    let mut follower = sb
+        .command(&["logs", "tiny", "-f", "-n", "0"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("logs -f");
+    sb.wait_for("the restart", Duration::from_secs(30), |i| i["restarts"] == 1 && i["state"] == "ready");
+    std::thread::sleep(Duration::from_millis(500));
+    let _ = follower.kill();
+    let _ = follower.wait();
+    let mut seen = String::new();
+    follower.stdout.take().expect("stdout").read_to_string(&mut seen).expect("read");
+    assert!(seen.contains("died unexpectedly"), "the crash: {seen}");
+    assert!(seen.contains("podctl: start 2") && seen.contains("Application startup complete"), "{seen}");
     assert!(sb.run(&["stop"]).status.success());
 }
