@@ -1,6 +1,6 @@
 //! The proxy settings a profile implies: the served name mapped to this vLLM, the tool
 //! format, and the keys clients must send (from the variable the profile names, else the
-//! key file `podctl setup` writes in the podctl home).
+//! `api_keys` of the config `podctl setup` writes in the podctl home, `HOME/config.toml`).
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -10,9 +10,10 @@ use crate::proxy::ProxyConfig;
 use crate::proxy::config::{self, ModelConfig};
 use crate::toolcall::Reasoning;
 
-/// The key file in the podctl home.
-pub fn key_file() -> std::path::PathBuf {
-    crate::home::home().join("api-key")
+/// The podctl config in the home (`podctl setup` writes it, mode 0600; the same format as
+/// `podctl proxy --config`).
+pub fn config_file() -> std::path::PathBuf {
+    crate::home::home().join("config.toml")
 }
 
 /// Builds the proxy config, or says why it cannot run.
@@ -24,13 +25,19 @@ pub fn config(profile: &Profile) -> Result<ProxyConfig, String> {
         .filter(|k| !k.is_empty())
         .into_iter()
         .collect();
-    let file = key_file();
+    let file = config_file();
     if keys.is_empty() && file.is_file() {
-        keys = config::read_key_file(&file).map_err(|e| e.to_string())?;
+        let settings = config::FileConfig::load(&file).map_err(|e| e.to_string())?;
+        keys = settings.api_keys;
+        if keys.is_empty()
+            && let Some(key_file) = &settings.api_key_file
+        {
+            keys = config::read_key_file(key_file).map_err(|e| e.to_string())?;
+        }
     }
     config::check_exposure(settings.host, &keys, settings.insecure_no_auth).map_err(|e| {
         format!(
-            "{e}; set ${} or write a key to {} (`podctl setup` does), or set `insecure_no_auth = true` in [proxy]",
+            "{e}; set ${} or `api_keys` in {} (`podctl setup` writes one), or set `insecure_no_auth = true` in [proxy]",
             settings.api_key_env,
             file.display()
         )
