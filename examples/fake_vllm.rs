@@ -46,6 +46,8 @@
 //! * `FAKE_VLLM_DOWNLOAD_MS=N`: before loading, "download" the weights for N ms as the
 //!   Hugging Face hub does (silently): a growing `…/models--ORG--NAME/blobs/*.incomplete` in
 //!   `$HF_HUB_CACHE` or `$HF_HOME/hub`, renamed when done.
+//! * `FAKE_VLLM_REPLY=TEXT`: the model's raw answer to every chat request (default: a
+//!   greeting), e.g. a Qwen3-Coder `<tool_call>` block for `podctl doctor`'s probe.
 //! * `FAKE_VLLM_ROLE=engine|worker`: internal, how the fake starts those two.
 #![allow(clippy::print_stdout, clippy::print_stderr, reason = "printing vLLM's log is this program's job")]
 
@@ -342,13 +344,16 @@ async fn start_up(serve: &Serve, log: &Log, fail: Option<&str>) -> Result<standi
         }
     }
     let name = serve.served.first().unwrap_or(&serve.model).clone();
-    let config = standin::Config {
+    let mut config = standin::Config {
         model: name,
         record: false,
         split_sse_lines: false,
         bind,
         ..standin::Config::default()
     };
+    if let Ok(text) = std::env::var("FAKE_VLLM_REPLY") {
+        config.default_reply = standin::Reply::text(&text);
+    }
     let standin = standin::StandIn::start_with(config).await;
     api(
         "INFO",

@@ -9,6 +9,7 @@
 //! * [`ui`]: the printer, styles and error rendering (`error:` / `hint:`).
 
 pub mod cli;
+pub mod doctor;
 pub mod gpu;
 pub mod home;
 pub mod instance;

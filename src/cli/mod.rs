@@ -1,6 +1,7 @@
 //! Command-line types (clap) and dispatch. Each subcommand lives in its own file; only
 //! the CLI prints, and only through [`crate::ui::Printer`].
 
+mod doctor;
 mod logs;
 mod profiles;
 mod proxy;
@@ -54,6 +55,8 @@ pub enum Command {
     Status(status::StatusArgs),
     /// vLLM's output, as the supervisor logged it.
     Logs(logs::LogsArgs),
+    /// Check GPU, vLLM, ports, services and a real tool call; say what is wrong and the fix.
+    Doctor(doctor::DoctorArgs),
     /// The profiles `start` can use, and where each comes from.
     Profiles(profiles::ProfilesArgs),
     /// (internal) The background supervisor `start` runs.
@@ -78,6 +81,7 @@ pub fn run(cli: Cli, printer: &Printer) -> anyhow::Result<()> {
                 Command::Status(args) => status::run(&args, printer),
                 Command::Logs(args) => logs::run(&args, printer),
                 Command::Profiles(args) => profiles::run(&args, printer),
+                Command::Doctor(args) => doctor::run(&args, printer),
                 Command::Translate(_) | Command::Proxy(_) | Command::Supervise(_) => {
                     unreachable!("handled above")
                 }

@@ -163,12 +163,7 @@ fn precheck(
 }
 
 pub(super) fn short_cmd(p: &crate::procs::Process) -> String {
-    let cmd = if p.cmdline.is_empty() { &p.comm } else { &p.cmdline };
-    let mut s: String = cmd.chars().take(60).collect();
-    if cmd.chars().count() > 60 {
-        s.push('…');
-    }
-    s
+    p.short_title(60)
 }
 
 fn check_port(port: u16, who: &str, key: &str) -> Result<(), UserError> {

@@ -2,14 +2,12 @@
 //! (loaded at run time, so a GPU-less machine gets a report with an error, never a panic),
 //! `nvidia-smi` as the fallback, and a pure prediction of vLLM's start-up memory check.
 //!
-//! [`probe`] blocks (NVML calls, or nvidia-smi for up to 5 s): call it from
+//! [`probe`] blocks (NVML calls, or nvidia-smi for up to 2 s): call it from
 //! `spawn_blocking` in async code. `CUDA_VISIBLE_DEVICES` is not applied: indexes are the
 //! machine's.
 
 mod nvml;
 mod smi;
-
-pub(crate) use smi::parse_smi_csv;
 
 /// One GPU.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -63,16 +61,27 @@ pub struct GpuReport {
 /// Probes NVML first (nvml_wrapper::Nvml::init(); it loads libnvidia-ml.so.1 at run time, so this
 /// returns an error-bearing report, never panics, on machines without a GPU), then
 /// `nvidia-smi --query-gpu=index,name,uuid,memory.total,memory.used,utilization.gpu,temperature.gpu,driver_version --format=csv,noheader,nounits`
-/// (with a 5 s timeout; missing binary is not an error beyond the report text).
+/// (with a 2 s timeout; missing binary is not an error beyond the report text).
 pub fn probe() -> GpuReport {
-    let (nvml_driver, nvml_error) = match nvml::probe() {
+    probe_with(&nvml::NvmlLibrary, &smi::NvidiaSmi)
+}
+
+/// A way to list the GPUs: NVML on a GPU machine, `nvidia-smi`, or a test's stand-in.
+pub trait GpuBackend {
+    /// The GPUs and the driver version, or why they cannot be listed.
+    fn query(&self) -> Result<(Vec<Gpu>, Option<String>), String>;
+}
+
+/// [`probe`] with the backends given: `primary` (NVML), then `fallback` (nvidia-smi).
+pub fn probe_with(primary: &dyn GpuBackend, fallback: &dyn GpuBackend) -> GpuReport {
+    let (nvml_driver, nvml_error) = match primary.query() {
         Ok((gpus, driver_version)) if !gpus.is_empty() => {
             return GpuReport { source: Some(Source::Nvml), driver_version, gpus, error: None };
         }
         Ok((_, driver_version)) => (driver_version, "NVML: no GPU found".to_owned()),
         Err(e) => (None, format!("NVML: {e}")),
     };
-    match smi::query().and_then(|csv| parse_smi_csv(&csv)) {
+    match fallback.query() {
         Ok((gpus, driver_version)) if !gpus.is_empty() => {
             GpuReport { source: Some(Source::NvidiaSmi), driver_version, gpus, error: None }
         }
@@ -91,10 +100,6 @@ pub fn probe() -> GpuReport {
     }
 }
 
-/// Pure: would vLLM's start-up check pass? vLLM requires free memory ≥ gpu_memory_utilization × total on each GPU it uses. Returns for each of the first `count` GPUs the shortfall in MiB (0 = ok).
-///
-/// Fewer entries than `count` come back when fewer GPUs are given; `utilization` is clamped
-/// to 0..=1.
 pub fn memory_shortfall_mib(gpus: &[Gpu], utilization: f64, count: usize) -> Vec<(u32, u64)> {
     let utilization = if utilization.is_nan() { 1.0 } else { utilization.clamp(0.0, 1.0) };
     gpus.iter()
@@ -111,6 +116,29 @@ pub fn memory_shortfall_mib(gpus: &[Gpu], utilization: f64, count: usize) -> Vec
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    struct Fixed(Result<(Vec<Gpu>, Option<String>), String>);
+
+    impl GpuBackend for Fixed {
+        fn query(&self) -> Result<(Vec<Gpu>, Option<String>), String> {
+            self.0.clone()
+        }
+    }
+
+    #[test]
+    fn nvml_first_then_nvidia_smi_then_both_errors() {
+        let two = Fixed(Ok((vec![gpu(0, 81920, 0), gpu(1, 81920, 0)], Some("580.1".into()))));
+        let broken = Fixed(Err("libnvidia-ml.so.1: cannot open shared object file".into()));
+        let missing = Fixed(Err("not found on PATH".into()));
+        let report = probe_with(&two, &missing);
+        assert_eq!((report.source, report.gpus.len()), (Some(Source::Nvml), 2));
+        let report = probe_with(&broken, &two);
+        assert_eq!((report.source, report.gpus.len(), report.error), (Some(Source::NvidiaSmi), 2, None));
+        let report = probe_with(&broken, &missing);
+        assert_eq!(report.source, None);
+        let error = report.error.expect("why");
+        assert!(error.contains("libnvidia-ml") && error.contains("not found on PATH"), "{error}");
+    }
 
     fn gpu(index: u32, total: u64, used: u64) -> Gpu {
         Gpu {

@@ -13,7 +13,17 @@ const MIB: u64 = 1024 * 1024;
 ///
 /// `memory_used_mib` is total minus free, so it includes the memory the driver reserves and
 /// [`Gpu::memory_free_mib`] matches what CUDA (and vLLM's start-up check) sees as free.
-pub(super) fn probe() -> Result<(Vec<Gpu>, Option<String>), String> {
+/// The NVML library as a [`super::GpuBackend`].
+#[derive(Debug, Clone, Copy)]
+pub(super) struct NvmlLibrary;
+
+impl super::GpuBackend for NvmlLibrary {
+    fn query(&self) -> Result<(Vec<Gpu>, Option<String>), String> {
+        query()
+    }
+}
+
+fn query() -> Result<(Vec<Gpu>, Option<String>), String> {
     let nvml = Nvml::init().map_err(|e| e.to_string())?;
     let driver_version = nvml.sys_driver_version().ok();
     let count = nvml.device_count().map_err(|e| format!("device count: {e}"))?;

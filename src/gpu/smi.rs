@@ -13,11 +13,21 @@ const QUERY: &str =
 /// Fields per line in the query above.
 const FIELDS: usize = 8;
 /// How long nvidia-smi may take (it can hang on a wedged driver).
-const TIMEOUT: Duration = Duration::from_secs(5);
+const TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Runs the nvidia-smi query: its CSV output (for [`parse_smi_csv`]), or why not.
 pub(super) fn query() -> Result<String, String> {
     run(Command::new("nvidia-smi").args([QUERY, "--format=csv,noheader,nounits"]), TIMEOUT)
+}
+
+/// `nvidia-smi` on PATH as a [`super::GpuBackend`].
+#[derive(Debug, Clone, Copy)]
+pub(super) struct NvidiaSmi;
+
+impl super::GpuBackend for NvidiaSmi {
+    fn query(&self) -> Result<(Vec<Gpu>, Option<String>), String> {
+        query().and_then(|csv| parse_smi_csv(&csv))
+    }
 }
 
 /// Runs `command` and returns its stdout, or an error text on spawn failure, timeout (the

@@ -39,6 +39,16 @@ impl Process {
     }
 
     /// The process has exited and waits to be reaped by its parent (state `Z`).
+    /// The command line (or `comm` when it has none), cut to `max` characters.
+    pub fn short_title(&self, max: usize) -> String {
+        let cmd = if self.cmdline.is_empty() { &self.comm } else { &self.cmdline };
+        let mut s: String = cmd.chars().take(max).collect();
+        if cmd.chars().count() > max {
+            s.push('…');
+        }
+        s
+    }
+
     pub fn is_zombie(&self) -> bool {
         self.state == 'Z'
     }

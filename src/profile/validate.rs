@@ -279,7 +279,11 @@ pub(super) fn parse(name: &str, origin: Origin, text: &str) -> Result<Profile, P
             window: Duration::from_secs(r.window_secs.unwrap_or(600).max(1)),
             backoff_max: match &r.backoff_max_secs {
                 Some(b) if *b.get_ref() == 0 => {
-                    return Err(cx.at(b.span(), "`backoff_max_secs` must be at least 1", "the default is 60"));
+                    return Err(cx.at(
+                        b.span(),
+                        "`backoff_max_secs` must be at least 1",
+                        "the default is 60",
+                    ));
                 }
                 Some(b) => Duration::from_secs(*b.get_ref()),
                 None => Duration::from_mins(1),

@@ -4,6 +4,7 @@
 
 pub mod argv;
 pub mod failure;
+pub mod locate;
 pub mod logline;
 
 pub use failure::{Failure, FailureKind, diagnose, match_line};
