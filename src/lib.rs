@@ -9,6 +9,7 @@
 //! * [`ui`]: the printer, styles and error rendering (`error:` / `hint:`).
 
 pub mod cli;
+pub mod continue_config;
 pub mod doctor;
 pub mod gpu;
 pub mod home;
@@ -17,6 +18,7 @@ pub mod openai;
 pub mod procs;
 pub mod profile;
 pub mod proxy;
+pub mod setup;
 pub mod supervisor;
 pub mod toolcall;
 pub mod ui;

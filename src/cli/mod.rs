@@ -1,10 +1,13 @@
 //! Command-line types (clap) and dispatch. Each subcommand lives in its own file; only
 //! the CLI prints, and only through [`crate::ui::Printer`].
 
+mod completions;
+mod continue_config;
 mod doctor;
 mod logs;
 mod profiles;
 mod proxy;
+mod setup;
 mod start;
 mod status;
 mod stop;
@@ -55,10 +58,17 @@ pub enum Command {
     Status(status::StatusArgs),
     /// vLLM's output, as the supervisor logged it.
     Logs(logs::LogsArgs),
+    /// First run on a pod: the podctl home, profile copies, a config with an API key, vLLM (--install-vllm).
+    Setup(setup::SetupArgs),
+    /// The Continue.dev model block for a profile's proxy; --write merges it into a config.yaml.
+    #[command(name = "continue-config")]
+    ContinueConfig(continue_config::ContinueConfigArgs),
     /// Check GPU, vLLM, ports, services and a real tool call; say what is wrong and the fix.
     Doctor(doctor::DoctorArgs),
     /// The profiles `start` can use, and where each comes from.
     Profiles(profiles::ProfilesArgs),
+    /// The shell completion script for bash, zsh or fish.
+    Completions(completions::CompletionsArgs),
     /// (internal) The background supervisor `start` runs.
     #[command(name = "__supervise", hide = true)]
     Supervise(supervise::SuperviseArgs),
@@ -82,6 +92,9 @@ pub fn run(cli: Cli, printer: &Printer) -> anyhow::Result<()> {
                 Command::Logs(args) => logs::run(&args, printer),
                 Command::Profiles(args) => profiles::run(&args, printer),
                 Command::Doctor(args) => doctor::run(&args, printer),
+                Command::Setup(args) => setup::run(&args, printer),
+                Command::ContinueConfig(args) => continue_config::run(&args, printer),
+                Command::Completions(args) => completions::run(&args, printer),
                 Command::Translate(_) | Command::Proxy(_) | Command::Supervise(_) => {
                     unreachable!("handled above")
                 }

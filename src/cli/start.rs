@@ -51,10 +51,13 @@ pub(super) fn run(args: &StartArgs, printer: &Printer) -> anyhow::Result<()> {
     }
     let run_id = supervisor::new_run_id();
     let workspace = Path::new(crate::home::WORKSPACE).is_dir();
-    let launch = argv::launch(&profile, &run_id, &|k| std::env::var(k).ok(), workspace).map_err(|e| {
+    let mut launch = argv::launch(&profile, &run_id, &|k| std::env::var(k).ok(), workspace).map_err(|e| {
         UserError::usage(e.to_string())
             .hint(format!("export {}=… (the key vLLM should require), or remove api_key_env", e.0))
     })?;
+    if let Some(exe) = find_executable(&profile) {
+        launch.program = exe;
+    }
     let with_proxy = (args.proxy || profile.proxy.enabled) && !args.no_proxy;
     let proxy =
         if with_proxy { Some(supervisor::proxy::config(&profile).map_err(UserError::usage)?) } else { None };
@@ -111,10 +114,20 @@ fn precheck(
             cleanup_stale(&old, store);
         }
     }
-    let exe = profile.executable();
-    if find_executable(&exe).is_none() {
-        return Err(UserError::failure(format!("cannot find the vLLM executable `{}`", exe.display())).hint(
-            "install vLLM (`podctl setup` does, or `pip install vllm`), or set PODCTL_VLLM_BIN or the profile's vllm_bin to its path",
+    if find_executable(profile).is_none() {
+        let exe = profile.executable();
+        let looked = if std::env::var_os(crate::vllm::locate::BIN_VAR).is_some_and(|v| !v.is_empty()) {
+            format!("set by {}", crate::vllm::locate::BIN_VAR)
+        } else if profile.vllm_bin.contains('/') {
+            "the profile's vllm_bin".to_owned()
+        } else {
+            let venv = crate::vllm::locate::venv_dir(&crate::home::home()).join("bin");
+            format!("looked on PATH and in {}", venv.display())
+        };
+        return Err(UserError::failure(format!("cannot find the vLLM executable `{}` ({looked})", exe.display()))
+        .hint(
+            "install vLLM (`podctl setup --install-vllm` puts it in the podctl home's venv, or `pip install vllm`), \
+             or set PODCTL_VLLM_BIN or the profile's vllm_bin to its path",
         ));
     }
     check_port(profile.port, "vLLM", "port")?;
@@ -184,13 +197,10 @@ fn check_port(port: u16, who: &str, key: &str) -> Result<(), UserError> {
     )))
 }
 
-fn find_executable(exe: &Path) -> Option<std::path::PathBuf> {
-    use std::os::unix::fs::PermissionsExt;
-    let runnable = |p: &Path| p.metadata().is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0);
-    if exe.components().count() > 1 {
-        return runnable(exe).then(|| exe.to_owned());
-    }
-    std::env::split_paths(&std::env::var_os("PATH")?).map(|d| d.join(exe)).find(|p| runnable(p))
+/// The `vllm` to run: `PODCTL_VLLM_BIN`, the profile's `vllm_bin` (path or on PATH), then
+/// the podctl home's venv (see [`crate::vllm::locate`]).
+fn find_executable(profile: &Profile) -> Option<std::path::PathBuf> {
+    crate::vllm::locate::find_vllm(&profile.vllm_bin)
 }
 
 /// Stops what a run with a dead supervisor left and marks it stopped.

@@ -143,7 +143,11 @@ pub(super) fn run(args: &SuperviseArgs) -> anyhow::Result<()> {
     let text = std::fs::read_to_string(&args.snapshot)?;
     let profile = Profile::parse(&args.name, Origin::File(args.snapshot.clone()), &text)?;
     let workspace = std::path::Path::new(crate::home::WORKSPACE).is_dir();
-    let launch = crate::vllm::argv::launch(&profile, &args.run_id, &|k| std::env::var(k).ok(), workspace)?;
+    let mut launch =
+        crate::vllm::argv::launch(&profile, &args.run_id, &|k| std::env::var(k).ok(), workspace)?;
+    if let Some(exe) = crate::vllm::locate::find_vllm(&profile.vllm_bin) {
+        launch.program = exe;
+    }
     let proxy = if args.proxy {
         Some(crate::supervisor::proxy::config(&profile).map_err(anyhow::Error::msg)?)
     } else {
