@@ -137,6 +137,9 @@ pub struct Instance {
     pub kv_cache: KvCache,
     pub log: PathBuf,
     pub foreground: bool,
+    /// What the last stop took (from the stop recipe).
+    #[serde(default)]
+    pub stop_note: Option<String>,
 }
 
 /// Unix seconds now.

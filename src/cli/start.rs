@@ -2,17 +2,15 @@
 //! seconds instead of minutes, then the supervisor in the background (or attached with
 //! `--foreground`), with progress until vLLM is ready or has failed.
 
-use std::os::unix::process::CommandExt as _;
 use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
 use clap::Args;
 use console::style;
-use tokio_util::sync::CancellationToken;
 
 use super::supervise::{self, Job};
-use crate::instance::{Instance, State, Store};
+use crate::instance::{Instance, ProcRef, State, Store};
 use crate::profile::{Profile, catalog};
 use crate::supervisor::{self, Outcome, stop};
 use crate::ui::progress::{self, Progress};
@@ -32,7 +30,7 @@ pub struct StartArgs {
     /// Print the exact vllm command and environment, start nothing.
     #[arg(long)]
     pub dry_run: bool,
-    /// Stay attached: progress and logs here, Ctrl-C stops everything.
+    /// Stay attached: progress here, Ctrl-C stops everything (a second Ctrl-C kills without waiting).
     #[arg(long)]
     pub foreground: bool,
     /// Give up when vLLM is not ready after this many seconds [default: the profile's startup_timeout].
@@ -84,9 +82,32 @@ pub(super) fn run(args: &StartArgs, printer: &Printer) -> anyhow::Result<()> {
         return Ok(());
     }
     let store = Store::from_env();
+    // One `start` of a profile at a time: held through the pre-checks, the spawn and the
+    // wait, so two starts cannot both pass the checks.
+    let _lock = lock(&store, &profile.name)?;
     precheck(&profile, &store, proxy.as_ref().map(|p| p.port), printer)?;
     let job = Job { profile, launch, proxy, run_id, timeout, foreground: args.foreground };
     if args.foreground { foreground(job, store, printer) } else { background(&job, &store, printer) }
+}
+
+/// Takes `STATE/PROFILE/lock` (an flock, released when dropped or when the process dies).
+fn lock(store: &Store, name: &str) -> Result<nix::fcntl::Flock<std::fs::File>, UserError> {
+    let dir = store.dir(name);
+    let unwritable = |e: std::io::Error| {
+        UserError::failure(format!("cannot write podctl's state in {}: {e}", dir.display()))
+            .hint("set PODCTL_STATE_DIR to a writable folder, or free space on that disk")
+    };
+    std::fs::create_dir_all(&dir).map_err(unwritable)?;
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.join("lock"))
+        .map_err(unwritable)?;
+    nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusiveNonblock).map_err(|_| {
+        UserError::failure(format!("another `podctl start {name}` is running right now"))
+            .hint("wait for it to finish, then `podctl status`")
+    })
 }
 
 /// Everything that would make vLLM fail minutes from now, checked now.
@@ -211,6 +232,7 @@ pub(super) fn cleanup_stale(old: &Instance, store: &Store) -> stop::Report {
         run_id: old.run_id.clone(),
         grace: Duration::from_secs(10),
         port: Some(old.port),
+        hurry: None,
     };
     let report = block_on(stop::stop(&target));
     let mut old = old.clone();
@@ -243,10 +265,17 @@ pub(super) fn state_word(i: &Instance) -> String {
 
 fn background(job: &Job, store: &Store, printer: &Printer) -> anyhow::Result<()> {
     let dir = store.dir(&job.profile.name);
-    std::fs::create_dir_all(&dir)?;
+    let unwritable = |e: std::io::Error| {
+        UserError::failure(format!("cannot write podctl's state in {}: {e}", dir.display()))
+            .hint("set PODCTL_STATE_DIR to a writable folder, or free space on that disk")
+    };
     let snapshot = dir.join("profile.toml");
-    std::fs::write(&snapshot, &job.profile.source)?;
-    let sup_log = std::fs::OpenOptions::new().create(true).append(true).open(dir.join("supervisor.log"))?;
+    std::fs::write(&snapshot, &job.profile.source).map_err(unwritable)?;
+    let sup_log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("supervisor.log"))
+        .map_err(unwritable)?;
     let mut child = std::process::Command::new(std::env::current_exe()?)
         .arg("__supervise")
         .arg(&snapshot)
@@ -257,8 +286,17 @@ fn background(job: &Job, store: &Store, printer: &Printer) -> anyhow::Result<()>
         .stdin(Stdio::null())
         .stdout(sup_log.try_clone()?)
         .stderr(sup_log)
-        .process_group(0)
         .spawn()?;
+    // Recorded at once, so a `stop` a moment from now finds the supervisor (it rewrites the
+    // record itself as soon as it runs).
+    let mut first = supervise::initial_record(job, store);
+    if let Some(sup) = i32::try_from(child.id()).ok().and_then(ProcRef::of) {
+        first.supervisor = sup;
+    }
+    if store.load(&job.profile.name).ok().flatten().is_none_or(|r| r.run_id != job.run_id) {
+        store.save(&first).map_err(unwritable)?;
+    }
+    let deadline = std::time::Instant::now() + job.timeout + Duration::from_secs(30);
     printer.note(&format!(
         "starting {} ({}) in the background; Ctrl-C stops watching, not vLLM",
         style(&job.profile.name).bold(),
@@ -267,6 +305,16 @@ fn background(job: &Job, store: &Store, printer: &Printer) -> anyhow::Result<()>
     let mut progress = Progress::new(printer.is_quiet());
     loop {
         std::thread::sleep(Duration::from_millis(100));
+        if std::time::Instant::now() > deadline {
+            progress.finish();
+            return Err(UserError::failure(format!(
+                "{} is not ready after {}s and its supervisor did not give up",
+                job.profile.name,
+                job.timeout.as_secs()
+            ))
+            .hint(format!("`podctl status` shows where it is; `podctl stop {}` stops it", job.profile.name))
+            .into());
+        }
         let record = store.load(&job.profile.name).ok().flatten().filter(|r| r.run_id == job.run_id);
         if let Some(r) = &record {
             if !matches!(r.state, State::Ready | State::Failed | State::Stopped) {
@@ -315,8 +363,8 @@ fn failed(r: &Instance) -> UserError {
             }
             UserError::failure(message).hint(format!("{}; full output: podctl logs {}", p.hint, r.profile))
         }
-        None => UserError::failure(format!("{} stopped before it was ready", r.profile))
-            .hint(format!("see `podctl logs {}`", r.profile)),
+        None => UserError::failure(format!("{} was stopped before it was ready (podctl stop?)", r.profile))
+            .hint(format!("start it again with `podctl start {}`", r.profile)),
     }
 }
 
@@ -350,8 +398,7 @@ fn foreground(job: Job, store: Store, printer: &Printer) -> anyhow::Result<()> {
     let quiet = printer.is_quiet();
     let announcer = printer.clone();
     let outcome = runtime.block_on(async move {
-        let shutdown = CancellationToken::new();
-        supervise::cancel_on_signals(shutdown.clone());
+        let signals = supervise::on_signals(true);
         let mut progress = Progress::new(quiet);
         let mut ready_shown = false;
         let notify = Box::new(move |r: &Instance| {
@@ -363,7 +410,7 @@ fn foreground(job: Job, store: Store, printer: &Printer) -> anyhow::Result<()> {
                 progress.set(&state_word(r));
             }
         });
-        supervise::supervise(job, store.clone(), notify, shutdown).await.map(|o| (o, store))
+        supervise::supervise(job, store.clone(), notify, signals).await.map(|o| (o, store))
     })?;
     match outcome {
         (Outcome::Stopped, _) => {

@@ -172,7 +172,9 @@ fn table(
                 .unwrap_or_default();
             let _ = writeln!(out, "  pid      {pid} (up {up}), restarts {}", i.restarts);
         }
+        let starting = matches!(i.state.as_str(), "starting" | "restarting");
         let health = |h: Option<bool>| match h {
+            Some(false) if starting => style("not up yet").dim().to_string(),
             Some(true) => style("healthy").green().to_string(),
             Some(false) => style("not answering").red().to_string(),
             None => style("down").dim().to_string(),

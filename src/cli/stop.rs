@@ -12,7 +12,7 @@ use nix::unistd::Pid;
 use super::start::{block_on, short_cmd};
 use crate::instance::{Instance, State, Store};
 use crate::supervisor::stop;
-use crate::ui::{Printer, UserError};
+use crate::ui::Printer;
 
 #[derive(Debug, Args)]
 pub struct StopArgs {
@@ -26,21 +26,8 @@ pub struct StopArgs {
 
 pub(super) fn run(args: &StopArgs, printer: &Printer) -> anyhow::Result<()> {
     let store = Store::from_env();
-    let records: Vec<Instance> = if let Some(name) = &args.profile {
-        if let Some(r) = store.load(name)? {
-            vec![r]
-        } else {
-            let known: Vec<String> = store.list().into_iter().map(|r| r.profile).collect();
-            if !known.is_empty() {
-                return Err(UserError::usage(format!("podctl has never run `{name}`"))
-                    .hint(format!("known: {}", known.join(", ")))
-                    .into());
-            }
-            Vec::new()
-        }
-    } else {
-        store.list()
-    };
+    let records: Vec<Instance> =
+        if let Some(name) = &args.profile { store.load(name)?.into_iter().collect() } else { store.list() };
     let mut stopped = 0;
     for record in records {
         let live = record.supervisor.alive() || record.vllm.is_some_and(crate::instance::ProcRef::alive);
@@ -52,6 +39,23 @@ pub(super) fn run(args: &StopArgs, printer: &Printer) -> anyhow::Result<()> {
         printer.note(&summary);
     }
     if args.profile.is_none() {
+        let supervisors = stray_supervisors(&store);
+        if !supervisors.is_empty() {
+            printer.note(&format!(
+                "stopping {} supervisor(s) without a record: {supervisors:?}",
+                supervisors.len()
+            ));
+            for pid in &supervisors {
+                let _ = kill(Pid::from_raw(*pid), Signal::SIGTERM);
+            }
+            let waited = Instant::now();
+            while supervisors.iter().any(|p| crate::procs::read(*p).is_some_and(|x| !x.is_zombie()))
+                && waited.elapsed() < Duration::from_secs(30)
+            {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            stopped += 1;
+        }
         let swept = block_on(sweep_orphans());
         if !swept.is_empty() {
             printer.note(&format!("killed {} orphaned vLLM process(es): {}", swept.len(), swept.join(", ")));
@@ -65,6 +69,23 @@ pub(super) fn run(args: &StopArgs, printer: &Printer) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// `podctl __supervise` processes of this state dir that no record names (their record
+/// could not be written, or was lost).
+fn stray_supervisors(store: &Store) -> Vec<i32> {
+    let known: Vec<i32> = store.list().iter().map(|r| r.supervisor.pid).collect();
+    let root = store.root().to_string_lossy().into_owned();
+    crate::procs::all()
+        .into_iter()
+        .filter(|p| !p.is_zombie() && !known.contains(&p.pid))
+        .filter(|p| {
+            let mut words = p.cmdline.split(' ');
+            words.any(|w| w == "__supervise")
+                && words.next().is_some_and(|snapshot| snapshot.starts_with(&root))
+        })
+        .map(|p| p.pid)
+        .collect()
 }
 
 /// `VLLM::` processes whose parent is gone, not belonging to any run.
@@ -92,7 +113,8 @@ fn stop_one(record: &Instance, store: &Store) -> anyhow::Result<String> {
     if supervisor.alive() {
         let _ = kill(Pid::from_raw(supervisor.pid), Signal::SIGTERM);
         // The supervisor's own recipe: grace for vLLM, 5 s TERM → KILL, the sweep, the proxy.
-        let limit = grace + Duration::from_secs(15);
+        // Its own recipe: grace, 5 s TERM → KILL, 2 s sweep, 3 s port check, 6 s proxy.
+        let limit = grace + Duration::from_secs(25);
         let waited = Instant::now();
         while supervisor.alive() && waited.elapsed() < limit {
             std::thread::sleep(Duration::from_millis(50));
@@ -104,13 +126,25 @@ fn stop_one(record: &Instance, store: &Store) -> anyhow::Result<String> {
     } else if record.state.is_active() {
         notes.push("its supervisor was gone".to_owned());
     }
-    let latest = store.load(&record.profile).ok().flatten().unwrap_or_else(|| record.clone());
+    let latest = store
+        .load(&record.profile)
+        .ok()
+        .flatten()
+        .filter(|r| r.run_id == record.run_id)
+        .unwrap_or_else(|| record.clone());
+    if let Some(note) = &latest.stop_note
+        && latest.state_since >= record.state_since
+        && supervisor.pid == latest.supervisor.pid
+    {
+        notes.push(format!("the supervisor {note}"));
+    }
     let target = stop::Target {
         leader: latest.vllm.or(record.vllm),
         pgid: latest.vllm.or(record.vllm).map(|v| v.pid),
         run_id: record.run_id.clone(),
         grace,
         port: Some(record.port),
+        hurry: None,
     };
     let report = block_on(stop::stop(&target));
     if report.termed_leader {
@@ -141,7 +175,16 @@ fn stop_one(record: &Instance, store: &Store) -> anyhow::Result<String> {
     if latest.state != State::Failed {
         latest.set_state(State::Stopped);
     }
-    store.save(&latest)?;
+    // A new run may have started meanwhile: never overwrite its record.
+    if store.load(&record.profile).ok().flatten().is_none_or(|r| r.run_id == record.run_id) {
+        store.save(&latest)?;
+    }
+    let gpus = crate::gpu::probe().gpus;
+    if !gpus.is_empty() {
+        let used: Vec<String> =
+            gpus.iter().map(|g| format!("GPU {} {} MiB", g.index, g.memory_used_mib)).collect();
+        notes.push(format!("GPU memory in use now: {}", used.join(", ")));
+    }
     let what = match &record.proxy {
         Some(p) => format!("vLLM :{} and proxy :{}", record.port, p.port),
         None => format!("vLLM :{}", record.port),

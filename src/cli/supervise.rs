@@ -70,6 +70,7 @@ pub(super) fn initial_record(job: &Job, store: &Store) -> Instance {
         kv_cache: KvCache::default(),
         log: store.log_path(&job.profile.name),
         foreground: job.foreground,
+        stop_note: None,
     }
 }
 
@@ -78,7 +79,7 @@ pub(super) async fn supervise(
     job: Job,
     store: Store,
     notify: Box<dyn FnMut(&Instance) + Send>,
-    shutdown: CancellationToken,
+    signals: Signals,
 ) -> anyhow::Result<Outcome> {
     let mut record = initial_record(&job, &store);
     let log = RotatingLog::open(&record.log, logfile::MAX_BYTES, logfile::KEEP)?;
@@ -111,7 +112,7 @@ pub(super) async fn supervise(
         }
     }
     let supervisor = Supervisor::new(job.profile, job.launch, store, record, log, job.timeout, notify);
-    let outcome = supervisor.run(shutdown).await;
+    let outcome = supervisor.run(signals.shutdown, signals.hurry).await;
     proxy_stop.cancel();
     if let Some(task) = proxy_task {
         let _ = tokio::time::timeout(Duration::from_secs(6), task).await;
@@ -119,8 +120,20 @@ pub(super) async fn supervise(
     Ok(outcome)
 }
 
-/// Cancels `token` on SIGINT, SIGTERM or SIGHUP.
-pub(super) fn cancel_on_signals(token: CancellationToken) {
+/// What the signals ask for.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Signals {
+    /// The first SIGINT/SIGTERM: stop everything cleanly.
+    pub shutdown: CancellationToken,
+    /// The second: stop waiting for vLLM's teardown and kill.
+    pub hurry: CancellationToken,
+}
+
+/// Listens for SIGINT and SIGTERM (and SIGHUP when attached to a terminal that may close;
+/// a detached supervisor ignores SIGHUP).
+pub(super) fn on_signals(attached: bool) -> Signals {
+    let signals = Signals::default();
+    let (shutdown, hurry) = (signals.shutdown.clone(), signals.hurry.clone());
     tokio::spawn(async move {
         use tokio::signal::unix::{SignalKind, signal};
         let (Ok(mut term), Ok(mut int), Ok(mut hup)) =
@@ -128,18 +141,32 @@ pub(super) fn cancel_on_signals(token: CancellationToken) {
         else {
             return;
         };
-        tokio::select! {
-            _ = term.recv() => {}
-            _ = int.recv() => {}
-            _ = hup.recv() => {}
+        for round in 0..2 {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
+                _ = hup.recv(), if attached => {}
+            }
+            if round == 0 {
+                shutdown.cancel();
+            } else {
+                tracing::warn!("second signal: killing vLLM without waiting for its teardown");
+                hurry.cancel();
+            }
         }
-        token.cancel();
+        // Keep the handlers installed (and further signals ignored) until the end.
+        std::future::pending::<()>().await;
     });
+    signals
 }
 
 /// `podctl __supervise`: the background supervisor. Its stderr is `supervisor.log`.
 pub(super) fn run(args: &SuperviseArgs) -> anyhow::Result<()> {
     crate::ui::init_tracing_with(0, false, true, false);
+    // A session of its own: no terminal's signals (Ctrl-C, hang-up) reach it.
+    if let Err(e) = nix::unistd::setsid() {
+        tracing::warn!("setsid: {e}");
+    }
     let text = std::fs::read_to_string(&args.snapshot)?;
     let profile = Profile::parse(&args.name, Origin::File(args.snapshot.clone()), &text)?;
     let workspace = std::path::Path::new(crate::home::WORKSPACE).is_dir();
@@ -163,9 +190,8 @@ pub(super) fn run(args: &SuperviseArgs) -> anyhow::Result<()> {
     };
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     runtime.block_on(async {
-        let shutdown = CancellationToken::new();
-        cancel_on_signals(shutdown.clone());
-        let outcome = supervise(job, Store::from_env(), Box::new(|_| {}), shutdown).await?;
+        let signals = on_signals(false);
+        let outcome = supervise(job, Store::from_env(), Box::new(|_| {}), signals).await?;
         tracing::info!("supervisor done: {outcome:?}");
         Ok(())
     })

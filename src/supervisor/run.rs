@@ -49,6 +49,7 @@ pub struct Supervisor {
     dirty: bool,
     /// The Hugging Face hub cache vLLM downloads into.
     hub: std::path::PathBuf,
+    hurry: CancellationToken,
 }
 
 impl std::fmt::Debug for Supervisor {
@@ -59,7 +60,7 @@ impl std::fmt::Debug for Supervisor {
 
 /// Why one attempt ended.
 enum AttemptEnd {
-    Exited { status: std::process::ExitStatus, uptime: Duration, recent: VecDeque<String> },
+    Exited { status: std::process::ExitStatus, uptime: Duration, recent: VecDeque<String>, was_ready: bool },
     Stopped,
     TimedOut,
 }
@@ -100,25 +101,43 @@ impl Supervisor {
             last_saved: Instant::now(),
             dirty: true,
             hub,
+            hurry: CancellationToken::new(),
         }
     }
 
-    /// Writes the record (always when `force`, else at most every 200 ms).
-    fn save(&mut self, force: bool) {
+    /// Writes the record (always when `force`, else at most every 200 ms); `false` when it
+    /// could not be written.
+    fn save(&mut self, force: bool) -> bool {
         if !force && self.last_saved.elapsed() < Duration::from_millis(200) {
             self.dirty = true;
-            return;
+            return true;
         }
-        if let Err(e) = self.store.save(&self.instance) {
-            tracing::warn!("cannot write the instance record in {}: {e}", self.store.root().display());
-        }
+        let written = match self.store.save(&self.instance) {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::warn!(
+                    "cannot write the instance record in {}: {e}",
+                    self.store.dir(&self.instance.profile).display()
+                );
+                false
+            }
+        };
         (self.notify)(&self.instance);
         self.last_saved = Instant::now();
         self.dirty = false;
+        written
     }
 
-    /// Runs until stopped or given up.
-    pub async fn run(mut self, shutdown: CancellationToken) -> Outcome {
+    /// Runs until stopped or given up. A second cancellation of `hurry` (a second Ctrl-C)
+    /// cuts the stop recipe's grace periods short.
+    pub async fn run(mut self, shutdown: CancellationToken, hurry: CancellationToken) -> Outcome {
+        self.hurry = hurry;
+        // Without a record nothing could find or stop what we start: refuse to start blind.
+        if !self.save(true) {
+            tracing::error!("not starting vLLM: its state could not be recorded");
+            return Outcome::Failed;
+        }
+        let mut ever_ready = false;
         loop {
             let running = match child::spawn(&self.launch) {
                 Ok(r) => r,
@@ -145,7 +164,14 @@ impl Supervisor {
             self.save(true);
 
             let pgid = running.pid;
-            match self.attempt(running, &shutdown).await {
+            // Until the first ready, `timeout` bounds the whole start (restarts included);
+            // after it, each restart gets `timeout` of its own.
+            let deadline = if ever_ready {
+                tokio::time::Instant::now() + self.timeout
+            } else {
+                tokio::time::Instant::from_std(self.began) + self.timeout
+            };
+            match self.attempt(running, &shutdown, deadline).await {
                 AttemptEnd::Stopped => {
                     self.log.note("stopped");
                     self.instance.vllm = None;
@@ -167,7 +193,8 @@ impl Supervisor {
                     });
                     return Outcome::Failed;
                 }
-                AttemptEnd::Exited { status, uptime, recent } => {
+                AttemptEnd::Exited { status, uptime, recent, was_ready } => {
+                    ever_ready |= was_ready;
                     // Whatever the API server left behind (EngineCore, workers) holds the GPU.
                     let target = Target {
                         leader: None,
@@ -175,6 +202,7 @@ impl Supervisor {
                         run_id: self.instance.run_id.clone(),
                         grace: Duration::ZERO,
                         port: None,
+                        hurry: None,
                     };
                     let leftovers = stop::stop(&target).await;
                     if leftovers.group_leftovers + leftovers.swept.len() > 0 {
@@ -195,7 +223,7 @@ impl Supervisor {
                         reason: reason.clone(),
                         failure: diagnosis.clone(),
                     });
-                    match self.policy.on_exit(self.began.elapsed(), uptime, diagnosis.as_ref()) {
+                    match self.policy.on_exit(self.began.elapsed(), uptime, was_ready, diagnosis.as_ref()) {
                         Decision::Fatal(f) => {
                             self.fail(Problem::from(&f));
                             return Outcome::Failed;
@@ -247,12 +275,30 @@ impl Supervisor {
         self.save(true);
     }
 
-    async fn attempt(&mut self, mut running: Running, shutdown: &CancellationToken) -> AttemptEnd {
+    async fn attempt(
+        &mut self,
+        mut running: Running,
+        shutdown: &CancellationToken,
+        deadline: tokio::time::Instant,
+    ) -> AttemptEnd {
         let started = Instant::now();
-        let deadline = tokio::time::Instant::now() + self.timeout;
         let mut recent: VecDeque<String> = VecDeque::with_capacity(RECENT);
-        let mut probe = tokio::time::interval(PROBE_EVERY);
-        probe.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut tick = tokio::time::interval(PROBE_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // Probes run on their own task so a slow answer never holds up output or a stop.
+        let (health_tx, mut health) = tokio::sync::mpsc::channel::<Health>(1);
+        let probe = self.probe.clone();
+        let probing = tokio::spawn(async move {
+            let mut every = tokio::time::interval(PROBE_EVERY);
+            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                every.tick().await;
+                if health_tx.send(probe.check().await).await.is_err() {
+                    return;
+                }
+            }
+        });
+        let _stop_probing = AbortOnDrop(probing);
         let mut ready = false;
         let mut last_redraw = Instant::now();
         let headless = self.profile.parallel.nodes.as_ref().is_some_and(|n| n.headless);
@@ -264,24 +310,20 @@ impl Supervisor {
                     None => output_open = false,
                 },
                 status = running.child.wait() => break status,
-                _ = probe.tick(), if !ready => {
+                _ = tick.tick(), if !ready => {
                     self.watch_download();
                     if self.dirty {
                         self.save(false);
                     }
-                    let up = if headless {
-                        self.instance.phase >= Phase::Loading
-                    } else {
-                        self.probe.check().await == Health::Ready
-                    };
-                    if up {
+                    if headless && self.instance.phase >= Phase::Loading {
+                        self.became_ready(started);
                         ready = true;
-                        self.instance.phase = Phase::Ready;
-                        self.instance.progress = None;
-                        self.instance.ready_at = Some(now());
-                        self.instance.set_state(State::Ready);
-                        self.log.note(&format!("ready after {:.1} s", started.elapsed().as_secs_f64()));
-                        self.save(true);
+                    }
+                }
+                Some(h) = health.recv(), if !ready && !headless => {
+                    if h == Health::Ready {
+                        self.became_ready(started);
+                        ready = true;
                     }
                 }
                 () = tokio::time::sleep_until(deadline), if !ready => {
@@ -306,12 +348,22 @@ impl Supervisor {
             }
         }
         match status {
-            Ok(status) => AttemptEnd::Exited { status, uptime, recent },
+            Ok(status) => AttemptEnd::Exited { status, uptime, recent, was_ready: ready },
             Err(e) => {
                 tracing::error!("lost track of vLLM: {e}");
-                AttemptEnd::Exited { status: std::process::ExitStatus::from_raw(1 << 8), uptime, recent }
+                let status = std::process::ExitStatus::from_raw(1 << 8);
+                AttemptEnd::Exited { status, uptime, recent, was_ready: ready }
             }
         }
+    }
+
+    fn became_ready(&mut self, started: Instant) {
+        self.instance.phase = Phase::Ready;
+        self.instance.progress = None;
+        self.instance.ready_at = Some(now());
+        self.instance.set_state(State::Ready);
+        self.log.note(&format!("ready after {:.1} s", started.elapsed().as_secs_f64()));
+        self.save(true);
     }
 
     async fn stop_child(&mut self, running: &mut Running) {
@@ -321,6 +373,7 @@ impl Supervisor {
             run_id: self.instance.run_id.clone(),
             grace: Duration::from_secs(self.profile.shutdown_timeout.unwrap_or(0) + 10),
             port: Some(self.profile.port),
+            hurry: Some(self.hurry.clone()),
         };
         // Reap the leader as soon as it exits, so the recipe does not wait on a zombie.
         let report = {
@@ -430,6 +483,15 @@ impl Supervisor {
             }
         }
         self.dirty = true;
+    }
+}
+
+/// Aborts a task when dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

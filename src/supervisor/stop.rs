@@ -6,8 +6,10 @@
 
 use std::time::{Duration, Instant};
 
-use nix::sys::signal::{Signal, kill, killpg};
+use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
+
+use tokio_util::sync::CancellationToken;
 
 use crate::instance::ProcRef;
 use crate::procs;
@@ -25,6 +27,8 @@ pub struct Target {
     pub grace: Duration,
     /// The port that must be free afterwards.
     pub port: Option<u16>,
+    /// Cancelled (a second Ctrl-C): skip the waiting and kill.
+    pub hurry: Option<CancellationToken>,
 }
 
 /// What it took.
@@ -46,20 +50,53 @@ fn pid(p: i32) -> Pid {
     Pid::from_raw(p)
 }
 
-fn group_members(pgid: i32) -> Vec<procs::Process> {
-    procs::all().into_iter().filter(|p| p.pgid == pgid && !p.is_zombie()).collect()
+/// Live members of the group that carry our run id. A group id outlives its leader and can
+/// be reused by an unrelated process, so membership alone never marks a process as ours.
+fn group_members(pgid: i32, run_id: &str) -> Vec<procs::Process> {
+    procs::all()
+        .into_iter()
+        .filter(|p| p.pgid == pgid && !p.is_zombie())
+        .filter(|p| procs::env_var(p.pid, RUN_ID_VAR).as_deref() == Some(run_id))
+        .collect()
 }
 
-async fn wait_until(deadline: Duration, mut done: impl FnMut() -> bool) -> bool {
+fn signal_all(members: &[procs::Process], signal: Signal) {
+    for p in members {
+        let _ = kill(pid(p.pid), signal);
+    }
+}
+
+async fn wait_until(
+    deadline: Duration,
+    hurry: Option<&CancellationToken>,
+    mut done: impl FnMut() -> bool,
+) -> bool {
     let start = Instant::now();
     loop {
         if done() {
             return true;
         }
-        if start.elapsed() >= deadline {
+        if start.elapsed() >= deadline || hurry.is_some_and(CancellationToken::is_cancelled) {
             return false;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+impl Report {
+    /// One line for people: how long, and what needed force.
+    pub fn summary(&self) -> String {
+        let mut s = format!("stopped vLLM in {:.1} s", self.took.as_secs_f64());
+        if self.killed > 0 {
+            s.push_str(&format!("; {} process(es) ignored SIGTERM and were killed", self.killed));
+        }
+        if !self.swept.is_empty() {
+            s.push_str(&format!("; swept {} straggler(s) {:?}", self.swept.len(), self.swept));
+        }
+        if !self.port_free {
+            s.push_str("; its port is still held");
+        }
+        s
     }
 }
 
@@ -67,29 +104,32 @@ async fn wait_until(deadline: Duration, mut done: impl FnMut() -> bool) -> bool 
 /// passes its own child's state, since an unreaped child still looks alive as a zombie).
 pub async fn stop(target: &Target) -> Report {
     let start = Instant::now();
+    let hurry = target.hurry.as_ref();
+    let run_id = target.run_id.as_str();
     let mut report = Report::default();
     if let Some(leader) = target.leader
         && leader.alive()
     {
         report.termed_leader = true;
         let _ = kill(pid(leader.pid), Signal::SIGTERM);
-        wait_until(target.grace, || !leader.alive()).await;
+        wait_until(target.grace, hurry, || !leader.alive()).await;
     }
     if let Some(pgid) = target.pgid.or(target.leader.map(|l| l.pid)) {
-        let left = group_members(pgid);
+        let left = group_members(pgid, run_id);
         report.group_leftovers = left.len();
         if !left.is_empty() {
-            let _ = killpg(pid(pgid), Signal::SIGTERM);
-            if !wait_until(Duration::from_secs(5), || group_members(pgid).is_empty()).await {
-                report.killed += group_members(pgid).len();
-                let _ = killpg(pid(pgid), Signal::SIGKILL);
-                wait_until(Duration::from_secs(2), || group_members(pgid).is_empty()).await;
+            signal_all(&left, Signal::SIGTERM);
+            if !wait_until(Duration::from_secs(5), hurry, || group_members(pgid, run_id).is_empty()).await {
+                let stubborn = group_members(pgid, run_id);
+                report.killed += stubborn.len();
+                signal_all(&stubborn, Signal::SIGKILL);
+                wait_until(Duration::from_secs(2), None, || group_members(pgid, run_id).is_empty()).await;
             }
         }
     }
-    report.swept = sweep(Some(&target.run_id)).await;
+    report.swept = sweep(Some(run_id)).await;
     if let Some(port) = target.port {
-        report.port_free = wait_until(Duration::from_secs(3), || !procs::port_listening(port)).await;
+        report.port_free = wait_until(Duration::from_secs(3), hurry, || !procs::port_listening(port)).await;
     } else {
         report.port_free = true;
     }
@@ -105,8 +145,11 @@ pub async fn sweep(run_id: Option<&str>) -> Vec<i32> {
     let marked = run_id.filter(|r| !r.is_empty()).map(|r| procs::with_env(RUN_ID_VAR, r)).unwrap_or_default();
     let mut victims: Vec<i32> =
         marked.into_iter().filter(|p| !p.is_zombie() && p.pid != me).map(|p| p.pid).collect();
+    // In a container whose entry point is vLLM itself, pid 1 is that server: its engine is
+    // its child, not an orphan.
+    let init_is_vllm = all.iter().any(|p| p.pid == 1 && (p.is_vllm_title() || p.cmdline.contains("vllm")));
     for p in &all {
-        let orphan = p.ppid == 1 || !all.iter().any(|q| q.pid == p.ppid);
+        let orphan = (p.ppid == 1 && !init_is_vllm) || !all.iter().any(|q| q.pid == p.ppid);
         if p.is_vllm_title() && orphan && !p.is_zombie() && !victims.contains(&p.pid) {
             victims.push(p.pid);
         }
@@ -114,7 +157,7 @@ pub async fn sweep(run_id: Option<&str>) -> Vec<i32> {
     for &v in &victims {
         let _ = kill(pid(v), Signal::SIGKILL);
     }
-    wait_until(Duration::from_secs(2), || {
+    wait_until(Duration::from_secs(2), None, || {
         victims.iter().all(|&v| procs::read(v).is_none_or(|p| p.is_zombie()))
     })
     .await;

@@ -22,6 +22,30 @@ fn start_with_proxy_status_chat_logs_stop() {
     assert_eq!(code, Some(0), "{json:#}");
     assert_eq!(json["schema"], 1);
     let inst = &json["instances"][0];
+    let keys: Vec<&String> = inst.as_object().expect("object").keys().collect();
+    assert_eq!(
+        keys,
+        [
+            "profile",
+            "model",
+            "served_model_name",
+            "state",
+            "phase",
+            "progress",
+            "run_id",
+            "pid",
+            "supervisor_pid",
+            "uptime_secs",
+            "restarts",
+            "last_exit",
+            "failure",
+            "vllm",
+            "proxy",
+            "kv_cache",
+            "log"
+        ],
+        "the documented schema"
+    );
     assert_eq!(inst["state"], "ready");
     assert_eq!(inst["served_model_name"], "tiny");
     assert_eq!(inst["vllm"]["port"], sb.vllm_port);
@@ -86,6 +110,20 @@ fn dry_run_prints_the_exact_command_for_every_builtin_profile() {
         assert!(stdout.contains(&format!("serve {model}")), "{name}: {stdout}");
         assert!(stdout.contains("--served-model-name") && stdout.contains("PODCTL_RUN_ID="), "{stdout}");
     }
+    let qwen = String::from_utf8_lossy(&sb.run(&["start", "qwen", "--dry-run"]).stdout).into_owned();
+    let lines: Vec<&str> = qwen.lines().map(|l| l.trim().trim_end_matches(" \\")).collect();
+    for expected in [
+        "--served-model-name qwen3-coder-30b",
+        "--host 127.0.0.1",
+        "--port 8000",
+        "--max-model-len 262144",
+        "--gpu-memory-utilization 0.92",
+        "--shutdown-timeout 30",
+        "--enable-prefix-caching",
+    ] {
+        assert!(lines.contains(&expected), "`{expected}` in:\n{qwen}");
+    }
+    assert!(!qwen.contains("tool-call-parser") && !qwen.contains("--api-key"), "{qwen}");
     let tp2 = sb.run(&["start", "qwen-tp2", "--dry-run"]);
     assert!(String::from_utf8_lossy(&tp2.stdout).contains("--tensor-parallel-size 2"));
     let with_proxy = sb.run(&["start-vllm", "tiny", "--dry-run", "--proxy"]);

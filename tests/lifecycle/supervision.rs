@@ -54,8 +54,15 @@ fn fatal_causes_are_not_restarted_and_explained() {
     for (kind, recorded, fix) in [
         ("gpu_memory", "gpu_memory_held", "gpu_memory_utilization"),
         ("context", "context_too_long", "max_model_len"),
+        ("oom", "model_too_large", "GPU"),
+        ("port", "port_in_use", "podctl stop"),
+        ("missing_model", "model_missing", "model"),
         ("gated", "model_gated", "HF_TOKEN"),
+        ("disk", "disk_full", "space"),
         ("tp", "tp_too_large", "tensor_parallel_size"),
+        ("fp8", "fp8_block_n", "enable_expert_parallel"),
+        ("nccl", "nccl_shm", "/dev/shm"),
+        ("no_gpu", "no_gpu", "GPU"),
     ] {
         let sb = Sandbox::new(&format!("fatal-{kind}"), "", &[("FAKE_VLLM_FAIL", kind)]);
         let out = sb.run(&["start", "tiny"]);
@@ -144,4 +151,114 @@ fn logs_follow_across_a_restart() {
     assert!(seen.contains("died unexpectedly"), "the crash: {seen}");
     assert!(seen.contains("podctl: start 2") && seen.contains("Application startup complete"), "{seen}");
     assert!(sb.run(&["stop"]).status.success());
+}
+
+#[test]
+fn starts_that_fail_before_ready_give_up_after_three() {
+    let sb =
+        Sandbox::new("neverready", "[restart]\nbackoff_max_secs = 1\n", &[("FAKE_VLLM_FAIL", "generic")]);
+    let out = sb.run(&["start", "tiny"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("failed to start 3 times in a row"), "{}", text(&out));
+    let inst = sb.instance();
+    assert_eq!(
+        (inst["failure"]["kind"].as_str(), inst["restarts"].as_u64()),
+        (Some("crash_loop"), Some(2)),
+        "{inst:#}"
+    );
+    assert!(run_processes(&sb.run_id()).is_empty());
+}
+
+#[test]
+fn two_starts_at_once_run_one_instance() {
+    let sb = Sandbox::new("race", "", &[("FAKE_VLLM_STARTUP_MS", "800")]);
+    let a = sb.command(&["start", "tiny"]).stderr(std::process::Stdio::piped()).spawn().expect("a");
+    let b = sb.command(&["start", "tiny"]).stderr(std::process::Stdio::piped()).spawn().expect("b");
+    let (a, b) = (a.wait_with_output().expect("a"), b.wait_with_output().expect("b"));
+    let codes = [a.status.code(), b.status.code()];
+    assert!(
+        codes.contains(&Some(0)) && codes.contains(&Some(1)),
+        "one wins: {codes:?} {} / {}",
+        text(&a),
+        text(&b)
+    );
+    let loser = if a.status.success() { &b } else { &a };
+    let said = text(loser);
+    assert!(said.contains("already running") || said.contains("another `podctl start tiny`"), "{said}");
+    let supervisors = podctl::procs::all()
+        .into_iter()
+        .filter(|p| p.cmdline.contains("__supervise") && p.cmdline.contains(&sb.dir.display().to_string()))
+        .count();
+    assert_eq!(supervisors, 1);
+    assert!(sb.run(&["stop"]).status.success());
+}
+
+#[test]
+fn a_stop_right_after_start_leaves_nothing() {
+    let sb = Sandbox::new("quickstop", "", &[("FAKE_VLLM_STARTUP_MS", "1500")]);
+    let start = sb.command(&["start", "tiny"]).stderr(std::process::Stdio::piped()).spawn().expect("start");
+    std::thread::sleep(Duration::from_millis(30));
+    let stop = sb.run(&["stop", "tiny"]);
+    assert!(stop.status.success(), "{}", text(&stop));
+    let start = start.wait_with_output().expect("start ends");
+    assert_eq!(start.status.code(), Some(1), "stopped before ready: {}", text(&start));
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(run_processes(&sb.run_id()).is_empty(), "{:?}", run_processes(&sb.run_id()));
+    assert!(port_free(sb.vllm_port));
+    assert_eq!(sb.instance()["state"], "stopped");
+}
+
+#[test]
+fn an_unwritable_state_dir_fails_clearly_and_starts_nothing() {
+    let sb = Sandbox::new("unwritable", "", &[]);
+    std::fs::create_dir_all(sb.dir.join("state/tiny/instance.json")).expect("a folder where the record goes");
+    let out = sb.run(&["start", "tiny"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("cannot write podctl's state"), "{}", text(&out));
+    std::thread::sleep(Duration::from_millis(500));
+    let left: Vec<_> = podctl::procs::all()
+        .into_iter()
+        .filter(|p| !p.is_zombie() && p.cmdline.contains(&sb.dir.display().to_string()))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+    assert!(port_free(sb.vllm_port));
+}
+
+#[test]
+fn stop_never_touches_a_process_that_reused_a_recorded_pid() {
+    let sb = Sandbox::new("reuse", "", &[]);
+    // An unrelated process group leader, recorded as if it were our vLLM (pid reused).
+    let mut stranger = std::process::Command::new("setsid").args(["sleep", "30"]).spawn().expect("sleep");
+    std::thread::sleep(Duration::from_millis(100));
+    let pid = i32::try_from(stranger.id()).expect("pid");
+    let record = serde_json::json!({
+        "schema": 1, "profile": "tiny", "model": "m", "served_model_name": "tiny", "run_id": "gone-run",
+        "state": "ready", "phase": "ready", "progress": null, "supervisor": {"pid": 999_999, "start_ticks": 1},
+        "vllm": {"pid": pid, "start_ticks": 1}, "host": "127.0.0.1", "port": sb.vllm_port, "proxy": null,
+        "started_at": 0, "state_since": 0, "attempt_started_at": 0, "ready_at": 0, "restarts": 0, "exits": [],
+        "failure": null, "kv_cache": {"memory_gib": null, "tokens": null, "context": null, "max_concurrency": null},
+        "log": "/nonexistent", "foreground": false
+    });
+    std::fs::create_dir_all(sb.dir.join("state/tiny")).expect("dir");
+    std::fs::write(sb.dir.join("state/tiny/instance.json"), record.to_string()).expect("record");
+    let out = sb.run(&["stop"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(stranger.try_wait().expect("wait").is_none(), "the stranger must survive");
+    let _ = stranger.kill();
+    let _ = stranger.wait();
+}
+
+#[test]
+fn foreground_stops_on_sigterm_too() {
+    let sb = Sandbox::new("fgterm", "", &[("FAKE_VLLM_GRANDCHILD", "1")]);
+    let mut child = sb
+        .command(&["start", "tiny", "--foreground"])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    sb.wait_for("ready", Duration::from_secs(30), |i| i["state"] == "ready");
+    let run_id = sb.run_id();
+    kill(Pid::from_raw(i32::try_from(child.id()).expect("pid")), Signal::SIGTERM).expect("signal");
+    assert!(child.wait().expect("exits").success());
+    assert!(run_processes(&run_id).is_empty());
 }
