@@ -83,7 +83,9 @@ pub(super) async fn supervise(
 ) -> anyhow::Result<Outcome> {
     let mut record = initial_record(&job, &store);
     let log = RotatingLog::open(&record.log, logfile::MAX_BYTES, logfile::KEEP)?;
-    let proxy_stop = CancellationToken::new();
+    // The proxy stops first: vLLM's API server waits for its open requests before it exits
+    // and ignores further signals meanwhile, so its clients (the proxy's requests) must go.
+    let proxy_stop = signals.shutdown.child_token();
     let mut proxy_task = None;
     if let Some(config) = &job.proxy {
         let addr = crate::supervisor::proxy::addr(config);

@@ -64,7 +64,9 @@ pub fn config(profile: &Profile) -> Result<ProxyConfig, String> {
         max_body: 32 << 20,
         keepalive: Duration::from_secs(15),
         max_silence: Duration::from_mins(10),
-        grace: Duration::from_secs(30),
+        // Short: on stop, requests in flight get this long before their connections to
+        // vLLM are dropped, which vLLM's own shutdown waits for.
+        grace: Duration::from_secs(2),
         trace_dir: None,
         log_json: false,
     })
