@@ -26,6 +26,24 @@ pub struct StopArgs {
 
 pub(super) fn run(args: &StopArgs, printer: &Printer) -> anyhow::Result<()> {
     let store = Store::from_env();
+    // A `start` holding a profile's lock may not have written its record yet: wait for it.
+    let names: Vec<String> = match &args.profile {
+        Some(name) => vec![name.clone()],
+        None => std::fs::read_dir(store.root())
+            .map(|d| {
+                d.filter_map(Result::ok).filter_map(|e| e.file_name().to_str().map(str::to_owned)).collect()
+            })
+            .unwrap_or_default(),
+    };
+    for name in &names {
+        let waited = Instant::now();
+        while start_in_progress(&store, name)
+            && store.load(name).ok().flatten().is_none_or(|r| !r.state.is_active())
+            && waited.elapsed() < Duration::from_secs(5)
+        {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
     let records: Vec<Instance> =
         if let Some(name) = &args.profile { store.load(name)?.into_iter().collect() } else { store.list() };
     let mut stopped = 0;
@@ -69,6 +87,12 @@ pub(super) fn run(args: &StopArgs, printer: &Printer) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Whether a `podctl start` of `name` holds its lock right now.
+fn start_in_progress(store: &Store, name: &str) -> bool {
+    let Ok(file) = std::fs::File::open(store.dir(name).join("lock")) else { return false };
+    nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockSharedNonblock).is_err()
 }
 
 /// `podctl __supervise` processes of this state dir that no record names (their record
