@@ -20,6 +20,8 @@ pub mod profile;
 pub mod proxy;
 pub mod setup;
 pub mod supervisor;
+#[cfg(test)]
+mod testutil;
 pub mod toolcall;
 pub mod ui;
 pub mod vllm;

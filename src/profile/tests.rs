@@ -96,8 +96,8 @@ fn multi_node_gpus_per_node() {
 
 #[test]
 fn lookup_order_local_then_home_then_builtin() {
-    let base = std::env::temp_dir().join(format!("podctl-profiles-{}", std::process::id()));
-    let (local, home) = (base.join("local"), base.join("home"));
+    let base = crate::testutil::TempDir::new("profiles");
+    let (local, home) = (base.path().join("local"), base.path().join("home"));
     std::fs::create_dir_all(&local).expect("dir");
     std::fs::create_dir_all(&home).expect("dir");
     std::fs::write(local.join("qwen.toml"), "model = \"local/m\"\n").expect("write");
@@ -117,5 +117,4 @@ fn lookup_order_local_then_home_then_builtin() {
     assert!(list.iter().any(|e| e.name == "broken" && e.profile.is_err()));
     let by_path = catalog::find_in(&home.join("mine.toml").to_string_lossy(), &dirs).expect("path");
     assert_eq!(by_path.name, "mine");
-    let _ = std::fs::remove_dir_all(base);
 }

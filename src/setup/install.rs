@@ -298,32 +298,9 @@ fn stream(
 
 #[cfg(test)]
 mod tests {
-    use std::os::unix::fs::PermissionsExt as _;
-
     use super::*;
 
-    struct Dir(PathBuf);
-
-    impl Dir {
-        fn new(tag: &str) -> Self {
-            let dir = std::env::temp_dir().join(format!("podctl-install-{tag}-{}", std::process::id()));
-            let _ = std::fs::remove_dir_all(&dir);
-            std::fs::create_dir_all(&dir).expect("dir");
-            Self(dir)
-        }
-    }
-
-    impl Drop for Dir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-
-    fn script(path: &Path, body: &str) {
-        std::fs::create_dir_all(path.parent().expect("parent")).expect("dir");
-        std::fs::write(path, format!("#!/bin/sh\n{body}\n")).expect("write");
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-    }
+    use crate::testutil::{TempDir as Dir, script};
 
     fn install(d: &Dir, python: &Path) -> Install {
         Install { home: d.0.join("home"), python: python.display().to_string(), min_free_gib: 0 }

@@ -316,23 +316,11 @@ pub fn with_workspace_env(text: &str) -> String {
 mod tests {
     use super::*;
 
-    struct Dir(PathBuf);
+    use crate::testutil::TempDir as Dir;
 
     impl Dir {
-        fn new(tag: &str) -> Self {
-            let dir = std::env::temp_dir().join(format!("podctl-setup-{tag}-{}", std::process::id()));
-            let _ = std::fs::remove_dir_all(&dir);
-            Self(dir)
-        }
-
         fn setup(&self, workspace: bool, rotate_key: bool) -> Setup {
             Setup { home: self.0.join("home"), state: self.0.join("state"), workspace, rotate_key }
-        }
-    }
-
-    impl Drop for Dir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
         }
     }
 

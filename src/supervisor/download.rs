@@ -68,7 +68,8 @@ mod tests {
 
     #[test]
     fn partial_blobs_mean_downloading() {
-        let hub = std::env::temp_dir().join(format!("podctl-hub-{}", std::process::id()));
+        let tmp = crate::testutil::TempDir::new("hub");
+        let hub = tmp.path().to_path_buf();
         let blobs = hub.join("models--Org--Model").join("blobs");
         std::fs::create_dir_all(&blobs).expect("dir");
         std::fs::write(blobs.join("aaa"), vec![0u8; 1000]).expect("write");
@@ -79,6 +80,5 @@ mod tests {
         assert_eq!(in_progress(&hub, "/models/local"), None);
         assert_eq!(size(3 << 29), "1.5 GiB");
         assert_eq!(size(640 << 20), "640 MiB");
-        let _ = std::fs::remove_dir_all(hub);
     }
 }

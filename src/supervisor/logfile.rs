@@ -97,9 +97,8 @@ mod tests {
 
     #[test]
     fn rotates_at_the_cap_and_keeps_n() {
-        let dir = std::env::temp_dir().join(format!("podctl-log-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        let path = dir.join("vllm.log");
+        let dir = crate::testutil::TempDir::new("log");
+        let path = dir.path().join("vllm.log");
         let mut log = RotatingLog::open(&path, 100, 2).expect("open");
         for i in 0..30 {
             log.line(&format!("line {i:02} ........"));
@@ -110,6 +109,5 @@ mod tests {
         assert!(!numbered(&path, 3).exists());
         let last = std::fs::read_to_string(&path).expect("read");
         assert!(last.ends_with("line 29 ........\n"), "{last}");
-        let _ = std::fs::remove_dir_all(dir);
     }
 }
