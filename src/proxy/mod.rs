@@ -73,7 +73,7 @@ impl App {
         let mut failure = None;
         for model in &self.models {
             match model.model_id().await {
-                Ok(id) if id == name => return Ok(Arc::clone(model)),
+                Ok(id) if &*id == name => return Ok(Arc::clone(model)),
                 Ok(_) => {}
                 Err(e) => failure = Some(e),
             }
@@ -93,7 +93,7 @@ impl App {
     /// Every name a client may use: aliases, then upstream ids.
     fn served_names(&self) -> Vec<String> {
         let mut names: Vec<String> = self.models.iter().filter_map(|m| m.alias.clone()).collect();
-        names.extend(self.models.iter().filter_map(|m| m.known_id()));
+        names.extend(self.models.iter().filter_map(|m| m.known_id().map(|id| id.to_string())));
         names.dedup();
         names
     }

@@ -60,8 +60,8 @@ async fn send(
         && body.contains_key("model")
     {
         let id = upstream.model_id().await?;
-        log.model.clone_from(&id);
-        body.insert("model".into(), Value::String(id));
+        id.as_ref().clone_into(&mut log.model);
+        body.insert("model".into(), Value::String(id.to_string()));
     }
     log.stream = body.as_ref().and_then(|b| b.get("stream")).and_then(Value::as_bool).unwrap_or(false);
     let url = match target {

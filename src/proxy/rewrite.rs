@@ -15,9 +15,9 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use indexmap::IndexMap;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
+use std::borrow::Cow;
 
 use crate::openai::{ApiError, ErrorKind};
 use crate::toolcall::Tools;
@@ -70,7 +70,7 @@ fn bad(message: impl Into<String>, param: &str) -> ApiError {
 /// Parsed tools by the raw text of the request's `tools`: clients send the same tools on
 /// every request, so each distinct set is read once. Bounded; cleared when full.
 #[derive(Debug, Default)]
-pub(crate) struct ToolsCache(Mutex<HashMap<String, Arc<Tools>>>);
+pub(crate) struct ToolsCache(Mutex<HashMap<String, Arc<Tools>, foldhash::fast::RandomState>>);
 
 const TOOLS_CACHE_ENTRIES: usize = 64;
 /// Larger tool lists are parsed each time rather than kept (bounds the cache's memory).
@@ -105,7 +105,61 @@ impl ToolsCache {
 /// text borrowed from the body, so a long system prompt or tool list is never rebuilt.
 #[derive(Debug)]
 pub(crate) struct ChatRequest<'a> {
-    fields: IndexMap<String, &'a RawValue>,
+    fields: Fields<'a>,
+}
+
+/// The top-level fields in order, keys borrowed when they have no escapes. A dozen fields
+/// are searched faster in a list than hashed into a map.
+#[derive(Debug, Default)]
+struct Fields<'a>(Vec<(Cow<'a, str>, &'a RawValue)>);
+
+impl<'a> Fields<'a> {
+    /// The value of `key` (the last one, as Python's `json` reads duplicates).
+    fn get(&self, key: &str) -> Option<&'a RawValue> {
+        self.0.iter().rev().find(|(k, _)| k == key).map(|(_, v)| *v)
+    }
+
+    /// Each key once, with its last value.
+    fn iter(&self) -> impl Iterator<Item = (&str, &'a RawValue)> {
+        self.0
+            .iter()
+            .enumerate()
+            .filter(|(i, (k, _))| !self.0[i + 1..].iter().any(|(later, _)| later == k))
+            .map(|(_, (k, v))| (k.as_ref(), *v))
+    }
+}
+
+impl<'de: 'a, 'a> serde::Deserialize<'de> for Fields<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visit<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for Visit<'a> {
+            type Value = Fields<'a>;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+
+            fn visit_map<M: serde::de::MapAccess<'de>>(self, mut map: M) -> Result<Fields<'a>, M::Error> {
+                let mut fields = Vec::with_capacity(map.size_hint().unwrap_or(12));
+                while let Some(key) = map.next_key::<Key<'de>>()? {
+                    fields.push((key.0, map.next_value::<&'de RawValue>()?));
+                }
+                Ok(Fields(fields))
+            }
+        }
+        deserializer.deserialize_map(Visit(std::marker::PhantomData))
+    }
+}
+
+/// A key, borrowed from the body unless it has escapes.
+struct Key<'a>(Cow<'a, str>);
+
+impl<'de> serde::Deserialize<'de> for Key<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(serde::Deserialize)]
+        struct Wrap<'a>(#[serde(borrow)] Cow<'a, str>);
+        Wrap::deserialize(deserializer).map(|w| Key(w.0))
+    }
 }
 
 impl<'a> ChatRequest<'a> {
@@ -161,7 +215,7 @@ impl<'a> ChatRequest<'a> {
             return Err(bad("`messages` must not be empty", "messages"));
         }
 
-        let tools_raw = self.fields.get("tools").map(|r| r.get()).filter(|r| {
+        let tools_raw = self.fields.get("tools").map(RawValue::get).filter(|r| {
             let t = r.trim();
             t != "null" && t != "[]"
         });
@@ -204,8 +258,8 @@ impl<'a> ChatRequest<'a> {
             out.push(b':');
             out.extend_from_slice(value.as_bytes());
         };
-        for (key, raw) in &self.fields {
-            match key.as_str() {
+        for (key, raw) in self.fields.iter() {
+            match key {
                 "model"
                 | "stream_options"
                 | "parallel_tool_calls"
@@ -376,6 +430,21 @@ mod tests {
 
     fn obj(v: Value) -> Value {
         v
+    }
+
+    #[test]
+    fn duplicate_and_escaped_keys() {
+        // The last of duplicate keys wins (as vLLM's Python reads JSON), and each is sent once.
+        let body = br#"{"stream": true, "messages": [{"role": "user", "content": "hi"}], "stream": false, "max\u005ftokens": 5}"#;
+        let (out, plan) = ChatRequest::parse(body)
+            .expect("parses")
+            .rewrite("up", &ToolsCache::default())
+            .expect("rewrites");
+        assert!(!plan.stream);
+        let text = String::from_utf8(out).expect("utf-8");
+        assert_eq!(text.matches("\"stream\"").count(), 1, "{text}");
+        assert!(text.contains("\"max_tokens\":5"), "an escaped key is read and written plainly: {text}");
+        assert!(ChatRequest::parse(b"[1, 2]").is_err());
     }
 
     fn tools() -> Value {

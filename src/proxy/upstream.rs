@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use serde_json::Value;
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 
 use super::config::ModelConfig;
 use crate::openai::{ApiError, ErrorKind};
@@ -25,8 +25,9 @@ pub(crate) struct Upstream {
     pub(crate) reasoning: Reasoning,
     key: Option<String>,
     client: reqwest::Client,
-    /// The upstream's `/v1/models` entry for the served model, once known.
-    model: RwLock<Option<Value>>,
+    /// The upstream's `/v1/models` entry for the served model and its id, once known
+    /// (the id apart, so the per-request lookup clones an `Arc`, not a JSON tree).
+    model: RwLock<Option<(Arc<str>, Value)>>,
 }
 
 impl Upstream {
@@ -61,24 +62,33 @@ impl Upstream {
     }
 
     /// The upstream's model id, learning it from `/v1/models` when not yet known.
-    pub(crate) async fn model_id(&self) -> Result<String, ApiError> {
+    pub(crate) async fn model_id(&self) -> Result<Arc<str>, ApiError> {
         if let Some(id) = self.known_id() {
             return Ok(id);
         }
         let entry = self.fetch_model().await?;
-        let id = entry.get("id").and_then(Value::as_str).unwrap_or_default().to_owned();
-        *self.model.write().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(entry);
+        let id: Arc<str> = entry.get("id").and_then(Value::as_str).unwrap_or_default().into();
+        *self.model.write().unwrap_or_else(std::sync::PoisonError::into_inner) =
+            Some((Arc::clone(&id), entry));
         Ok(id)
     }
 
     /// The model id, if already learned.
-    pub(crate) fn known_id(&self) -> Option<String> {
-        self.model_entry().and_then(|m| m.get("id").and_then(Value::as_str).map(str::to_owned))
+    pub(crate) fn known_id(&self) -> Option<Arc<str>> {
+        self.model
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .as_ref()
+            .map(|(id, _)| Arc::clone(id))
     }
 
     /// The cached `/v1/models` entry (for listing), if known.
     pub(crate) fn model_entry(&self) -> Option<Value> {
-        self.model.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+        self.model
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .as_ref()
+            .map(|(_, entry)| entry.clone())
     }
 
     /// Forgets the model id (the upstream may have been restarted with another model).
