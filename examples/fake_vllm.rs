@@ -295,24 +295,30 @@ async fn start_up(serve: &Serve, log: &Log, fail: Option<&str>) -> Result<standi
     if let Some(kind) = fail {
         return Err(failure(log, kind, serve));
     }
-    log.engine("INFO", "backends.py:548", "Using cache directory: /root/.cache/vllm/torch_compile_cache/5f0e1c2d3a/rank_0_0/backbone for vLLM's torch.compile");
-    log.engine("INFO", "backends.py:560", "Starting torch.compile for the model");
-    tokio::time::sleep(step).await;
-    log.engine("INFO", "backends.py:573", "Dynamo bytecode transform time: 5.21 s");
-    log.engine("INFO", "monitor.py:34", "torch.compile took 20.12 s in total");
+    // `--enforce-eager`, like vLLM: no torch.compile, no CUDA graphs.
+    let eager = serve.flags.iter().any(|(f, _)| f == "enforce-eager");
+    if !eager {
+        log.engine("INFO", "backends.py:548", "Using cache directory: /root/.cache/vllm/torch_compile_cache/5f0e1c2d3a/rank_0_0/backbone for vLLM's torch.compile");
+        log.engine("INFO", "backends.py:560", "Starting torch.compile for the model");
+        tokio::time::sleep(step).await;
+        log.engine("INFO", "backends.py:573", "Dynamo bytecode transform time: 5.21 s");
+        log.engine("INFO", "monitor.py:34", "torch.compile took 20.12 s in total");
+    }
     tokio::time::sleep(step).await;
     log.engine("INFO", "gpu_worker.py:298", "Available KV cache memory: 40.12 GiB");
     log.engine("INFO", "kv_cache_utils.py:1087", "GPU KV cache size: 438,272 tokens");
     log.engine("INFO", "kv_cache_utils.py:1091", "Maximum concurrency for 262,144 tokens per request: 1.67x");
     tokio::time::sleep(step).await;
-    bar(4, step, |n| {
-        let pct = n * 100 / 4;
-        let done = n * 67 / 4;
-        let filled = "█".repeat(pct as usize / 10);
-        format!("Capturing CUDA graphs (mixed prefill-decode, PIECEWISE): {pct:3}%|{filled:<10}| {done}/67 [00:0{n}<00:00, 18.52it/s]")
-    })
-    .await;
-    log.engine("INFO", "gpu_model_runner.py:3480", "Graph capturing finished in 5 secs, took 0.91 GiB");
+    if !eager {
+        bar(4, step, |n| {
+            let pct = n * 100 / 4;
+            let done = n * 67 / 4;
+            let filled = "█".repeat(pct as usize / 10);
+            format!("Capturing CUDA graphs (mixed prefill-decode, PIECEWISE): {pct:3}%|{filled:<10}| {done}/67 [00:0{n}<00:00, 18.52it/s]")
+        })
+        .await;
+        log.engine("INFO", "gpu_model_runner.py:3480", "Graph capturing finished in 5 secs, took 0.91 GiB");
+    }
     log.engine(
         "INFO",
         "core.py:210",
@@ -343,6 +349,17 @@ async fn start_up(serve: &Serve, log: &Log, fail: Option<&str>) -> Result<standi
             return Err(1);
         }
     }
+    // As vLLM: this line and the routes come a moment before the server answers.
+    api(
+        "INFO",
+        "api_server.py:1912",
+        &format!("Starting vLLM server on http://{}:{}", serve.host, serve.port),
+    );
+    api("INFO", "launcher.py:34", "Available routes are:");
+    for route in ["/health", "/v1/models", "/v1/chat/completions", "/v1/completions", "/version"] {
+        api("INFO", "launcher.py:42", &format!("Route: {route}, Methods: GET, POST"));
+    }
+    tokio::time::sleep(step).await;
     let name = serve.served.first().unwrap_or(&serve.model).clone();
     let mut config = standin::Config {
         model: name,
@@ -355,15 +372,6 @@ async fn start_up(serve: &Serve, log: &Log, fail: Option<&str>) -> Result<standi
         config.default_reply = standin::Reply::text(&text);
     }
     let standin = standin::StandIn::start_with(config).await;
-    api(
-        "INFO",
-        "api_server.py:1912",
-        &format!("Starting vLLM server on http://{}:{}", serve.host, serve.port),
-    );
-    api("INFO", "launcher.py:34", "Available routes are:");
-    for route in ["/health", "/v1/models", "/v1/chat/completions", "/v1/completions", "/version"] {
-        api("INFO", "launcher.py:42", &format!("Route: {route}, Methods: GET, POST"));
-    }
     let pid = std::process::id();
     println!("INFO:     Started server process [{pid}]");
     println!("INFO:     Waiting for application startup.");

@@ -60,13 +60,15 @@ async fn prepare(app: &App, request: Request, log: &mut RequestLog) -> Result<Pr
         }
     };
     let waited = Instant::now();
-    let response = upstream
+    let request = upstream
         .request(reqwest::Method::POST, url)
         .header(reqwest::header::CONTENT_TYPE, "application/json")
         .body(body)
-        .send()
-        .await
-        .map_err(|e| upstream.unreachable(&e))?;
+        .send();
+    let response = tokio::select! {
+        sent = request => sent.map_err(|e| upstream.unreachable(&e))?,
+        () = app.closing.cancelled() => return Err(App::closing_error()),
+    };
     log.upstream += waited.elapsed();
     let status = response.status().as_u16();
     if !response.status().is_success() {
@@ -82,9 +84,12 @@ async fn prepare(app: &App, request: Request, log: &mut RequestLog) -> Result<Pr
 
 async fn complete_reply(app: &App, p: Prepared, mut log: RequestLog) -> Response {
     let waited = Instant::now();
-    let bytes = p.response.bytes().await;
+    let bytes = tokio::select! {
+        bytes = p.response.bytes() => bytes.map_err(|e| p.upstream.unreachable(&e)),
+        () = app.closing.cancelled() => Err(App::closing_error()),
+    };
     log.upstream += waited.elapsed();
-    let result = bytes.map_err(|e| p.upstream.unreachable(&e)).and_then(|bytes| {
+    let result = bytes.and_then(|bytes| {
         let upstream: Value = serde_json::from_slice(&bytes).map_err(|e| {
             ApiError::new(
                 ErrorKind::BadGateway,
@@ -141,6 +146,7 @@ fn stream_reply(app: &App, p: Prepared, log: RequestLog) -> Response {
         last_sent: tokio::time::Instant::now(),
         last_upstream: tokio::time::Instant::now(),
         done: false,
+        closing: app.closing.clone(),
         log,
         trace: app.trace.clone().zip(p.sent).map(|(tracer, sent)| (tracer, sent, Vec::new())),
     };
@@ -173,6 +179,8 @@ struct StreamState {
     last_sent: tokio::time::Instant,
     last_upstream: tokio::time::Instant,
     done: bool,
+    /// The proxy's shutdown grace is over: end with an error instead of waiting on vLLM.
+    closing: tokio_util::sync::CancellationToken,
     log: RequestLog,
     trace: Option<(Arc<super::trace::Tracer>, Value, Vec<u8>)>,
 }
@@ -186,7 +194,10 @@ impl StreamState {
         let mut payloads = Vec::new();
         loop {
             let waited = Instant::now();
-            let next = tokio::time::timeout_at(self.last_sent + self.keepalive, self.upstream.next()).await;
+            let next = tokio::select! {
+                next = tokio::time::timeout_at(self.last_sent + self.keepalive, self.upstream.next()) => next,
+                () = self.closing.cancelled() => return Some(self.fail(&App::closing_error())),
+            };
             self.log.upstream += waited.elapsed();
             let bytes = match next {
                 // Nothing for the client for a while (a long prefill, held-back text): an SSE

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use super::rewrite::{Plan, ToolChoice};
-use crate::openai::call_id;
+use crate::openai::{ApiError, ErrorKind, call_id};
 use crate::toolcall::{Engine, Event, Format, Reasoning, Sink, UpstreamFinish};
 
 /// What the client is sent, in order. Adjacent text pieces are merged by the caller.
@@ -147,6 +147,18 @@ impl ChoiceTranslator {
 }
 
 /// vLLM's finish reasons as the engine knows them: only `length` means cut off.
+/// vLLM's `finish_reason` for a generation it cut off (shutdown, a restart, an aborted
+/// request): the text is incomplete, so the client must not see a normal finish.
+pub(crate) const ABORTED: &str = "abort";
+
+/// The error for an aborted generation (streaming: an error event and no `[DONE]`).
+pub(crate) fn aborted() -> ApiError {
+    ApiError::new(
+        ErrorKind::Unavailable,
+        "vLLM aborted the generation before it finished (it is shutting down or restarting); retry in a moment",
+    )
+}
+
 pub(crate) fn upstream_finish(reason: &str) -> UpstreamFinish {
     if reason == "length" { UpstreamFinish::Length } else { UpstreamFinish::Stop }
 }

@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::choice::{ChoiceTranslator, Out, upstream_finish};
+use super::choice::{ABORTED, ChoiceTranslator, Out, aborted, upstream_finish};
 use super::rewrite::Plan;
 use crate::openai::{ApiError, ErrorKind, unix_now};
 use crate::toolcall::{Format, Reasoning};
@@ -34,6 +34,9 @@ pub(crate) fn translate_completion(
         let message = choice.get("message");
         let text = message.and_then(|m| m.get("content")).and_then(Value::as_str).unwrap_or("");
         let upstream_reason = choice.get("finish_reason").and_then(Value::as_str).unwrap_or("stop");
+        if upstream_reason == ABORTED {
+            return Err(aborted());
+        }
         let mut translator = ChoiceTranslator::new(format, reasoning, plan, keep_raw);
         let mut items = Vec::new();
         translator.feed(text, &mut items);

@@ -41,6 +41,9 @@ pub struct App {
     max_silence: Duration,
     trace: Option<Arc<trace::Tracer>>,
     tools_cache: rewrite::ToolsCache,
+    /// Cancelled when the shutdown grace is over: requests still open end at once, so
+    /// their upstream connections close (vLLM waits for those before it exits).
+    closing: CancellationToken,
 }
 
 impl App {
@@ -54,7 +57,13 @@ impl App {
             max_silence: config.max_silence,
             trace: config.trace_dir.clone().map(|dir| Arc::new(trace::Tracer::new(dir))),
             tools_cache: rewrite::ToolsCache::default(),
+            closing: CancellationToken::new(),
         }
+    }
+
+    /// The error requests still open get when the grace period is over.
+    fn closing_error() -> ApiError {
+        ApiError::new(ErrorKind::Unavailable, "the proxy is shutting down; this request was cut off")
     }
 
     /// The upstream serving `requested` (an alias or an upstream id); the first model when
@@ -115,6 +124,7 @@ pub async fn serve(
             let _ = model.model_id().await;
         });
     }
+    let closing = app.closing.clone();
     let router = routes::router(app);
     let stop = shutdown.clone();
     let server = axum::serve(listener, router).with_graceful_shutdown(async move { stop.cancelled().await });
@@ -123,6 +133,7 @@ pub async fn serve(
         result = server => result,
         () = async { shutdown.cancelled().await; tokio::time::sleep(grace).await } => {
             tracing::warn!("grace period of {}s over: closing the requests still open", grace.as_secs());
+            closing.cancel();
             Ok(())
         }
     }

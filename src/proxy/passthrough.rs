@@ -10,6 +10,7 @@ use axum::body::Body;
 use axum::extract::Request;
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::Response;
+use futures_util::StreamExt as _;
 use serde_json::Value;
 
 use super::log::RequestLog;
@@ -82,7 +83,9 @@ async fn send(
         return Err(upstream.error(status, &bytes));
     }
     let content_type = response.headers().get(reqwest::header::CONTENT_TYPE).cloned();
-    let mut out = Response::new(Body::from_stream(response.bytes_stream()));
+    // Cut off when the shutdown grace is over, so the connection to vLLM closes.
+    let body = response.bytes_stream().take_until(app.closing.clone().cancelled_owned());
+    let mut out = Response::new(Body::from_stream(body));
     *out.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
     if let Some(ct) = content_type.and_then(|v| HeaderValue::from_bytes(v.as_bytes()).ok()) {
         out.headers_mut().insert(header::CONTENT_TYPE, ct);

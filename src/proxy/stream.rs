@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 
-use super::choice::{ChoiceTranslator, Out, upstream_finish};
+use super::choice::{ABORTED, ChoiceTranslator, Out, aborted, upstream_finish};
 use super::rewrite::Plan;
 use crate::openai::{ApiError, ErrorKind};
 use crate::toolcall::{Format, Reasoning};
@@ -78,6 +78,9 @@ impl StreamTranslator {
             self.usage = Some(usage.clone());
         }
         let Some(Value::Array(choices)) = chunk.get("choices") else { return Ok(Progress::More) };
+        if choices.iter().any(|c| c.get("finish_reason").and_then(Value::as_str) == Some(ABORTED)) {
+            return Err(aborted());
+        }
         for choice in choices {
             let index = choice
                 .get("index")

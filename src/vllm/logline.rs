@@ -64,7 +64,7 @@ pub enum LogFact {
     ModelLoaded { gib: f64, secs: f64 },
     /// `Available KV cache memory: X GiB`
     KvMemoryGib(f64),
-    /// `GPU KV cache size: N tokens`, with `Maximum concurrency for L tokens per request: C x`
+    /// `GPU KV cache size: N tokens` (`CPU …` on the CPU backend), with `Maximum concurrency for L tokens per request: C x`
     /// when both are on the same line.
     KvCache { tokens: u64, context: Option<u64>, concurrency: Option<f64> },
     /// `Maximum concurrency for L tokens per request: C x` on a line of its own (current vLLM
@@ -93,6 +93,8 @@ const MARKERS: &[(&str, Phase)] = &[
     ("Dynamo bytecode transform time", Phase::Compiling),
     ("Available KV cache memory", Phase::KvCache),
     ("GPU KV cache size", Phase::KvCache),
+    // vLLM's CPU backend (`CPU KV cache size: N tokens, Maximum concurrency for …`).
+    ("CPU KV cache size", Phase::KvCache),
     ("Maximum concurrency for", Phase::KvCache),
     ("Capturing CUDA graph", Phase::CudaGraphs),
     ("Graph capturing finished", Phase::CudaGraphs),
@@ -157,8 +159,8 @@ fn detail(text: &str, needle: &str) -> Option<LogFact> {
         "Available KV cache memory" => {
             Some(LogFact::KvMemoryGib(parse_f64(number_after(text, "Available KV cache memory:")?)?))
         }
-        "GPU KV cache size" => {
-            let tokens = parse_u64(number_after(text, "GPU KV cache size:")?)?;
+        "GPU KV cache size" | "CPU KV cache size" => {
+            let tokens = parse_u64(number_after(text, &format!("{needle}:"))?)?;
             let (context, concurrency) = concurrency(text).unzip();
             Some(LogFact::KvCache { tokens, context, concurrency })
         }
@@ -357,6 +359,11 @@ mod tests {
             (
                 "INFO 11-24 08:03:45 [kv_cache_utils.py:1091] Maximum concurrency for 262,144 tokens per request: 1.67x",
                 LogFact::Concurrency { context: 262_144, concurrency: 1.67 },
+            ),
+            (
+                // vLLM 0.32's CPU backend (the real-vLLM test tier).
+                "(EngineCore pid=32004) INFO 11-24 09:16:46 [kv_cache_utils.py:2327] CPU KV cache size: 4,194,304 tokens, Maximum concurrency for 2,048 tokens per request: 2048.00x",
+                LogFact::KvCache { tokens: 4_194_304, context: Some(2048), concurrency: Some(2048.0) },
             ),
         ];
         for (line, want) in rows {

@@ -95,6 +95,19 @@ fn start_with_proxy_status_chat_logs_stop() {
 }
 
 #[test]
+fn an_eager_start_shows_only_the_phases_vllm_went_through() {
+    // `--enforce-eager` (and vLLM's CPU backend): no torch.compile, no CUDA graphs. The
+    // server's own "Starting vLLM server" line must not show up as a phase it never had.
+    let sb = Sandbox::new("eager", "extra_args = [\"--enforce-eager\"]", &[("FAKE_VLLM_STARTUP_MS", "2000")]);
+    let out = sb.run(&["start", "tiny"]);
+    let said = text(&out);
+    assert!(out.status.success(), "{said}");
+    assert!(said.contains("allocating KV cache"), "{said}");
+    assert!(!said.contains("CUDA graphs") && !said.contains("compiling"), "{said}");
+    assert!(said.contains("tiny ready in"), "{said}");
+}
+
+#[test]
 fn dry_run_prints_the_exact_command_for_every_builtin_profile() {
     let sb = Sandbox::new("dry", "", &[]);
     for (name, model) in [

@@ -232,3 +232,49 @@ async fn a_silent_upstream_ends_the_stream_with_an_error() {
         "and the upstream request is closed"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_aborted_generation_is_an_error_never_a_finish() {
+    // vLLM ends a generation it cut off (shutdown, restart) with finish_reason "abort".
+    let env = Env::start().await;
+    env.standin.push_reply(Reply::text("The answer is cut off here").aborted());
+    let (status, body) = env.chat(&continue_request(false)).await;
+    assert_eq!(status, 503, "{body}");
+    assert!(body["error"]["message"].as_str().is_some_and(|m| m.contains("aborted")), "{body}");
+
+    env.standin.push_reply(Reply::text("The answer is cut off here").aborted());
+    let response = env.post("/v1/chat/completions").json(&continue_request(true)).send().await.expect("sent");
+    let text = response.text().await.expect("body");
+    assert!(!text.contains("[DONE]"), "a cut-off stream must not look complete: {text}");
+    assert!(!text.contains("\"finish_reason\":\"stop\""), "{text}");
+    assert!(text.contains("\"error\""), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn after_the_grace_period_open_streams_end_and_release_the_upstream() {
+    let env = Env::with(Config::default(), |c| c.grace = Duration::from_millis(300)).await;
+    env.standin.push_reply(Reply::stall_mid_stream(
+        "a long answer that vLLM is still writing",
+        1,
+        Duration::from_secs(30),
+    ));
+    let mut response =
+        env.post("/v1/chat/completions").json(&continue_request(true)).send().await.expect("sent");
+    let first = response.chunk().await.expect("read").expect("a first chunk");
+    assert!(!first.is_empty());
+    env.shutdown.cancel();
+    let mut rest = Vec::new();
+    let ended = tokio::time::timeout(Duration::from_secs(3), async {
+        while let Ok(Some(chunk)) = response.chunk().await {
+            rest.extend_from_slice(&chunk);
+        }
+    })
+    .await;
+    assert!(ended.is_ok(), "the stream was still open 3 s after a 0.3 s grace");
+    let rest = String::from_utf8_lossy(&rest);
+    assert!(rest.contains("shutting down") && !rest.contains("[DONE]"), "{rest}");
+    assert!(
+        env.standin.wait_cancelled(1, Duration::from_secs(2)).await,
+        "the upstream request was not closed (vLLM would wait for it)"
+    );
+}

@@ -78,6 +78,12 @@ impl Reply {
         Self::StallMidStream { text: text.into(), chunks: vec![4], after_chunks, pause }
     }
 
+    /// The same reply with vLLM's `finish_reason: "abort"` (a generation cut off by a
+    /// shutdown or an aborted request).
+    pub(crate) fn aborted(self) -> Self {
+        self.map_text(|finish, _, _| *finish = "abort")
+    }
+
     /// The same reply with `finish_reason: "length"` (on `Text`, also inside a `Stall`).
     #[must_use]
     pub(crate) fn length(self) -> Self {
