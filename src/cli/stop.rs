@@ -115,13 +115,8 @@ fn stray_supervisors(store: &Store) -> Vec<i32> {
 /// `VLLM::` processes whose parent is gone, not belonging to any run.
 async fn sweep_orphans() -> Vec<String> {
     let all = crate::procs::all();
-    let orphans: Vec<String> = all
-        .iter()
-        .filter(|p| {
-            p.is_vllm_title() && !p.is_zombie() && (p.ppid == 1 || !all.iter().any(|q| q.pid == p.ppid))
-        })
-        .map(|p| format!("{} ({})", p.pid, short_cmd(p)))
-        .collect();
+    let orphans: Vec<String> =
+        stop::orphaned_vllm(&all).into_iter().map(|p| format!("{} ({})", p.pid, short_cmd(p))).collect();
     if !orphans.is_empty() {
         stop::sweep(None).await;
     }

@@ -249,7 +249,7 @@ fn holders(instances: &[Live]) -> Vec<Holder> {
         .into_iter()
         .filter_map(|pid| all.iter().find(|p| p.pid == pid).cloned())
         .map(|p| {
-            let orphan = p.ppid == 1 || !all.iter().any(|q| q.pid == p.ppid);
+            let orphan = crate::supervisor::stop::is_orphan(&p, &all);
             let run = crate::procs::env_var(p.pid, crate::vllm::argv::RUN_ID_VAR);
             Holder {
                 pid: p.pid,

@@ -137,6 +137,20 @@ pub async fn stop(target: &Target) -> Report {
     report
 }
 
+/// Whether `p`'s parent is gone: it was reparented to init, or its parent is no longer
+/// listed (or is a zombie). In a container whose entry point is vLLM itself, pid 1 is that
+/// server, and its engine is its child, not an orphan.
+pub fn is_orphan(p: &procs::Process, all: &[procs::Process]) -> bool {
+    let init_is_vllm = || all.iter().any(|q| q.pid == 1 && (q.is_vllm_title() || q.cmdline.contains("vllm")));
+    (p.ppid == 1 && !init_is_vllm()) || !all.iter().any(|q| q.pid == p.ppid && !q.is_zombie())
+}
+
+/// Live `VLLM::` processes (engines, workers) whose parent is gone: nothing will stop them,
+/// and they hold the GPU.
+pub fn orphaned_vllm(all: &[procs::Process]) -> Vec<&procs::Process> {
+    all.iter().filter(|p| p.is_vllm_title() && !p.is_zombie() && is_orphan(p, all)).collect()
+}
+
 /// SIGKILLs stragglers: anything carrying the run id, and `VLLM::` processes whose parent
 /// is gone (reparented to init or a subreaper that is not their own API server).
 pub async fn sweep(run_id: Option<&str>) -> Vec<i32> {
@@ -145,12 +159,8 @@ pub async fn sweep(run_id: Option<&str>) -> Vec<i32> {
     let marked = run_id.filter(|r| !r.is_empty()).map(|r| procs::with_env(RUN_ID_VAR, r)).unwrap_or_default();
     let mut victims: Vec<i32> =
         marked.into_iter().filter(|p| !p.is_zombie() && p.pid != me).map(|p| p.pid).collect();
-    // In a container whose entry point is vLLM itself, pid 1 is that server: its engine is
-    // its child, not an orphan.
-    let init_is_vllm = all.iter().any(|p| p.pid == 1 && (p.is_vllm_title() || p.cmdline.contains("vllm")));
-    for p in &all {
-        let orphan = (p.ppid == 1 && !init_is_vllm) || !all.iter().any(|q| q.pid == p.ppid);
-        if p.is_vllm_title() && orphan && !p.is_zombie() && !victims.contains(&p.pid) {
+    for p in orphaned_vllm(&all) {
+        if !victims.contains(&p.pid) {
             victims.push(p.pid);
         }
     }
@@ -162,4 +172,47 @@ pub async fn sweep(run_id: Option<&str>) -> Vec<i32> {
     })
     .await;
     victims
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn proc(id: i32, parent: i32, title: &str) -> procs::Process {
+        procs::Process {
+            pid: id,
+            ppid: parent,
+            pgid: id,
+            start_ticks: 1,
+            comm: title.chars().take(15).collect(),
+            cmdline: title.to_owned(),
+            state: 'S',
+        }
+    }
+
+    #[test]
+    fn orphans_are_vllm_processes_whose_parent_is_gone() {
+        let all = vec![
+            proc(1, 0, "/sbin/init"),
+            proc(10, 1, "vllm serve m"),
+            proc(11, 10, "VLLM::EngineCore"),
+            proc(20, 1, "VLLM::EngineCore"),
+            proc(30, 99, "VLLM::Worker_TP0"),
+            proc(40, 1, "python train.py"),
+        ];
+        let pids: Vec<i32> = orphaned_vllm(&all).iter().map(|p| p.pid).collect();
+        assert_eq!(
+            pids,
+            [20, 30],
+            "a live server's engine is not an orphan; a non-vLLM process is never swept"
+        );
+        // In a container whose entry point is `vllm serve`, pid 1's engine is its child.
+        let container = vec![proc(1, 0, "vllm serve m"), proc(7, 1, "VLLM::EngineCore")];
+        assert!(orphaned_vllm(&container).is_empty());
+        // A zombie parent is gone.
+        let mut zombie = proc(50, 1, "vllm serve m");
+        zombie.state = 'Z';
+        let with_zombie = vec![proc(1, 0, "/sbin/init"), zombie, proc(51, 50, "VLLM::EngineCore")];
+        assert_eq!(orphaned_vllm(&with_zombie).iter().map(|p| p.pid).collect::<Vec<_>>(), [51]);
+    }
 }
