@@ -8,8 +8,6 @@ mod net;
 mod scan;
 mod stat;
 
-use std::collections::{HashSet, VecDeque};
-
 /// One process as /proc shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Process {
@@ -110,24 +108,6 @@ pub fn gpu_holders() -> Vec<i32> {
         .collect()
 }
 
-/// Descendants of `pid` (children, grandchildren, …) from a process list, by ppid.
-///
-/// Breadth-first: children before grandchildren. `pid` itself is not included.
-pub fn descendants(all: &[Process], pid: i32) -> Vec<Process> {
-    let mut seen = HashSet::from([pid]);
-    let mut queue = VecDeque::from([pid]);
-    let mut found = Vec::new();
-    while let Some(parent) = queue.pop_front() {
-        for child in all.iter().filter(|p| p.ppid == parent) {
-            if seen.insert(child.pid) {
-                queue.push_back(child.pid);
-                found.push(child.clone());
-            }
-        }
-    }
-    found
-}
-
 fn own_pid() -> Option<i32> {
     i32::try_from(std::process::id()).ok()
 }
@@ -223,26 +203,6 @@ mod tests {
     }
 
     #[test]
-    fn descendants_walk_the_tree_breadth_first() {
-        let all = vec![
-            process(1, 0, "init", ""),
-            process(10, 1, "vllm", ""),
-            process(11, 10, "VLLM::EngineCor", ""),
-            process(12, 11, "VLLM::Worker_TP", ""),
-            process(13, 11, "VLLM::Worker_TP", ""),
-            process(14, 10, "sh", ""),
-            process(20, 1, "other", ""),
-        ];
-        let pids: Vec<i32> = descendants(&all, 10).iter().map(|p| p.pid).collect();
-        assert_eq!(pids, vec![11, 14, 12, 13]);
-        assert!(descendants(&all, 20).is_empty());
-        assert!(descendants(&all, 999).is_empty());
-        // A cycle (never real, but a racy snapshot could show one) does not loop forever.
-        let cyclic = vec![process(5, 6, "a", ""), process(6, 5, "b", "")];
-        assert_eq!(descendants(&cyclic, 5).len(), 1);
-    }
-
-    #[test]
     fn reads_itself_with_its_parent() {
         let me = own_pid().expect("pid");
         let found = read(me).expect("own process readable");
@@ -292,15 +252,5 @@ mod tests {
         assert!(!alive(pid, start));
         child.kill_and_reap();
         assert!(!alive(pid, start));
-    }
-
-    #[test]
-    fn descendants_find_a_grandchild() {
-        let shell = Spawned::new(Command::new("sh").args(["-c", "sleep 5 & wait"]));
-        let pid = shell.pid();
-        let grandchild = eventually(|| descendants(&all(), pid).into_iter().find(|p| p.comm == "sleep"));
-        let grandchild = grandchild.expect("the shell's sleep is a descendant");
-        assert_eq!(grandchild.ppid, pid);
-        assert_eq!(grandchild.pgid, pid);
     }
 }

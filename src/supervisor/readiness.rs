@@ -35,10 +35,6 @@ impl Probe {
         Self { client, base: format!("http://{host}:{port}"), served: served.to_owned(), key }
     }
 
-    pub fn base(&self) -> &str {
-        &self.base
-    }
-
     pub async fn check(&self) -> Health {
         match self.client.get(format!("{}/health", self.base)).send().await {
             Err(_) => return Health::Down,
