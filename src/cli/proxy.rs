@@ -177,13 +177,9 @@ pub(super) fn build_config(args: &ProxyArgs) -> Result<ProxyConfig, UserError> {
     })
 }
 
-/// Continue's CLI sends models named `gpt-5…` or `o<digit>…` to `/v1/responses`, which
-/// vLLM does not serve: such a name would break every request from it.
+/// See [`crate::openai::reserved_model_name`].
 fn check_served_name(name: &str) -> Result<(), UserError> {
-    let lower = name.to_ascii_lowercase();
-    let reserved = lower.starts_with("gpt-5")
-        || (lower.starts_with('o') && lower.as_bytes().get(1).is_some_and(u8::is_ascii_digit));
-    if reserved {
+    if crate::openai::reserved_model_name(name) {
         return Err(UserError::usage(format!(
             "model name `{name}` would make OpenAI clients call /v1/responses, which vLLM does not serve"
         ))

@@ -369,7 +369,7 @@ fn failed(r: &Instance) -> UserError {
 }
 
 fn ready_summary(r: &Instance, printer: &Printer, took: Duration) {
-    let host = if r.host == "0.0.0.0" { "127.0.0.1" } else { r.host.as_str() };
+    let host = crate::vllm::connect_host(&r.host);
     let mut out = format!(
         "{} {} ready in {}: vLLM http://{host}:{}/v1 serving `{}`",
         style("✓").green().bold(),

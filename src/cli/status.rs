@@ -66,19 +66,15 @@ async fn healthy(url: String) -> bool {
     client.get(url).send().await.is_ok_and(|r| r.status().is_success())
 }
 
-fn local(host: &str) -> &str {
-    if host == "0.0.0.0" || host.is_empty() { "127.0.0.1" } else { host }
-}
-
 async fn check(r: &Instance) -> InstanceStatus {
     let lost = r.is_stale();
     let running = r.state.is_active() && !lost;
-    let vllm_url = format!("http://{}:{}", local(&r.host), r.port);
+    let vllm_url = format!("http://{}:{}", crate::vllm::connect_host(&r.host), r.port);
     let vllm_alive = r.vllm.is_some_and(crate::instance::ProcRef::alive);
     let vllm_health = if vllm_alive { Some(healthy(format!("{vllm_url}/health")).await) } else { None };
     let proxy = match &r.proxy {
         Some(p) => {
-            let url = format!("http://{}:{}", local(&p.host), p.port);
+            let url = format!("http://{}:{}", crate::vllm::connect_host(&p.host), p.port);
             let health = if running { Some(healthy(format!("{url}/health")).await) } else { None };
             Some(Endpoint { url: format!("{url}/v1"), port: p.port, healthy: health })
         }

@@ -146,14 +146,6 @@ pub fn probe_request(model: &str) -> Value {
     })
 }
 
-fn local(host: &str) -> String {
-    match host {
-        "0.0.0.0" | "" => "127.0.0.1".into(),
-        "::" => "[::1]".into(),
-        h => h.to_owned(),
-    }
-}
-
 /// Which profile to check: the one named, else the one running, else `qwen`.
 fn choose_profile(name: Option<&str>, instances: &[Live]) -> Result<Profile, String> {
     if let Some(n) = name {
@@ -329,7 +321,7 @@ pub async fn gather(profile: Option<&str>, continue_config: Option<PathBuf>) -> 
         .no_proxy()
         .build()
         .unwrap_or_default();
-    let vllm_base = format!("http://{}:{vllm_port}", local(&vllm_host));
+    let vllm_base = format!("http://{}:{vllm_port}", crate::vllm::connect_host(&vllm_host));
     let proxy_base = format!("http://127.0.0.1:{proxy_port}");
     let (v_health, v_models, p_health, p_ready, p_nokey, p_key) = tokio::join!(
         get(&client, format!("{vllm_base}/health"), None),

@@ -148,10 +148,7 @@ pub(super) fn parse(name: &str, origin: Origin, text: &str) -> Result<Profile, P
                     "for example `qwen3-coder-30b`",
                 ));
             }
-            let lower = n.to_ascii_lowercase();
-            if lower.starts_with("gpt-5")
-                || (lower.starts_with('o') && lower.as_bytes().get(1).is_some_and(u8::is_ascii_digit))
-            {
+            if crate::openai::reserved_model_name(n) {
                 return Err(cx.at(
                     s.span(),
                     format!("`{n}` would make OpenAI clients call /v1/responses, which vLLM does not serve"),

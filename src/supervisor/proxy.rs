@@ -42,10 +42,7 @@ pub fn config(profile: &Profile) -> Result<ProxyConfig, String> {
             file.display()
         )
     })?;
-    let vllm_host = match profile.host.as_str() {
-        "0.0.0.0" => "127.0.0.1",
-        h => h,
-    };
+    let vllm_host = crate::vllm::connect_host(&profile.host);
     let upstream_key = match &profile.api_key_env {
         Some(var) => std::env::var(var).ok(),
         None => None,
