@@ -19,33 +19,7 @@ bin=target/release
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 # A Continue-sized request: 9 tools with schemas, a 2 kB system prompt, a short history.
-python3 - "$work" <<'PY'
-import json, sys
-tools = []
-for name, props in [
-    ("read_file", {"filepath": "string"}), ("create_new_file", {"filepath": "string", "contents": "string"}),
-    ("run_terminal_command", {"command": "string", "waitForCompletion": "boolean"}),
-    ("file_glob_search", {"pattern": "string"}), ("view_diff", {}), ("read_currently_open_file", {}),
-    ("ls", {"dirPath": "string", "recursive": "boolean"}), ("grep_search", {"query": "string"}),
-    ("edit_existing_file", {"filepath": "string", "changes": "string"}),
-]:
-    tools.append({"type": "function", "function": {"name": name, "description": f"The {name} tool. " * 4,
-        "parameters": {"type": "object", "properties": {k: {"type": t, "description": f"the {k}"} for k, t in props.items()},
-                       "required": list(props)}}})
-system = ("You are an expert software engineer working in the user's repository. " * 30)[:2048]
-body = {"model": "qwen3-coder-30b", "max_tokens": 1024, "parallel_tool_calls": False, "tools": tools,
-        "messages": [{"role": "system", "content": system}, {"role": "user", "content": "Read src/main.rs and explain it."}]}
-json.dump(body, open(f"{sys.argv[1]}/chat.json", "w"))
-body["stream"] = True; body["stream_options"] = {"include_usage": True}
-json.dump(body, open(f"{sys.argv[1]}/chat-stream.json", "w"))
-direct = dict(body, model="Qwen/Qwen3-Coder-30B-A3B-Instruct-FP8", tool_choice="none")
-direct.pop("parallel_tool_calls")
-json.dump(dict(direct, stream=False, stream_options=None) | {"stream_options": None}, open(f"{sys.argv[1]}/direct.json", "w"))
-del direct["stream_options"]; direct["stream"] = False
-json.dump(direct, open(f"{sys.argv[1]}/direct.json", "w"))
-direct["stream"] = True; direct["stream_options"] = {"include_usage": True}
-json.dump(direct, open(f"{sys.argv[1]}/direct-stream.json", "w"))
-PY
+python3 benches/continue_request.py "$work"
 echo "request body: $(wc -c < "$work/chat.json") bytes" >&2
 
 up_port=$(free_port)

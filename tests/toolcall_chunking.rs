@@ -2,12 +2,14 @@
 //! whole. For every format, both reasoning modes and both upstream finishes, the merged
 //! events, the final message and the finish reason must not depend on where the upstream
 //! deltas were split, and every run must keep the event contract (`support::check_run`).
+//! The engine's outcome counts (for metrics) must not depend on it either, and must agree
+//! with the events.
 
 mod support;
 
 use std::sync::{Arc, LazyLock};
 
-use podctl::toolcall::{Engine, Format, Reasoning, Tools, UpstreamFinish};
+use podctl::toolcall::{Engine, Format, Outcomes, OwnedEvent, Reasoning, Tools, UpstreamFinish};
 use proptest::prelude::*;
 use proptest::sample::{Index, select};
 use proptest::test_runner::TestCaseError;
@@ -134,10 +136,13 @@ fn check_one(
     chunkings: &[Vec<&str>],
 ) -> Result<(), TestCaseError> {
     let whole = run_chunks(format, &TOOLS, reasoning, &[input], upstream);
+    let whole_outcomes = outcomes(format, reasoning, &[input], upstream);
     let at = format!("[{format} {reasoning:?} {upstream:?}] input {input:?}");
     if let Err(e) = check_run(format, upstream, &whole) {
         return Err(TestCaseError::fail(format!("{at} fed whole: {e}\nevents: {:?}", whole.events)));
     }
+    check_outcomes(&whole_outcomes, &whole.events)
+        .map_err(|e| TestCaseError::fail(format!("{at} fed whole: {e}")))?;
     let translated = Engine::translate(format, Arc::clone(&TOOLS), reasoning, input, upstream);
     prop_assert_eq!(&translated, &whole.message, "{} translate() differs from the streamed whole", at);
     if format == Format::None {
@@ -153,6 +158,39 @@ fn check_one(
             )));
         }
         prop_assert_eq!(&run, &whole, "{} chunks {:?} differ from feeding whole", at, chunks);
+        let chunked_outcomes = outcomes(format, reasoning, chunks, upstream);
+        prop_assert_eq!(
+            chunked_outcomes,
+            whole_outcomes,
+            "{} chunks {:?}: outcomes differ from feeding whole",
+            at,
+            chunks
+        );
+    }
+    Ok(())
+}
+
+/// The engine's outcome counts after feeding `chunks` and finishing.
+fn outcomes(format: Format, reasoning: Reasoning, chunks: &[&str], upstream: UpstreamFinish) -> Outcomes {
+    let mut engine = Engine::new(format, Arc::clone(&TOOLS), reasoning);
+    let mut sink = |_: podctl::toolcall::Event<'_>| {};
+    for chunk in chunks {
+        engine.feed(chunk, &mut sink);
+    }
+    engine.finish(upstream, &mut sink);
+    engine.outcomes()
+}
+
+/// Outcome counts agree with the events: one `call` per `CallEnd`, one `truncated` per
+/// `CallTruncated`, and only complete calls are recovered.
+fn check_outcomes(outcomes: &Outcomes, events: &[OwnedEvent]) -> Result<(), String> {
+    let ends = events.iter().filter(|e| matches!(e, OwnedEvent::CallEnd { .. })).count();
+    let cuts = events.iter().filter(|e| matches!(e, OwnedEvent::CallTruncated { .. })).count();
+    let counted = (usize::try_from(outcomes.calls), usize::try_from(outcomes.truncated));
+    if counted != (Ok(ends), Ok(cuts)) || outcomes.recovered > outcomes.calls {
+        return Err(format!(
+            "outcomes {outcomes:?} disagree with {ends} CallEnd and {cuts} CallTruncated events"
+        ));
     }
     Ok(())
 }

@@ -10,11 +10,13 @@ use tokio_util::sync::CancellationToken;
 
 use crate::proxy::config::{
     self, ConfigError, DEFAULT_PORT, DEFAULT_UPSTREAM, FileConfig, LogFormat, ModelConfig, ProxyConfig,
+    ReplicaConfig,
 };
+use crate::proxy::litellm;
 use crate::toolcall::{Format, Reasoning};
 use crate::ui::{self, Printer, UserError};
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct ProxyArgs {
     /// Port to listen on [default: 4000].
     #[arg(long)]
@@ -22,7 +24,8 @@ pub struct ProxyArgs {
     /// Address to listen on [default: 127.0.0.1]; use 0.0.0.0 on a pod (needs an API key).
     #[arg(long)]
     pub host: Option<IpAddr>,
-    /// vLLM base URL including /v1 [default: http://127.0.0.1:8000/v1].
+    /// vLLM base URL including /v1 [default: http://127.0.0.1:8000/v1]. Several mean
+    /// replicas of one model (balanced, retried, health-checked).
     #[arg(long, value_name = "URL")]
     pub upstream: Vec<String>,
     /// How the model writes tool calls: qwen3_coder, hermes, auto or none [default: qwen3_coder].
@@ -37,9 +40,17 @@ pub struct ProxyArgs {
     /// The model name clients use (e.g. qwen3-coder-30b); mapped to the upstream's model id.
     #[arg(long, value_name = "NAME")]
     pub model_name: Option<String>,
-    /// A TOML file with the same settings (flags win).
+    /// A TOML file with the same settings plus models, replicas and routing (flags win).
+    /// SIGHUP reloads it.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Read a LiteLLM proxy config (model_list, router_settings, general_settings.master_key)
+    /// instead of --config. SIGHUP reloads it.
+    #[arg(long, value_name = "FILE")]
+    pub litellm_config: Option<PathBuf>,
+    /// Serve /metrics without an API key (for a Prometheus scraper on a private network).
+    #[arg(long)]
+    pub metrics_public: bool,
     /// Allow listening beyond loopback without an API key.
     #[arg(long)]
     pub insecure_no_auth: bool,
@@ -86,12 +97,33 @@ fn invalid(e: ConfigError) -> UserError {
     UserError::usage(e.to_string()).hint(hint)
 }
 
-/// Builds the configuration: the file's settings, then the flags over them.
-pub(super) fn build_config(args: &ProxyArgs) -> Result<ProxyConfig, UserError> {
-    let file = match &args.config {
-        Some(path) => FileConfig::load(path).map_err(invalid)?,
-        None => FileConfig::default(),
-    };
+/// The settings file, as podctl's TOML or imported from LiteLLM's YAML, and the LiteLLM
+/// keys podctl does not support.
+fn read_file(args: &ProxyArgs) -> Result<(FileConfig, Vec<String>), UserError> {
+    match (&args.config, &args.litellm_config) {
+        (Some(_), Some(_)) => Err(UserError::usage("give --config or --litellm-config, not both")),
+        (Some(path), None) => Ok((FileConfig::load(path).map_err(invalid)?, Vec::new())),
+        (None, Some(path)) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|source| invalid(ConfigError::Read { path: path.clone(), source }))?;
+            let imported = litellm::import(&text, path).map_err(invalid)?;
+            Ok((imported.config, imported.unsupported))
+        }
+        (None, None) => Ok((FileConfig::default(), Vec::new())),
+    }
+}
+
+/// Builds the configuration: the file's settings, then the flags over them. Also returns
+/// warnings to print once logging is set up.
+pub(super) fn build_config(args: &ProxyArgs) -> Result<(ProxyConfig, Vec<String>), UserError> {
+    let (file, unsupported) = read_file(args)?;
+    let mut warnings = Vec::new();
+    if !unsupported.is_empty() {
+        warnings.push(format!(
+            "podctl ignores these LiteLLM settings (not supported): {}",
+            unsupported.join(", ")
+        ));
+    }
     let mut keys = args.api_keys.clone();
     if let Some(path) = args.api_key_file.as_ref().or(file.api_key_file.as_ref()) {
         keys.extend(config::read_key_file(path).map_err(invalid)?);
@@ -105,53 +137,54 @@ pub(super) fn build_config(args: &ProxyArgs) -> Result<ProxyConfig, UserError> {
     {
         keys.push(key.trim().to_owned());
     }
-    if args.upstream.len() > 1 {
-        return Err(UserError::usage("several --upstream (replicas of one model) are not supported yet")
-            .hint("give one --upstream; routing over replicas comes with `podctl proxy --config` model replicas"));
-    }
-    let reasoning = |opened: bool| if opened { Reasoning::PromptOpened } else { Reasoning::Auto };
-    let mut models = Vec::new();
-    for (name, m) in &file.models {
-        let upstream = args.upstream.first().or(m.upstream.as_ref()).map_or(DEFAULT_UPSTREAM, String::as_str);
-        let tool_format = match (&args.tool_format, &m.tool_format) {
-            (Some(f), _) => *f,
-            (None, Some(f)) => f.parse().map_err(|e: String| {
-                invalid(ConfigError::Invalid(format!("[models.{name}] tool_format: {e}")))
-            })?,
-            (None, None) => Format::Qwen3Coder,
-        };
-        let upstream_key = match &m.api_key_env {
-            Some(var) => Some(std::env::var(var).map_err(|_| {
-                UserError::usage(format!("[models.{name}] api_key_env names ${var}, which is not set"))
-                    .hint(format!("export {var}=… (the key vLLM was started with)"))
-            })?),
-            None => None,
-        };
-        models.push(ModelConfig {
-            name: Some(args.model_name.clone().unwrap_or_else(|| name.clone())),
-            upstream: config::normalise_upstream(upstream).map_err(invalid)?,
-            upstream_key,
-            tool_format,
-            reasoning: reasoning(args.think_opened || m.think_opened),
-        });
-    }
+    let upstream_key = || std::env::var("PODCTL_UPSTREAM_API_KEY").ok().filter(|k| !k.is_empty());
+    let flag_replicas = args
+        .upstream
+        .iter()
+        .map(|u| Ok(ReplicaConfig::new(config::normalise_upstream(u)?, upstream_key())))
+        .collect::<Result<Vec<_>, ConfigError>>()
+        .map_err(invalid)?;
+    let mut models = file.models(&|var| std::env::var(var).ok()).map_err(invalid)?;
     if models.len() > 1 && (args.model_name.is_some() || !args.upstream.is_empty()) {
         return Err(UserError::usage(
             "--model-name and --upstream apply to one model, but the config file has several",
         )
         .hint("set them in each [models.NAME] section instead"));
     }
-    if models.is_empty() {
-        let upstream = args.upstream.first().map_or(DEFAULT_UPSTREAM, String::as_str);
-        models.push(ModelConfig {
-            name: args.model_name.clone(),
-            upstream: config::normalise_upstream(upstream).map_err(invalid)?,
-            upstream_key: std::env::var("PODCTL_UPSTREAM_API_KEY").ok().filter(|k| !k.is_empty()),
-            tool_format: args.tool_format.unwrap_or_default(),
-            reasoning: reasoning(args.think_opened),
-        });
+    match models.first_mut() {
+        None => {
+            let replicas = if flag_replicas.is_empty() {
+                vec![ReplicaConfig::new(DEFAULT_UPSTREAM, upstream_key())]
+            } else {
+                flag_replicas
+            };
+            let mut model = ModelConfig::single(args.model_name.clone(), "", None, Format::default());
+            model.replicas = replicas;
+            models.push(model);
+        }
+        Some(model) => {
+            if let Some(name) = &args.model_name {
+                model.name = Some(name.clone());
+            }
+            if !flag_replicas.is_empty() {
+                let key = model.replicas.first().and_then(|r| r.key.clone());
+                model.replicas = flag_replicas
+                    .into_iter()
+                    .map(|r| ReplicaConfig { key: r.key.or_else(|| key.clone()), ..r })
+                    .collect();
+            }
+        }
     }
-    for name in models.iter().filter_map(|m| m.name.as_deref()) {
+    for model in &mut models {
+        if let Some(format) = args.tool_format {
+            model.tool_format = format;
+        }
+        if args.think_opened {
+            model.reasoning = Reasoning::PromptOpened;
+        }
+    }
+    config::check_models(&models).map_err(invalid)?;
+    for name in models.iter().flat_map(|m| m.name.iter().chain(&m.aliases)) {
         check_served_name(name)?;
     }
     let host = args.host.or(file.host).unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
@@ -161,7 +194,7 @@ pub(super) fn build_config(args: &ProxyArgs) -> Result<ProxyConfig, UserError> {
     if max_body_mb == 0 {
         return Err(UserError::usage("--max-body-mb must be at least 1"));
     }
-    Ok(ProxyConfig {
+    let config = ProxyConfig {
         host,
         port: args.port.or(file.port).unwrap_or(DEFAULT_PORT),
         models,
@@ -174,7 +207,10 @@ pub(super) fn build_config(args: &ProxyArgs) -> Result<ProxyConfig, UserError> {
         grace: Duration::from_secs(args.grace_secs.or(file.grace_secs).unwrap_or(30)),
         trace_dir: args.trace_dir.clone().or(file.trace_dir),
         log_json: args.log_format.or(file.log_format) == Some(LogFormat::Json),
-    })
+        router: file.router.resolve(),
+        metrics_public: args.metrics_public || file.metrics_public.unwrap_or(false),
+    };
+    Ok((config, warnings))
 }
 
 /// See [`crate::openai::reserved_model_name`].
@@ -189,8 +225,11 @@ fn check_served_name(name: &str) -> Result<(), UserError> {
 }
 
 pub(super) fn run(args: &ProxyArgs, global: &super::GlobalArgs, _printer: &Printer) -> anyhow::Result<()> {
-    let config = build_config(args)?;
+    let (config, warnings) = build_config(args)?;
     ui::init_tracing_with(global.verbose, global.quiet, true, config.log_json);
+    for warning in &warnings {
+        tracing::warn!("{warning}");
+    }
     let runtime = match args.workers {
         // One thread: no cross-thread wake-ups, best on small machines shared with vLLM.
         Some(1) => tokio::runtime::Builder::new_current_thread().enable_all().build()?,
@@ -199,10 +238,23 @@ pub(super) fn run(args: &ProxyArgs, global: &super::GlobalArgs, _printer: &Print
         }
         None => tokio::runtime::Builder::new_multi_thread().enable_all().build()?,
     };
-    runtime.block_on(serve(config))
+    runtime.block_on(serve(config, args.clone()))
 }
 
-async fn serve(config: ProxyConfig) -> anyhow::Result<()> {
+/// One line per model: its names, replicas and tool format.
+fn describe_models(config: &ProxyConfig) -> String {
+    config
+        .models
+        .iter()
+        .map(|m| {
+            let urls: Vec<&str> = m.replicas.iter().map(|r| r.url.as_str()).collect();
+            format!("{} → {} ({})", m.name.as_deref().unwrap_or("*"), urls.join(" + "), m.tool_format)
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+async fn serve(config: ProxyConfig, args: ProxyArgs) -> anyhow::Result<()> {
     let addr = SocketAddr::new(config.host, config.port);
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
         let hint = if e.kind() == std::io::ErrorKind::AddrInUse {
@@ -220,14 +272,9 @@ async fn serve(config: ProxyConfig) -> anyhow::Result<()> {
         }
     })?;
     let bound = listener.local_addr()?;
-    let upstreams: Vec<String> = config
-        .models
-        .iter()
-        .map(|m| format!("{} → {} ({})", m.name.as_deref().unwrap_or("*"), m.upstream, m.tool_format))
-        .collect();
     tracing::info!(
         "podctl proxy listening on http://{bound}/v1; {}; auth {}",
-        upstreams.join(", "),
+        describe_models(&config),
         if config.keys.is_empty() { "off" } else { "on" }
     );
     let shutdown = CancellationToken::new();
@@ -237,8 +284,51 @@ async fn serve(config: ProxyConfig) -> anyhow::Result<()> {
         tracing::info!("stopping: no new connections; letting requests in flight finish");
         signal.cancel();
     });
-    crate::proxy::serve(listener, &config, shutdown).await?;
+    let (started, apps) = tokio::sync::mpsc::unbounded_channel();
+    let hooks = crate::proxy::Hooks {
+        status_dir: Some(crate::home::state_dir().join("proxies")),
+        on_start: Some(started),
+    };
+    tokio::spawn(reload_on_hangup(apps, args, config.clone()));
+    crate::proxy::serve_with(listener, &config, shutdown, hooks).await?;
     Ok(())
+}
+
+/// SIGHUP: reads the config file and keys again and applies them; streams in flight go
+/// on with the settings they started with. A broken file is reported and changes nothing.
+async fn reload_on_hangup(
+    mut apps: tokio::sync::mpsc::UnboundedReceiver<std::sync::Arc<crate::proxy::App>>,
+    args: ProxyArgs,
+    mut current: ProxyConfig,
+) {
+    let Ok(mut hangups) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else {
+        return;
+    };
+    let Some(app) = apps.recv().await else { return };
+    while hangups.recv().await.is_some() {
+        match build_config(&args) {
+            Err(e) => tracing::error!(
+                "reload failed, keeping the running config: {}{}",
+                e.message,
+                e.hint.map(|h| format!(" ({h})")).unwrap_or_default()
+            ),
+            Ok((config, warnings)) => {
+                for warning in &warnings {
+                    tracing::warn!("{warning}");
+                }
+                if (config.host, config.port) != (current.host, current.port) {
+                    tracing::warn!("the listen address changed in the config: that takes a restart");
+                }
+                app.reload(&config);
+                tracing::info!(
+                    "reloaded: {}; auth {}",
+                    describe_models(&config),
+                    if config.keys.is_empty() { "off" } else { "on" }
+                );
+                current = config;
+            }
+        }
+    }
 }
 
 async fn wait_for_signal() {
@@ -282,9 +372,9 @@ mod tests {
 
     #[test]
     fn defaults() {
-        let config = build_config(&args(&["--api-key", "k"])).expect("valid");
+        let (config, _) = build_config(&args(&["--api-key", "k"])).expect("valid");
         assert_eq!((config.port, config.host.to_string()), (4000, "127.0.0.1".to_owned()));
-        assert_eq!(config.models[0].upstream, DEFAULT_UPSTREAM);
+        assert_eq!(config.models[0].replicas[0].url, DEFAULT_UPSTREAM);
         assert_eq!(config.models[0].tool_format, Format::Qwen3Coder);
         assert_eq!(config.max_body, 32 << 20);
         assert_eq!(config.keys, ["k"]);
@@ -298,13 +388,13 @@ mod tests {
              [models.qwen3-coder-30b]\nupstream = \"http://10.0.0.2:8000/v1/\"\ntool_format = \"hermes\"\n",
         );
         let path = file.to_string_lossy().into_owned();
-        let config = build_config(&args(&["--config", &path, "--port", "4200"])).expect("valid");
+        let (config, _) = build_config(&args(&["--config", &path, "--port", "4200"])).expect("valid");
         assert_eq!(config.port, 4200, "the flag wins");
         assert_eq!(config.keys, ["from-file"]);
         assert_eq!(config.max_body, 8 << 20);
         let model = &config.models[0];
         assert_eq!(model.name.as_deref(), Some("qwen3-coder-30b"));
-        assert_eq!(model.upstream, "http://10.0.0.2:8000/v1");
+        assert_eq!(model.replicas[0].url, "http://10.0.0.2:8000/v1");
         assert_eq!(model.tool_format, Format::Hermes);
         let _ = std::fs::remove_file(file);
     }
@@ -324,8 +414,9 @@ mod tests {
     #[test]
     fn keys_from_a_file_and_exposure() {
         let keys = temp("keys", "# team keys\nsk-a\n\n  sk-b  \n");
-        let config = build_config(&args(&["--host", "0.0.0.0", "--api-key-file", &keys.to_string_lossy()]))
-            .expect("valid");
+        let (config, _) =
+            build_config(&args(&["--host", "0.0.0.0", "--api-key-file", &keys.to_string_lossy()]))
+                .expect("valid");
         assert_eq!(config.keys, ["sk-a", "sk-b"]);
         let _ = std::fs::remove_file(keys);
         let err = build_config(&args(&["--host", "0.0.0.0"]));
@@ -334,9 +425,11 @@ mod tests {
             assert!(err.hint.is_some_and(|h| h.contains("--insecure-no-auth")));
             assert!(build_config(&args(&["--host", "0.0.0.0", "--insecure-no-auth"])).is_ok());
         }
-        let err = build_config(&args(&["--upstream", "http://a:1/v1", "--upstream", "http://b:1/v1"]))
-            .expect_err("two");
-        assert!(err.message.contains("several --upstream"));
+        let (config, _) =
+            build_config(&args(&["--upstream", "http://a:1/v1", "--upstream", "http://b:1/v1/"]))
+                .expect("replicas");
+        let urls: Vec<&str> = config.models[0].replicas.iter().map(|r| r.url.as_str()).collect();
+        assert_eq!(urls, ["http://a:1/v1", "http://b:1/v1"]);
         assert!(build_config(&args(&["--upstream", "localhost:8000"])).is_err());
         for name in ["gpt-5-mini", "o3", "O4-mini"] {
             let err = build_config(&args(&["--model-name", name])).expect_err("reserved");

@@ -67,7 +67,7 @@ pub(super) fn run(args: &StartArgs, printer: &Printer) -> anyhow::Result<()> {
                 "# proxy: http://{}:{}/v1 → {} as `{}` ({}), {} key(s)\n",
                 p.host,
                 p.port,
-                p.models[0].upstream,
+                p.models[0].replicas[0].url,
                 profile.served_model_name,
                 profile.tool_format,
                 p.keys.len()

@@ -24,6 +24,9 @@ pub struct StatusArgs {
 pub(super) struct Report {
     pub schema: u32,
     pub instances: Vec<InstanceStatus>,
+    /// Every running proxy (`podctl proxy`, or one started with `start --proxy`) and the
+    /// state of each replica behind it, as of the last second.
+    pub proxies: Vec<crate::proxy::ProxyStatus>,
     pub gpus: Vec<crate::gpu::Gpu>,
 }
 
@@ -105,13 +108,29 @@ async fn check(r: &Instance) -> InstanceStatus {
     }
 }
 
-/// 0 all ready and healthy, 1 something is not, 3 nothing runs.
-pub(super) fn exit_code(instances: &[InstanceStatus]) -> u8 {
+/// 0 all ready and healthy, 1 something is not, 3 nothing runs. A proxy counts as
+/// running; one whose model has no replica up is not healthy.
+pub(super) fn exit_code(instances: &[InstanceStatus], proxies: &[crate::proxy::ProxyStatus]) -> u8 {
     let running: Vec<&InstanceStatus> =
         instances.iter().filter(|i| !matches!(i.state.as_str(), "stopped" | "failed")).collect();
     let failed = instances.iter().any(|i| i.state == "failed");
-    if running.is_empty() && !failed {
+    if running.is_empty() && !failed && proxies.is_empty() {
         return exit::NOT_RUNNING;
+    }
+    // A proxy under `start --proxy` is judged with its instance (vLLM's own health); a
+    // standalone one by its replicas.
+    let owned = |p: &&crate::proxy::ProxyStatus| {
+        instances
+            .iter()
+            .any(|i| i.proxy.as_ref().is_some_and(|e| p.url.ends_with(&format!(":{}/v1", e.port))))
+    };
+    let serving = proxies
+        .iter()
+        .filter(|p| !owned(p))
+        .flat_map(|p| &p.models)
+        .all(|m| m.replicas.iter().any(|r| matches!(r.state.as_str(), "up" | "unknown")));
+    if !serving {
+        return exit::FAILURE;
     }
     let all_ready = running.iter().all(|i| {
         i.state == "ready"
@@ -132,14 +151,41 @@ pub(super) fn run(args: &StatusArgs, printer: &Printer) -> anyhow::Result<()> {
         out
     });
     let gpus = crate::gpu::probe().gpus;
-    let code = exit_code(&instances);
+    let proxies = crate::proxy::read_statuses(&store.root().join("proxies"));
+    let code = exit_code(&instances, &proxies);
     if args.json {
-        let report = Report { schema: crate::instance::SCHEMA, instances, gpus };
+        let report = Report { schema: crate::instance::SCHEMA, instances, proxies, gpus };
         printer.data(&serde_json::to_string_pretty(&report)?)?;
     } else {
-        printer.data(&table(&instances, &records, &gpus, &store))?;
+        let mut text = table(&instances, &records, &gpus, &store);
+        text.push_str(&proxy_table(&proxies));
+        printer.data(&text)?;
     }
     if code == 0 { Ok(()) } else { Err(UserError { message: String::new(), hint: None, code }.into()) }
+}
+
+/// Each proxy and, per model, each replica: state, requests in flight, cooldown left.
+fn proxy_table(proxies: &[crate::proxy::ProxyStatus]) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    for p in proxies {
+        let _ = writeln!(out, "{}  {}  pid {}", style("proxy").bold(), p.url, p.pid);
+        for m in &p.models {
+            let _ = writeln!(out, "  model {}", style(&m.name).bold());
+            for r in &m.replicas {
+                let state = match r.state.as_str() {
+                    "up" => style("up".to_owned()).green().to_string(),
+                    "unknown" => style("not probed yet".to_owned()).dim().to_string(),
+                    "starting" => style("starting".to_owned()).yellow().to_string(),
+                    "cooldown" => style(format!("cooldown {}s", r.cooldown_secs)).red().to_string(),
+                    other => style(other.to_owned()).red().to_string(),
+                };
+                let why = r.last_error.as_deref().map(|e| format!("  ({e})")).unwrap_or_default();
+                let _ = writeln!(out, "    {}  {state}  {} in flight{why}", r.url, r.in_flight);
+            }
+        }
+    }
+    out
 }
 
 fn table(

@@ -93,8 +93,13 @@ pub(super) async fn supervise(
             Ok(listener) => {
                 let config = config.clone();
                 let token = proxy_stop.clone();
-                proxy_task =
-                    Some(tokio::spawn(async move { crate::proxy::serve(listener, &config, token).await }));
+                proxy_task = Some(tokio::spawn(async move {
+                    let hooks = crate::proxy::Hooks {
+                        status_dir: Some(crate::home::state_dir().join("proxies")),
+                        on_start: None,
+                    };
+                    crate::proxy::serve_with(listener, &config, token, hooks).await
+                }));
                 tracing::info!("proxy listening on http://{addr}/v1");
             }
             Err(e) => {

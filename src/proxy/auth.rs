@@ -45,23 +45,30 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 
 /// Middleware: refuses requests without a valid key (when keys are configured).
 pub(crate) async fn require_key(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
-    if app.keys.is_empty() {
-        return next.run(request).await;
+    match check(&app.table().keys, request.headers()) {
+        Ok(()) => next.run(request).await,
+        Err(refused) => *refused,
     }
-    let presented = request
-        .headers()
+}
+
+/// `Ok` when no keys are set or the request carries one of them.
+pub(crate) fn check(keys: &Keys, headers: &axum::http::HeaderMap) -> Result<(), Box<Response>> {
+    if keys.is_empty() {
+        return Ok(());
+    }
+    let presented = headers
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split_once(' '))
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, key)| key.trim());
     match presented {
-        Some(key) if app.keys.accepts(key.as_bytes()) => next.run(request).await,
-        Some(_) => error_response(&ApiError::new(ErrorKind::Unauthorized, "invalid API key")),
-        None => error_response(&ApiError::new(
+        Some(key) if keys.accepts(key.as_bytes()) => Ok(()),
+        Some(_) => Err(Box::new(error_response(&ApiError::new(ErrorKind::Unauthorized, "invalid API key")))),
+        None => Err(Box::new(error_response(&ApiError::new(
             ErrorKind::Unauthorized,
             "missing API key: send `Authorization: Bearer <key>` (the key podctl was started with)",
-        )),
+        )))),
     }
 }
 

@@ -5,25 +5,26 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, header};
 use axum::response::Response;
-use futures_util::{Stream, StreamExt};
+use futures_util::StreamExt;
 use serde_json::{Value, json};
 
 use super::complete::translate_completion;
 use super::log::RequestLog;
 use super::reply::{error_response, json_response};
 use super::rewrite::{ChatRequest, Plan};
+use super::router::InFlight;
+use super::router::dispatch::{self, Answer, Body, ByteStream, Mode, Payload, Target};
 use super::sse::SseDecoder;
 use super::stream::{Progress, StreamTranslator, push_event};
-use super::upstream::Upstream;
 use super::{App, read_body};
 use crate::openai::{ApiError, ErrorKind, completion_id, unix_now};
 
 pub(crate) async fn chat(State(app): State<Arc<App>>, request: Request) -> Response {
-    let mut log = RequestLog::new(completion_id(), "chat");
+    let mut log = RequestLog::new(&app, completion_id(), "chat");
     match prepare(&app, request, &mut log).await {
         Err(e) => {
             log.set_error(&e);
@@ -31,14 +32,13 @@ pub(crate) async fn chat(State(app): State<Arc<App>>, request: Request) -> Respo
             error_response(&e)
         }
         Ok(p) if p.plan.stream => stream_reply(&app, p, log),
-        Ok(p) => complete_reply(&app, p, log).await,
+        Ok(p) => complete_reply(&app, p, log),
     }
 }
 
 struct Prepared {
-    upstream: Arc<Upstream>,
+    answer: Answer,
     plan: Plan,
-    response: reqwest::Response,
     /// What was sent upstream, kept only when tracing.
     sent: Option<Value>,
 }
@@ -47,69 +47,82 @@ async fn prepare(app: &App, request: Request, log: &mut RequestLog) -> Result<Pr
     let bytes = read_body(request, app.max_body).await?;
     let parsed = ChatRequest::parse(&bytes)?;
     let requested = parsed.model()?;
-    let upstream = app.route(requested.as_deref()).await?;
-    let upstream_id = upstream.model_id().await?;
-    let (body, plan) = parsed.rewrite(&upstream_id, &app.tools_cache)?;
-    log.model.clone_from(&plan.model);
-    log.stream = plan.stream;
-    let sent = app.trace.is_some().then(|| serde_json::from_slice::<Value>(&body).unwrap_or(Value::Null));
-    let url = match &upstream.chat_url {
-        Some(url) => url.clone(),
-        None => {
-            return Err(ApiError::new(ErrorKind::Internal, format!("bad upstream URL {}", upstream.base)));
+    let table = app.table();
+    let model = table.resolve(requested.as_deref()).await?;
+    model.label.clone_into(&mut log.model);
+    let stream = parsed.wants_stream();
+    log.stream = stream;
+    let affinity = if table.router.affinity { parsed.affinity() } else { None };
+    let tracing = app.trace.is_some();
+    let (mut plan, mut sent) = (None, None);
+    let mut make = |id: &str| -> Result<Bytes, ApiError> {
+        let (body, p) = parsed.rewrite(id, &app.tools_cache)?;
+        if tracing {
+            sent = Some(serde_json::from_slice::<Value>(&body).unwrap_or(Value::Null));
         }
+        plan = Some(p);
+        Ok(Bytes::from(body))
     };
-    let waited = Instant::now();
-    let request = upstream
-        .request(reqwest::Method::POST, url)
-        .header(reqwest::header::CONTENT_TYPE, "application/json")
-        .body(body)
-        .send();
-    let response = tokio::select! {
-        sent = request => sent.map_err(|e| upstream.unreachable(&e))?,
-        () = app.closing.cancelled() => return Err(App::closing_error()),
-    };
-    log.upstream += waited.elapsed();
-    let status = response.status().as_u16();
-    if !response.status().is_success() {
-        let body = response.bytes().await.unwrap_or_default();
-        if status == 404 {
-            // vLLM may have been restarted with another model: learn it again next time.
-            upstream.forget_model();
-        }
-        return Err(upstream.error(status, &body));
+    let mode = if stream { Mode::Stream { peek: app.keepalive } } else { Mode::Whole };
+    let answer = dispatch::Request {
+        table: &table,
+        chain: table.chain(&model),
+        affinity,
+        target: Target::Chat,
+        method: reqwest::Method::POST,
+        mode,
+        payload: Payload::PerModel(&mut make),
+        closing: &app.closing,
+        metrics: &app.metrics,
     }
-    Ok(Prepared { upstream, plan, response, sent })
+    .send()
+    .await;
+    let answer = answer.inspect_err(|_| log.upstream = log.elapsed())?;
+    log.upstream += answer.waited;
+    log.replica.clone_from(&answer.replica().name);
+    answer.model.label.clone_into(&mut log.model);
+    let plan = plan.ok_or_else(|| ApiError::new(ErrorKind::Internal, "no request was built"))?;
+    Ok(Prepared { answer, plan, sent })
 }
 
-async fn complete_reply(app: &App, p: Prepared, mut log: RequestLog) -> Response {
-    let waited = Instant::now();
-    let bytes = tokio::select! {
-        bytes = p.response.bytes() => bytes.map_err(|e| p.upstream.unreachable(&e)),
-        () = app.closing.cancelled() => Err(App::closing_error()),
+/// Marks a response with the model that answered (a fallback's name, when one served).
+fn served_by(response: &mut Response, answer: &Answer) {
+    if let Ok(value) = HeaderValue::from_str(&answer.model.label) {
+        response.headers_mut().insert("x-podctl-model", value);
+    }
+}
+
+fn complete_reply(app: &App, p: Prepared, mut log: RequestLog) -> Response {
+    let Body::Whole(bytes) = &p.answer.body else {
+        let e = ApiError::new(ErrorKind::Internal, "expected a whole answer");
+        log.set_error(&e);
+        log.finish();
+        return error_response(&e);
     };
-    log.upstream += waited.elapsed();
-    let result = bytes.and_then(|bytes| {
-        let upstream: Value = serde_json::from_slice(&bytes).map_err(|e| {
+    let model = &p.answer.model;
+    let result = serde_json::from_slice::<Value>(bytes)
+        .map_err(|e| {
             ApiError::new(
                 ErrorKind::BadGateway,
                 format!("upstream answered HTTP 200 with a body that is not JSON ({e})"),
             )
-        })?;
-        translate_completion(
-            &upstream,
-            &p.plan,
-            p.upstream.format,
-            p.upstream.reasoning,
-            &log.id,
-            app.trace.is_some(),
-        )
-    });
+        })
+        .and_then(|upstream| {
+            translate_completion(
+                &upstream,
+                &p.plan,
+                model.format,
+                model.reasoning,
+                &log.id,
+                app.trace.is_some(),
+            )
+        });
     match result {
         Ok(done) => {
             log.status = 200;
             log.tool_calls = done.calls;
             log.finish = done.finish;
+            log.outcomes = done.outcomes;
             log.finish();
             if let (Some(tracer), Some(sent)) = (&app.trace, p.sent) {
                 tracer.write(
@@ -117,7 +130,9 @@ async fn complete_reply(app: &App, p: Prepared, mut log: RequestLog) -> Response
                     json!({"id": log.id, "request": sent, "upstream_text": done.raw, "response": done.body}),
                 );
             }
-            json_response(200, &done.body)
+            let mut response = json_response(200, &done.body);
+            served_by(&mut response, &p.answer);
+            response
         }
         Err(e) => {
             log.set_error(&e);
@@ -129,21 +144,24 @@ async fn complete_reply(app: &App, p: Prepared, mut log: RequestLog) -> Response
 
 fn stream_reply(app: &App, p: Prepared, log: RequestLog) -> Response {
     let tracing = app.trace.is_some();
-    let translator = StreamTranslator::new(
-        p.plan,
-        p.upstream.format,
-        p.upstream.reasoning,
-        log.id.clone(),
-        unix_now(),
-        tracing,
-    );
+    let model = Arc::clone(&p.answer.model);
+    let translator =
+        StreamTranslator::new(p.plan, model.format, model.reasoning, log.id.clone(), unix_now(), tracing);
+    let mut response = Response::new(axum::body::Body::empty());
+    served_by(&mut response, &p.answer);
+    let upstream: ByteStream = match p.answer.body {
+        Body::Stream { first, rest } => Box::pin(futures_util::stream::iter(first.map(Ok)).chain(rest)),
+        Body::Whole(bytes) => Box::pin(futures_util::stream::iter([Ok(bytes)])),
+    };
     let state = StreamState {
-        upstream: Box::pin(p.response.bytes_stream()),
+        upstream,
+        _guard: p.answer.guard,
         decoder: SseDecoder::default(),
         translator,
         keepalive: app.keepalive,
         max_silence: app.max_silence,
-        last_sent: tokio::time::Instant::now(),
+        // Timed from the request's arrival: waiting for the first chunk counts as silence.
+        last_sent: tokio::time::Instant::from_std(log.started()),
         last_upstream: tokio::time::Instant::now(),
         done: false,
         closing: app.closing.clone(),
@@ -154,7 +172,7 @@ fn stream_reply(app: &App, p: Prepared, log: RequestLog) -> Response {
         let frame = state.next_frame().await?;
         Some((Ok::<_, Infallible>(frame), state))
     });
-    let mut response = Response::new(Body::from_stream(body));
+    *response.body_mut() = axum::body::Body::from_stream(body);
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
@@ -162,12 +180,12 @@ fn stream_reply(app: &App, p: Prepared, log: RequestLog) -> Response {
     response
 }
 
-type ByteStream = std::pin::Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
-
 /// The state of one client stream. Dropping it (the client went away) drops the upstream
 /// response, which closes that connection: vLLM then aborts the generation.
 struct StreamState {
     upstream: ByteStream,
+    /// Counts this stream on its replica until it ends.
+    _guard: InFlight,
     decoder: SseDecoder,
     translator: StreamTranslator,
     keepalive: Duration,
@@ -248,6 +266,7 @@ impl StreamState {
                 }
             }
             if !out.is_empty() {
+                self.log.first_token();
                 if let Some((_, _, sent)) = &mut self.trace {
                     sent.extend_from_slice(&out);
                 }
@@ -275,6 +294,7 @@ impl StreamState {
     }
 
     fn close(&mut self, last: &[u8]) {
+        self.log.outcomes = self.translator.outcomes();
         let (calls, finish) = self.translator.summary();
         self.log.tool_calls = calls;
         self.log.finish = finish;

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use super::rewrite::{Plan, ToolChoice};
 use crate::openai::{ApiError, ErrorKind, call_id};
-use crate::toolcall::{Engine, Event, Format, Reasoning, Sink, UpstreamFinish};
+use crate::toolcall::{Engine, Event, Format, Outcomes, Reasoning, Sink, UpstreamFinish};
 
 /// What the client is sent, in order. Adjacent text pieces are merged by the caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -139,6 +139,12 @@ impl ChoiceTranslator {
 
     pub(crate) fn calls(&self) -> usize {
         self.policy.complete
+    }
+
+    /// How the engine's would-be calls turned out, before the client's policy: calls that
+    /// `tool_choice: none` or `parallel_tool_calls: false` dropped still count.
+    pub(crate) fn outcomes(&self) -> Outcomes {
+        self.engine.outcomes()
     }
 
     pub(crate) fn raw(&self) -> Option<&str> {

@@ -12,6 +12,8 @@ use crate::toolcall::{Format, Reasoning};
 pub(crate) struct Completed {
     pub(crate) body: Value,
     pub(crate) calls: usize,
+    /// How the model's would-be calls turned out (for metrics).
+    pub(crate) outcomes: crate::toolcall::Outcomes,
     pub(crate) finish: Option<&'static str>,
     /// Raw upstream text per choice (when tracing).
     pub(crate) raw: Vec<String>,
@@ -30,6 +32,7 @@ pub(crate) fn translate_completion(
     };
     let mut out_choices = Vec::with_capacity(choices.len());
     let (mut calls, mut finish, mut raw) = (0, None, Vec::new());
+    let mut outcomes = crate::toolcall::Outcomes::default();
     for (position, choice) in choices.iter().enumerate() {
         let message = choice.get("message");
         let text = message.and_then(|m| m.get("content")).and_then(Value::as_str).unwrap_or("");
@@ -82,6 +85,7 @@ pub(crate) fn translate_completion(
         let index = choice.get("index").cloned().unwrap_or_else(|| json!(position));
         out_choices.push(json!({"index": index, "message": msg, "logprobs": null, "finish_reason": reason}));
         calls += translator.calls();
+        outcomes.add(translator.outcomes());
         finish = finish.or(Some(reason));
         if let Some(text) = translator.raw() {
             raw.push(text.to_owned());
@@ -93,5 +97,5 @@ pub(crate) fn translate_completion(
     if let Some(usage) = upstream.get("usage").filter(|u| !u.is_null()) {
         body["usage"] = usage.clone();
     }
-    Ok(Completed { body, calls, finish, raw })
+    Ok(Completed { body, calls, outcomes, finish, raw })
 }

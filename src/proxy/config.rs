@@ -13,9 +13,23 @@
 //! trace_dir = "/workspace/podctl/traces"
 //! log_format = "text"          # or "json"
 //!
+//! metrics_public = false       # /metrics without a key
+//!
+//! [router]                     # routing over replicas (README: "Routing")
+//! num_retries = 2              # retries on another replica, before the first byte only
+//! timeout_secs = 600           # per-request deadline for those attempts
+//! allowed_fails = 3            # consecutive failures before a cooldown
+//! cooldown_secs = 30
+//! health_interval_secs = 5     # /health probe period per replica
+//! affinity = true              # same conversation prefix → same replica
+//!
 //! [models.qwen3-coder-30b]     # the name clients use
-//! upstream = "http://127.0.0.1:8000/v1"
+//! upstream = "http://127.0.0.1:8000/v1"   # one replica, or several:
+//! # replicas = [{ url = "http://10.0.0.2:8000/v1", api_key_env = "POD2_KEY", weight = 2 }]
 //! tool_format = "qwen3_coder"
+//! aliases = ["qwen", "coder"]  # more names clients may use
+//! fallbacks = ["qwen3-small"]  # models that serve when every replica is down
+//! upstream_model = "Qwen/Qwen3-Coder-30B-A3B-Instruct-FP8"  # else learned from /v1/models
 //! api_key_env = "VLLM_API_KEY" # the upstream's key, by env var name (never the key)
 //! think_opened = false         # the chat template opens <think> (QwQ, thinking models)
 //! ```
@@ -29,16 +43,83 @@ use serde::Deserialize;
 
 use crate::toolcall::{Format, Reasoning};
 
+/// One vLLM server serving a model.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplicaConfig {
+    /// The base URL including `/v1`, without a trailing slash.
+    pub url: String,
+    /// The key this vLLM was started with (`--api-key`), if any.
+    pub key: Option<String>,
+    /// Share of the load relative to the model's other replicas (≥ 1).
+    pub weight: u32,
+}
+
+impl ReplicaConfig {
+    pub fn new(url: impl Into<String>, key: Option<String>) -> Self {
+        Self { url: url.into(), key, weight: 1 }
+    }
+}
+
 /// One model the proxy serves.
 #[derive(Debug, Clone)]
 pub struct ModelConfig {
     /// The name clients use; `None` means the upstream's own id only.
     pub name: Option<String>,
-    /// The upstream base URL including `/v1`, without a trailing slash.
-    pub upstream: String,
-    pub upstream_key: Option<String>,
+    /// More names clients may use for it.
+    pub aliases: Vec<String>,
+    /// The vLLM servers serving it (at least one).
+    pub replicas: Vec<ReplicaConfig>,
+    /// The upstream's model id, when configured; otherwise learned from `/v1/models`.
+    pub upstream_model: Option<String>,
     pub tool_format: Format,
     pub reasoning: Reasoning,
+    /// Models (by name) that serve, in order, when every replica of this one is down.
+    pub fallbacks: Vec<String>,
+}
+
+impl ModelConfig {
+    /// A model with one replica and no alias, fallback or fixed id.
+    pub fn single(name: Option<String>, url: impl Into<String>, key: Option<String>, format: Format) -> Self {
+        Self {
+            name,
+            aliases: Vec::new(),
+            replicas: vec![ReplicaConfig::new(url, key)],
+            upstream_model: None,
+            tool_format: format,
+            reasoning: Reasoning::Auto,
+            fallbacks: Vec::new(),
+        }
+    }
+}
+
+/// How requests are spread over replicas, retried and failed over.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouterConfig {
+    /// Retries on another replica after a connect error or a 429/502/503/504, only before
+    /// the first byte reached the client.
+    pub num_retries: u32,
+    /// Per-request deadline for those attempts (a healthy stream has no total limit).
+    pub timeout: Duration,
+    /// Consecutive failures that put a replica in cooldown (a refused connection does at once).
+    pub allowed_fails: u32,
+    pub cooldown: Duration,
+    /// How often each replica's `/health` is probed.
+    pub health_interval: Duration,
+    /// Requests sharing a conversation prefix go to the same replica while load allows.
+    pub affinity: bool,
+}
+
+impl Default for RouterConfig {
+    fn default() -> Self {
+        Self {
+            num_retries: 2,
+            timeout: Duration::from_mins(10),
+            allowed_fails: 3,
+            cooldown: Duration::from_secs(30),
+            health_interval: Duration::from_secs(5),
+            affinity: true,
+        }
+    }
 }
 
 /// Everything `podctl proxy` needs, validated.
@@ -55,6 +136,9 @@ pub struct ProxyConfig {
     pub grace: Duration,
     pub trace_dir: Option<PathBuf>,
     pub log_json: bool,
+    pub router: RouterConfig,
+    /// `/metrics` answers without a key.
+    pub metrics_public: bool,
 }
 
 pub const DEFAULT_UPSTREAM: &str = "http://127.0.0.1:8000/v1";
@@ -72,7 +156,7 @@ pub enum ConfigError {
 }
 
 /// The TOML file, as written.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FileConfig {
     pub host: Option<IpAddr>,
@@ -87,18 +171,55 @@ pub struct FileConfig {
     pub trace_dir: Option<PathBuf>,
     pub log_format: Option<LogFormat>,
     pub insecure_no_auth: Option<bool>,
+    pub metrics_public: Option<bool>,
+    #[serde(default)]
+    pub router: FileRouter,
     #[serde(default)]
     pub models: BTreeMap<String, FileModel>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+/// `[router]`: every field optional, defaults in [`RouterConfig::default`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileRouter {
+    pub num_retries: Option<u32>,
+    pub timeout_secs: Option<u64>,
+    pub allowed_fails: Option<u32>,
+    pub cooldown_secs: Option<u64>,
+    pub health_interval_secs: Option<u64>,
+    pub affinity: Option<bool>,
+}
+
+/// `[models.NAME]`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FileModel {
+    /// One replica (same as `replicas = [{ url = … }]`).
     pub upstream: Option<String>,
+    #[serde(default)]
+    pub replicas: Vec<FileReplica>,
     pub tool_format: Option<String>,
+    /// The upstream key by env var name, for every replica without its own.
     pub api_key_env: Option<String>,
     #[serde(default)]
+    pub aliases: Vec<String>,
+    #[serde(default)]
+    pub fallbacks: Vec<String>,
+    pub upstream_model: Option<String>,
+    #[serde(default)]
     pub think_opened: bool,
+}
+
+/// One entry of `replicas`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileReplica {
+    pub url: String,
+    /// The key by env var name (preferred: the file then holds no secret).
+    pub api_key_env: Option<String>,
+    /// The key itself.
+    pub api_key: Option<String>,
+    pub weight: Option<u32>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
@@ -114,6 +235,113 @@ impl FileConfig {
             .map_err(|source| ConfigError::Read { path: path.into(), source })?;
         toml::from_str(&text).map_err(|e| ConfigError::Toml { path: path.into(), message: e.to_string() })
     }
+}
+
+impl FileRouter {
+    /// The settings, defaults filled in.
+    pub fn resolve(&self) -> RouterConfig {
+        let d = RouterConfig::default();
+        RouterConfig {
+            num_retries: self.num_retries.unwrap_or(d.num_retries),
+            timeout: self.timeout_secs.map_or(d.timeout, |s| Duration::from_secs(s.max(1))),
+            allowed_fails: self.allowed_fails.unwrap_or(d.allowed_fails).max(1),
+            cooldown: self.cooldown_secs.map_or(d.cooldown, Duration::from_secs),
+            health_interval: self
+                .health_interval_secs
+                .map_or(d.health_interval, |s| Duration::from_secs(s.max(1))),
+            affinity: self.affinity.unwrap_or(d.affinity),
+        }
+    }
+}
+
+impl FileConfig {
+    /// The `[models.NAME]` sections as models, keys looked up with `env`, checked with
+    /// [`check_models`].
+    pub fn models(&self, env: &dyn Fn(&str) -> Option<String>) -> Result<Vec<ModelConfig>, ConfigError> {
+        let mut models = Vec::new();
+        for (name, m) in &self.models {
+            let section = format!("[models.{name}]");
+            let tool_format = match &m.tool_format {
+                Some(f) => f
+                    .parse()
+                    .map_err(|e: String| ConfigError::Invalid(format!("{section} tool_format: {e}")))?,
+                None => Format::Qwen3Coder,
+            };
+            let lookup = |var: &str, what: &str| {
+                env(var).filter(|k| !k.trim().is_empty()).map(|k| k.trim().to_owned()).ok_or_else(|| {
+                    ConfigError::Invalid(format!(
+                        "{section} {what} names ${var}, which is not set: export {var}=… (the key vLLM was started with)"
+                    ))
+                })
+            };
+            let model_key = m.api_key_env.as_deref().map(|var| lookup(var, "api_key_env")).transpose()?;
+            let mut replicas = Vec::new();
+            if let Some(url) = &m.upstream {
+                replicas.push(ReplicaConfig::new(normalise_upstream(url)?, model_key.clone()));
+            }
+            for (i, r) in m.replicas.iter().enumerate() {
+                let key = match (&r.api_key_env, &r.api_key) {
+                    (Some(var), _) => Some(lookup(var, &format!("replicas[{i}].api_key_env"))?),
+                    (None, Some(key)) => Some(key.clone()),
+                    (None, None) => model_key.clone(),
+                };
+                let weight = r.weight.unwrap_or(1);
+                if weight == 0 {
+                    return Err(ConfigError::Invalid(format!(
+                        "{section} replicas[{i}].weight must be at least 1"
+                    )));
+                }
+                replicas.push(ReplicaConfig { url: normalise_upstream(&r.url)?, key, weight });
+            }
+            if replicas.is_empty() {
+                replicas.push(ReplicaConfig::new(DEFAULT_UPSTREAM, model_key));
+            }
+            models.push(ModelConfig {
+                name: Some(name.clone()),
+                aliases: m.aliases.clone(),
+                replicas,
+                upstream_model: m.upstream_model.clone(),
+                tool_format,
+                reasoning: if m.think_opened { Reasoning::PromptOpened } else { Reasoning::Auto },
+                fallbacks: m.fallbacks.clone(),
+            });
+        }
+        check_models(&models)?;
+        Ok(models)
+    }
+}
+
+/// Each name (and alias) belongs to one model, and fallbacks name other known models.
+pub fn check_models(models: &[ModelConfig]) -> Result<(), ConfigError> {
+    let mut seen: Vec<&str> = Vec::new();
+    for m in models {
+        for name in m.name.iter().chain(&m.aliases) {
+            if seen.contains(&name.as_str()) {
+                return Err(ConfigError::Invalid(format!(
+                    "model name `{name}` is used twice; each name and alias must be unique"
+                )));
+            }
+            seen.push(name);
+        }
+    }
+    for m in models {
+        let own = m.name.as_deref().unwrap_or("the model");
+        for fallback in &m.fallbacks {
+            if m.name.iter().chain(&m.aliases).any(|n| n == fallback) {
+                return Err(ConfigError::Invalid(format!("model `{own}` lists itself as a fallback")));
+            }
+            if !seen.contains(&fallback.as_str()) {
+                return Err(ConfigError::Invalid(format!(
+                    "model `{own}` falls back to `{fallback}`, which is not configured (models: {})",
+                    seen.join(", ")
+                )));
+            }
+        }
+        if m.replicas.is_empty() {
+            return Err(ConfigError::Invalid(format!("model `{own}` has no replica")));
+        }
+    }
+    Ok(())
 }
 
 /// Reads keys from a file: one per line, blank lines and `#` comments skipped.

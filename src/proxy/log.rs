@@ -1,38 +1,73 @@
 //! One log line per request, written when the request ends however it ends (a client
-//! that disconnects mid-stream is logged as `cancelled`). Keys are never logged.
+//! that disconnects mid-stream is logged as `cancelled`), and the same figures into the
+//! metrics. Keys are never logged.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use super::App;
+use super::metrics::RequestSample;
+use crate::toolcall::Outcomes;
 
 #[derive(Debug)]
 pub(crate) struct RequestLog {
+    app: Arc<App>,
     pub(crate) id: String,
     pub(crate) endpoint: &'static str,
+    /// The configured model's name (never a client's arbitrary string: it labels metrics).
     pub(crate) model: String,
+    /// `host:port` of the replica that answered.
+    pub(crate) replica: String,
     pub(crate) stream: bool,
     pub(crate) status: u16,
     started: Instant,
     /// Time spent waiting on the upstream; the rest is what the proxy added.
     pub(crate) upstream: Duration,
+    /// Streams: when the first translated bytes went to the client.
+    ttft: Option<Duration>,
     pub(crate) tool_calls: usize,
+    pub(crate) outcomes: Outcomes,
     pub(crate) finish: Option<&'static str>,
     pub(crate) error: Option<String>,
     done: bool,
 }
 
 impl RequestLog {
-    pub(crate) fn new(id: String, endpoint: &'static str) -> Self {
+    pub(crate) fn new(app: &Arc<App>, id: String, endpoint: &'static str) -> Self {
+        app.metrics.started();
         Self {
+            app: Arc::clone(app),
             id,
             endpoint,
             model: String::new(),
+            replica: String::new(),
             stream: false,
             status: 0,
             started: Instant::now(),
             upstream: Duration::ZERO,
+            ttft: None,
             tool_calls: 0,
+            outcomes: Outcomes::default(),
             finish: None,
             error: None,
             done: false,
+        }
+    }
+
+    /// When the request arrived.
+    pub(crate) fn started(&self) -> Instant {
+        self.started
+    }
+
+    /// Time since the request arrived.
+    pub(crate) fn elapsed(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    /// Notes the first bytes of the answer sent to the client (once).
+    pub(crate) fn first_token(&mut self) {
+        if self.ttft.is_none() {
+            self.ttft = Some(self.started.elapsed());
         }
     }
 
@@ -49,10 +84,23 @@ impl RequestLog {
         }
         let total = self.started.elapsed();
         let added = total.saturating_sub(self.upstream);
+        self.app.metrics.request(&RequestSample {
+            endpoint: self.endpoint,
+            model: if self.model.is_empty() { "unknown" } else { &self.model },
+            replica: if self.replica.is_empty() { "none" } else { &self.replica },
+            status: self.status,
+            stream: self.stream,
+            upstream: self.upstream,
+            added,
+            ttft: self.ttft,
+            tool_calls: self.tool_calls,
+            outcomes: self.outcomes,
+        });
         tracing::info!(
             id = %self.id,
             endpoint = self.endpoint,
             model = %self.model,
+            replica = %self.replica,
             stream = self.stream,
             status = self.status,
             upstream_ms = ms(self.upstream),

@@ -10,37 +10,42 @@ mod chat;
 mod choice;
 mod complete;
 pub mod config;
+pub mod litellm;
 mod log;
+pub(crate) mod metrics;
 mod passthrough;
 mod reply;
 mod rewrite;
+pub mod router;
 mod routes;
 mod sse;
 mod stream;
 mod trace;
-mod upstream;
 
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 pub use config::ProxyConfig;
-use upstream::Upstream;
+use router::Table;
+pub use router::probe::{ProxyStatus, read_statuses};
 
 use crate::openai::{ApiError, ErrorKind};
 
 /// State shared by every request.
 #[derive(Debug)]
 pub struct App {
-    models: Vec<Arc<Upstream>>,
-    keys: auth::Keys,
+    /// Models, replicas, keys: replaced whole on reload (SIGHUP).
+    table: RwLock<Arc<Table>>,
+    client: reqwest::Client,
     max_body: usize,
     keepalive: Duration,
     max_silence: Duration,
     trace: Option<Arc<trace::Tracer>>,
     tools_cache: rewrite::ToolsCache,
+    metrics: metrics::Metrics,
     /// Cancelled when the shutdown grace is over: requests still open end at once, so
     /// their upstream connections close (vLLM waits for those before it exits).
     closing: CancellationToken,
@@ -48,64 +53,54 @@ pub struct App {
 
 impl App {
     pub fn new(config: &ProxyConfig) -> Self {
-        let client = upstream::client();
+        let client = router::client();
         Self {
-            models: config.models.iter().map(|m| Arc::new(Upstream::new(m, client.clone()))).collect(),
-            keys: auth::Keys::new(&config.keys),
+            table: RwLock::new(Arc::new(Table::build(config, None, &client))),
+            client,
             max_body: config.max_body,
             keepalive: config.keepalive,
             max_silence: config.max_silence,
             trace: config.trace_dir.clone().map(|dir| Arc::new(trace::Tracer::new(dir))),
             tools_cache: rewrite::ToolsCache::default(),
+            metrics: metrics::Metrics::new(),
             closing: CancellationToken::new(),
         }
+    }
+
+    /// The current models, replicas and keys.
+    pub(crate) fn table(&self) -> Arc<Table> {
+        Arc::clone(&self.table.read().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// Applies a new configuration: models, replicas, keys and router settings. Requests
+    /// in flight keep the table they started with; replicas that stay keep their health
+    /// and in-flight counts. Listen address and limits need a restart.
+    pub fn reload(&self, config: &ProxyConfig) {
+        let table = {
+            let current = self.table();
+            Table::build(config, Some(&current), &self.client)
+        };
+        *self.table.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(table);
+    }
+
+    /// Per-model replica states, as `podctl status` shows them.
+    pub fn status(&self) -> Vec<router::ModelStatus> {
+        self.table().status()
     }
 
     /// The error requests still open get when the grace period is over.
     fn closing_error() -> ApiError {
         ApiError::new(ErrorKind::Unavailable, "the proxy is shutting down; this request was cut off")
     }
+}
 
-    /// The upstream serving `requested` (an alias or an upstream id); the first model when
-    /// the request names none.
-    async fn route(&self, requested: Option<&str>) -> Result<Arc<Upstream>, ApiError> {
-        let Some(name) = requested else {
-            return self
-                .models
-                .first()
-                .cloned()
-                .ok_or_else(|| ApiError::new(ErrorKind::Internal, "no model configured"));
-        };
-        if let Some(model) = self.models.iter().find(|m| m.alias.as_deref() == Some(name)) {
-            return Ok(Arc::clone(model));
-        }
-        let mut failure = None;
-        for model in &self.models {
-            match model.model_id().await {
-                Ok(id) if &*id == name => return Ok(Arc::clone(model)),
-                Ok(_) => {}
-                Err(e) => failure = Some(e),
-            }
-        }
-        // An upstream we could not ask may be the one serving it: say that, not "unknown".
-        if let Some(e) = failure {
-            return Err(e);
-        }
-        let served: Vec<String> = self.served_names();
-        Err(ApiError::new(
-            ErrorKind::NotFound,
-            format!("The model `{name}` does not exist. This proxy serves: {}", served.join(", ")),
-        )
-        .param("model"))
-    }
-
-    /// Every name a client may use: aliases, then upstream ids.
-    fn served_names(&self) -> Vec<String> {
-        let mut names: Vec<String> = self.models.iter().filter_map(|m| m.alias.clone()).collect();
-        names.extend(self.models.iter().filter_map(|m| m.known_id().map(|id| id.to_string())));
-        names.dedup();
-        names
-    }
+/// A running proxy's handles, for the command that started it.
+#[derive(Debug, Clone, Default)]
+pub struct Hooks {
+    /// Where to keep the status file `podctl status` reads (`proxy-PORT.json`).
+    pub status_dir: Option<std::path::PathBuf>,
+    /// Receives the app once it exists (to reload it on SIGHUP).
+    pub on_start: Option<tokio::sync::mpsc::UnboundedSender<Arc<App>>>,
 }
 
 /// Serves on `listener` until `shutdown` is cancelled; then stops accepting, lets requests
@@ -115,14 +110,40 @@ pub async fn serve(
     config: &ProxyConfig,
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
+    serve_with(listener, config, shutdown, Hooks::default()).await
+}
+
+/// [`serve`], with a status file and a handle for reloads.
+pub async fn serve_with(
+    listener: TcpListener,
+    config: &ProxyConfig,
+    shutdown: CancellationToken,
+    hooks: Hooks,
+) -> std::io::Result<()> {
     let app = Arc::new(App::new(config));
+    let background = CancellationToken::new();
+    let _stop_background = background.clone().drop_guard();
     // Learn the upstream model ids in the background: a request should not wait for it,
     // and a proxy started before vLLM must still come up at once.
-    for model in &app.models {
+    for model in &app.table().models {
         let model = Arc::clone(model);
         tokio::spawn(async move {
             let _ = model.model_id().await;
         });
+    }
+    tokio::spawn(router::probe::run(Arc::clone(&app), background.clone()));
+    if let Some(dir) = &hooks.status_dir {
+        let addr = listener.local_addr()?;
+        let path = dir.join(format!("proxy-{}.json", addr.port()));
+        let ip = addr.ip().to_string();
+        let host = crate::vllm::connect_host(&ip);
+        let host =
+            if addr.is_ipv6() && !host.starts_with('[') { format!("[{host}]") } else { host.to_owned() };
+        let url = format!("http://{host}:{}/v1", addr.port());
+        tokio::spawn(router::probe::write_status(Arc::clone(&app), path, url, background.clone()));
+    }
+    if let Some(sender) = &hooks.on_start {
+        let _ = sender.send(Arc::clone(&app));
     }
     let closing = app.closing.clone();
     let router = routes::router(app);

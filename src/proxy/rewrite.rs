@@ -106,6 +106,8 @@ impl ToolsCache {
 #[derive(Debug)]
 pub(crate) struct ChatRequest<'a> {
     fields: Fields<'a>,
+    /// `messages` split into raw messages, when it is an array (checked in `rewrite`).
+    messages: Option<Vec<&'a RawValue>>,
 }
 
 /// The top-level fields in order, keys borrowed when they have no escapes. A dozen fields
@@ -171,10 +173,33 @@ impl<'a> ChatRequest<'a> {
         if !trimmed.starts_with('{') && serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok() {
             return Err(ApiError::new(ErrorKind::BadRequest, "request body must be a JSON object"));
         }
-        let fields = serde_json::from_str(text).map_err(|e| {
+        let fields: Fields<'a> = serde_json::from_str(text).map_err(|e| {
             ApiError::new(ErrorKind::BadRequest, format!("request body is not valid JSON: {e}"))
         })?;
-        Ok(Self { fields })
+        let messages = fields.get("messages").and_then(|raw| serde_json::from_str(raw.get()).ok());
+        Ok(Self { fields, messages })
+    }
+
+    /// A hash of the conversation's prefix: every message up to and including the first
+    /// user turn (the system prompt and the question that starts the conversation). Later
+    /// turns of one conversation share it; `None` when there is no user turn.
+    pub(crate) fn affinity(&self) -> Option<u64> {
+        use std::hash::{BuildHasher as _, Hasher as _};
+        let messages = self.messages.as_ref()?;
+        let first_user = messages.iter().position(|m| {
+            serde_json::from_str::<Role<'_>>(m.get()).is_ok_and(|r| r.role.as_deref() == Some("user"))
+        })?;
+        let mut hasher = foldhash::fast::FixedState::with_seed(0x6166_6669_6e69_7479).build_hasher();
+        for message in &messages[..=first_user] {
+            hasher.write(message.get().as_bytes());
+            hasher.write_u8(0);
+        }
+        Some(hasher.finish())
+    }
+
+    /// Whether the client asked for a stream (`rewrite` rejects a `stream` that is not a bool).
+    pub(crate) fn wants_stream(&self) -> bool {
+        self.fields.get("stream").is_some_and(|raw| raw.get().trim() == "true")
     }
 
     /// The model the client named, if any.
@@ -192,7 +217,7 @@ impl<'a> ChatRequest<'a> {
 
     /// The upstream body for the upstream model `upstream_model`, and the response plan.
     pub(crate) fn rewrite(
-        self,
+        &self,
         upstream_model: &str,
         cache: &ToolsCache,
     ) -> Result<(Vec<u8>, Plan), ApiError> {
@@ -209,8 +234,9 @@ impl<'a> ChatRequest<'a> {
         let Some(messages_raw) = self.fields.get("messages") else {
             return Err(bad("`messages` is required", "messages"));
         };
-        let messages: Vec<&RawValue> = serde_json::from_str(messages_raw.get())
-            .map_err(|_| bad("`messages` must be an array of message objects", "messages"))?;
+        let Some(messages) = &self.messages else {
+            return Err(bad("`messages` must be an array of message objects", "messages"));
+        };
         if messages.is_empty() {
             return Err(bad("`messages` must not be empty", "messages"));
         }
@@ -266,7 +292,7 @@ impl<'a> ChatRequest<'a> {
                 | "tool_choice"
                 | "skip_special_tokens"
                 | "tools" => {}
-                "messages" => field(&mut out, key, &write_messages(&messages, instruction.as_deref())?),
+                "messages" => field(&mut out, key, &write_messages(messages, instruction.as_deref())?),
                 _ => field(&mut out, key, raw.get()),
             }
         }

@@ -10,8 +10,13 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 
-use super::passthrough::{Target, forward};
+use axum::http::{HeaderValue, header};
+
+use super::metrics::{self, ReplicaGauge};
+use super::passthrough::forward;
 use super::reply::{error_response, json_response};
+use super::router::dispatch::Target;
+use super::router::{self, Outcome};
 use super::{App, auth, chat};
 use crate::openai::{ApiError, ErrorKind, unix_now};
 
@@ -31,6 +36,7 @@ pub(crate) fn router(app: Arc<App>) -> Router {
     Router::new()
         .route("/health", get(health))
         .route("/health/ready", get(ready))
+        .route("/metrics", get(metrics))
         .method_not_allowed_fallback(method_not_allowed)
         .merge(api)
         .with_state(app)
@@ -40,48 +46,87 @@ async fn health() -> Response {
     json_response(200, &json!({"status": "ok"}))
 }
 
-/// 200 only when every upstream answers its `/health`; else 503 saying why.
+/// 200 when every model has a replica whose `/health` answers now; else 503 saying why.
 async fn ready(State(app): State<Arc<App>>) -> Response {
+    let table = app.table();
     let mut problems = Vec::new();
-    for model in &app.models {
-        let url = format!("{}/health", model.root);
-        let result = model.request(reqwest::Method::GET, &url).timeout(Duration::from_secs(3)).send().await;
-        match result {
-            Ok(r) if r.status().is_success() => {}
-            Ok(r) => problems.push(format!(
-                "upstream {url} answered HTTP {}{}",
-                r.status().as_u16(),
-                if r.status().as_u16() == 503 { " (vLLM is still starting)" } else { "" }
-            )),
-            Err(e) => problems.push(model.unreachable(&e).message),
+    let mut upstreams = Vec::new();
+    for model in &table.models {
+        let probes = model
+            .replicas
+            .iter()
+            .map(|r| async move { (r, router::probe::probe(r, Duration::from_secs(3)).await) });
+        let results = futures_util::future::join_all(probes).await;
+        let mut why = Vec::new();
+        for (replica, outcome) in results {
+            match outcome {
+                Outcome::Ok => upstreams.push(replica.base.clone()),
+                Outcome::Starting => {
+                    why.push(format!("{} answered HTTP 503 (vLLM is still starting)", replica.base));
+                }
+                Outcome::Unreachable(e) | Outcome::Failed(e) => why.push(format!(
+                    "upstream {} {e}. Is vLLM running? Check with `podctl status`",
+                    replica.base
+                )),
+            }
+        }
+        if !model.replicas.iter().any(|r| upstreams.contains(&r.base)) {
+            problems.push(format!("model `{}`: {}", model.label, why.join("; ")));
         }
     }
     if problems.is_empty() {
-        let upstreams: Vec<&str> = app.models.iter().map(|m| m.base.as_str()).collect();
         json_response(200, &json!({"status": "ready", "upstreams": upstreams}))
     } else {
         error_response(&ApiError::new(ErrorKind::Unavailable, format!("not ready: {}", problems.join("; "))))
     }
 }
 
-/// The served names in OpenAI list shape: each alias, then each upstream id.
+/// Prometheus metrics (behind the key unless `metrics_public`).
+async fn metrics(State(app): State<Arc<App>>, request: Request) -> Response {
+    let table = app.table();
+    if !table.metrics_public
+        && let Err(refused) = auth::check(&table.keys, request.headers())
+    {
+        return *refused;
+    }
+    let now = std::time::Instant::now();
+    let gauges: Vec<ReplicaGauge> = table
+        .models
+        .iter()
+        .flat_map(|m| {
+            m.replicas.iter().map(move |r| ReplicaGauge {
+                model: m.label.clone(),
+                replica: r.name.clone(),
+                in_flight: u64::from(r.in_flight()),
+                state: r.state(now).name(),
+                cooldown_remaining: r.cooldown_left(now),
+            })
+        })
+        .collect();
+    let mut response = Response::new(axum::body::Body::from(app.metrics.render(&gauges)));
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(metrics::CONTENT_TYPE));
+    response
+}
+
+/// The served names in OpenAI list shape: each name and alias, then each upstream id.
 async fn models(State(app): State<Arc<App>>) -> Response {
+    let table = app.table();
     let mut data: Vec<Value> = Vec::new();
     let mut failure = None;
-    for model in &app.models {
+    for model in &table.models {
         if let Err(e) = model.model_id().await {
             failure = Some(e);
         }
         let entry = model.model_entry();
         let base = entry.clone().unwrap_or_else(|| json!({"object": "model", "created": unix_now()}));
-        if let Some(alias) = &model.alias {
+        for name in &model.names {
             let mut alias_entry = base.clone();
-            alias_entry["id"] = json!(alias);
+            alias_entry["id"] = json!(name);
             alias_entry["owned_by"] = json!("podctl");
             data.push(alias_entry);
         }
         if let Some(entry) = entry
-            && model.alias.as_deref() != entry.get("id").and_then(Value::as_str)
+            && !entry.get("id").and_then(Value::as_str).is_some_and(|id| model.answers_to(id))
         {
             data.push(entry);
         }

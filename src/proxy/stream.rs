@@ -174,6 +174,15 @@ impl StreamTranslator {
         (calls, self.choices.iter().flatten().find_map(ChoiceTranslator::finished))
     }
 
+    /// How the model's would-be calls turned out, over every choice (for metrics).
+    pub(crate) fn outcomes(&self) -> crate::toolcall::Outcomes {
+        let mut all = crate::toolcall::Outcomes::default();
+        for choice in self.choices.iter().flatten() {
+            all.add(choice.outcomes());
+        }
+        all
+    }
+
     /// The raw upstream text of each choice (when tracing).
     pub(crate) fn raw(&self) -> Vec<&str> {
         self.choices.iter().flatten().filter_map(ChoiceTranslator::raw).collect()

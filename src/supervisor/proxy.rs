@@ -51,11 +51,13 @@ pub fn config(profile: &Profile) -> Result<ProxyConfig, String> {
         host: settings.host,
         port: settings.port,
         models: vec![ModelConfig {
-            name: Some(profile.served_model_name.clone()),
-            upstream: format!("http://{vllm_host}:{}/v1", profile.port),
-            upstream_key,
-            tool_format: profile.tool_format,
             reasoning: if profile.think_opened { Reasoning::PromptOpened } else { Reasoning::Auto },
+            ..ModelConfig::single(
+                Some(profile.served_model_name.clone()),
+                format!("http://{vllm_host}:{}/v1", profile.port),
+                upstream_key,
+                profile.tool_format,
+            )
         }],
         keys,
         max_body: 32 << 20,
@@ -66,6 +68,8 @@ pub fn config(profile: &Profile) -> Result<ProxyConfig, String> {
         grace: Duration::from_secs(2),
         trace_dir: None,
         log_json: false,
+        router: config::RouterConfig::default(),
+        metrics_public: false,
     })
 }
 

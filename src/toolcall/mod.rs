@@ -22,6 +22,7 @@
 mod coerce;
 mod event;
 mod message;
+mod outcome;
 mod pyliteral;
 mod qwen;
 mod scan;
@@ -35,6 +36,7 @@ use std::sync::Arc;
 
 pub use event::{Event, FinishReason, OwnedEvent, Sink, UpstreamFinish};
 pub use message::{Message, MessageBuilder, ToolCall};
+pub use outcome::Outcomes;
 pub use schema::Types;
 pub use tools::{Tool, Tools, ToolsError};
 
@@ -165,6 +167,14 @@ impl Engine {
                 debug_assert_eq!(used, rest.len(), "the final run decides everything");
                 q.finish(upstream, sink)
             }
+        }
+    }
+
+    /// How the would-be calls seen so far turned out (complete after [`Engine::finish`]).
+    pub fn outcomes(&self) -> Outcomes {
+        match &self.inner {
+            Inner::Passthrough { .. } => Outcomes::default(),
+            Inner::Qwen(q) => q.outcomes(),
         }
     }
 

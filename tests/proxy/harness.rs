@@ -4,8 +4,8 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
 use podctl::proxy::ProxyConfig;
-use podctl::proxy::config::ModelConfig;
-use podctl::toolcall::{Format, Reasoning};
+use podctl::proxy::config::{ModelConfig, RouterConfig};
+use podctl::toolcall::Format;
 use serde_json::{Value, json};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -28,13 +28,7 @@ pub(crate) fn config(upstream: String) -> ProxyConfig {
     ProxyConfig {
         host: IpAddr::V4(Ipv4Addr::LOCALHOST),
         port: 0,
-        models: vec![ModelConfig {
-            name: Some(ALIAS.into()),
-            upstream,
-            upstream_key: None,
-            tool_format: Format::Qwen3Coder,
-            reasoning: Reasoning::Auto,
-        }],
+        models: vec![ModelConfig::single(Some(ALIAS.into()), upstream, None, Format::Qwen3Coder)],
         keys: Vec::new(),
         max_body: 1 << 20,
         keepalive: Duration::from_secs(15),
@@ -42,6 +36,8 @@ pub(crate) fn config(upstream: String) -> ProxyConfig {
         grace: Duration::from_secs(5),
         trace_dir: None,
         log_json: false,
+        router: RouterConfig::default(),
+        metrics_public: false,
     }
 }
 

@@ -10,3 +10,4 @@ mod endpoints;
 mod errors;
 mod harness;
 mod lifecycle;
+mod routing;

@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 use super::{Qwen, State, Step};
 use crate::toolcall::coerce::normalise;
 use crate::toolcall::event::{Sink, UpstreamFinish};
+use crate::toolcall::outcome::bump;
 use crate::toolcall::pyliteral;
 use crate::toolcall::scan::{self, Match};
 use crate::toolcall::tools::Tools;
@@ -110,12 +111,17 @@ impl Qwen {
         let calls = decode(&block.body, &self.tools);
         self.state = if block.from_think && calls.is_none() { State::Think } else { State::Text };
         if let Some(calls) = calls {
-            for (name, args) in calls {
+            for Decoded { name, args, lenient } in calls {
                 let index = self.commit(&name, block.from_think, sink);
                 Self::args(index, &args, sink);
+                // The JSON needed a lenient decode, or the block's `</tool_call>` is missing.
+                if lenient || !closed {
+                    self.repaired();
+                }
                 self.end(index, true, sink);
             }
         } else {
+            bump(&mut self.outcomes.as_text);
             let tag = if closed { "</tool_call>" } else { "" };
             let text = format!("{}{}{tag}", block.held, block.body);
             self.text(&text, block.from_think, sink);
@@ -130,19 +136,28 @@ impl Qwen {
     }
 }
 
-/// The calls in a block body, each as (name, arguments JSON text); `None` if any part of
-/// it is not a well-formed call.
-fn decode(body: &str, tools: &Tools) -> Option<Vec<(String, String)>> {
+/// One call decoded from a block.
+struct Decoded {
+    name: String,
+    /// The arguments as JSON text.
+    args: String,
+    /// Not strict JSON as written (several values in one block, a Python-style literal,
+    /// string arguments that are a Python-style literal): counted as recovered.
+    lenient: bool,
+}
+
+/// The calls in a block body; `None` if any part of it is not a well-formed call.
+fn decode(body: &str, tools: &Tools) -> Option<Vec<Decoded>> {
     let body = body.trim();
-    let values: Vec<Value> = if let Ok(value) = serde_json::from_str::<Value>(body) {
-        vec![value]
+    let (values, lenient): (Vec<Value>, bool) = if let Ok(value) = serde_json::from_str::<Value>(body) {
+        (vec![value], false)
     } else {
         {
             // Several objects in one block, or a Python-style literal.
             let many: Result<Vec<Value>, _> = serde_json::Deserializer::from_str(body).into_iter().collect();
             match many {
-                Ok(values) if !values.is_empty() => values,
-                _ => vec![pyliteral::parse(body)?],
+                Ok(values) if !values.is_empty() => (values, true),
+                _ => (vec![pyliteral::parse(body)?], true),
             }
         }
     };
@@ -151,16 +166,16 @@ fn decode(body: &str, tools: &Tools) -> Option<Vec<(String, String)>> {
         match value {
             Value::Array(items) if !items.is_empty() => {
                 for item in items {
-                    calls.push(call(item, tools)?);
+                    calls.push(call(item, tools, lenient)?);
                 }
             }
-            other => calls.push(call(other, tools)?),
+            other => calls.push(call(other, tools, lenient)?),
         }
     }
     Some(calls)
 }
 
-fn call(value: Value, tools: &Tools) -> Option<(String, String)> {
+fn call(value: Value, tools: &Tools, mut lenient: bool) -> Option<Decoded> {
     let Value::Object(mut object) = value else { return None };
     let Some(Value::String(name)) = object.remove("name") else { return None };
     if !scan::is_name(&name) {
@@ -171,7 +186,13 @@ fn call(value: Value, tools: &Tools) -> Option<(String, String)> {
         Value::Null => Map::new(),
         Value::Object(map) => map,
         Value::String(text) => {
-            match serde_json::from_str::<Value>(&text).ok().or_else(|| pyliteral::parse(&text))? {
+            let decoded = if let Ok(value) = serde_json::from_str::<Value>(&text) {
+                value
+            } else {
+                lenient = true;
+                pyliteral::parse(&text)?
+            };
+            match decoded {
                 Value::Object(map) => map,
                 _ => return None,
             }
@@ -185,5 +206,5 @@ fn call(value: Value, tools: &Tools) -> Option<(String, String)> {
             }
         }
     }
-    Some((name, Value::Object(args).to_string()))
+    Some(Decoded { name, args: Value::Object(args).to_string(), lenient })
 }

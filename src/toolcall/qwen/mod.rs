@@ -17,6 +17,7 @@ use memchr::memchr;
 
 use super::Reasoning;
 use super::event::{Event, FinishReason, Sink, UpstreamFinish};
+use super::outcome::{Outcomes, bump};
 use super::scan::{self, Match, Tag};
 use super::shaper::Shaper;
 use super::tools::Tools;
@@ -60,7 +61,11 @@ pub(crate) enum State {
         after_function: bool,
     },
     /// After a call's `</function>`: whitespace and an optional `</tool_call>` are swallowed.
-    AfterCall,
+    /// `owed`: the call was wrapped in `<tool_call>` and not yet counted as recovered, so a
+    /// missing `</tool_call>` makes it recovered.
+    AfterCall {
+        owed: bool,
+    },
     /// Inside a Hermes JSON block, scanning for its `</tool_call>` outside strings.
     Json(Box<hermes::Block>),
 }
@@ -81,6 +86,10 @@ pub(crate) struct Qwen {
     complete: usize,
     /// Reused for escaping argument fragments.
     scratch: String,
+    outcomes: Outcomes,
+    /// The current (or last) call's markup needed a repair: counted as recovered if it
+    /// ends complete.
+    call_repaired: bool,
 }
 
 impl Qwen {
@@ -100,7 +109,25 @@ impl Qwen {
             next_index: 0,
             complete: 0,
             scratch: String::new(),
+            outcomes: Outcomes::default(),
+            call_repaired: false,
         }
+    }
+
+    pub(crate) fn outcomes(&self) -> Outcomes {
+        self.outcomes
+    }
+
+    /// The current call's markup was imperfect (a closer or the `<tool_call>` wrapper
+    /// missing, JSON that needed a lenient decode). Calls never interleave, so this is the
+    /// call last committed, until the next commit.
+    fn repaired(&mut self) {
+        self.call_repaired = true;
+    }
+
+    /// The state after a call's `</function>`.
+    fn after_call(&self, wrapped: bool) -> State {
+        State::AfterCall { owed: wrapped && !self.call_repaired }
     }
 
     /// Consumes what can be decided from `buf`; returns how many bytes. With `eof` set,
@@ -143,7 +170,7 @@ impl Qwen {
             State::Closing { ctx, held, newline, after_function } => {
                 self.step_closing(rest, ctx, held, newline, after_function, eof, sink)
             }
-            State::AfterCall => self.step_after_call(rest, eof),
+            State::AfterCall { owed } => self.step_after_call(rest, owed, eof),
             State::Json(block) => self.step_json(rest, block, eof, sink),
         }
     }
@@ -195,8 +222,11 @@ impl Qwen {
                     };
                     return Step::Advance(len);
                 }
+                // A would-be call to an undeclared tool: prose (rule 4), counted as given up.
+                // The tag is complete, so this `<` is decided here once, whatever the chunking.
+                Tag::Complete { .. } => bump(&mut self.outcomes.as_text),
                 Tag::Partial => partial = true,
-                Tag::Complete { .. } | Tag::No => {}
+                Tag::No => {}
             }
         }
         if partial && let Some(step) = Self::undecided(eof, rest) {
@@ -242,6 +272,7 @@ impl Qwen {
     /// Gives up on a would-be call: its text goes back to the channel it came from, and
     /// the input after it is read again from there.
     fn revert(&mut self, held: &str, from_think: bool, sink: &mut impl Sink) -> Step {
+        bump(&mut self.outcomes.as_text);
         self.text(held, from_think, sink);
         self.state = if from_think { State::Think } else { State::Text };
         Step::Advance(0)
@@ -253,6 +284,7 @@ impl Qwen {
             self.reasoning.boundary();
         }
         self.content.boundary();
+        self.call_repaired = false;
         let index = self.next_index;
         self.next_index += 1;
         sink.event(Event::CallStart { index, name });
@@ -267,8 +299,13 @@ impl Qwen {
         self.line_start = true;
         if complete {
             self.complete += 1;
+            bump(&mut self.outcomes.calls);
+            if self.call_repaired {
+                bump(&mut self.outcomes.recovered);
+            }
             sink.event(Event::CallEnd { index });
         } else {
+            bump(&mut self.outcomes.truncated);
             sink.event(Event::CallTruncated { index });
         }
     }
@@ -277,9 +314,16 @@ impl Qwen {
     pub(crate) fn finish(&mut self, upstream: UpstreamFinish, sink: &mut impl Sink) -> FinishReason {
         let stop = upstream == UpstreamFinish::Stop;
         match std::mem::take(&mut self.state) {
-            State::Text | State::Think | State::AfterCall => {}
+            State::Text | State::Think => {}
+            // `</function>` ended the output: a wrapped call's `</tool_call>` is missing.
+            State::AfterCall { owed } => {
+                if stop && owed {
+                    bump(&mut self.outcomes.recovered);
+                }
+            }
             State::CallOpen { held, from_think } => {
                 if stop {
+                    bump(&mut self.outcomes.as_text);
                     self.text(&held, from_think, sink);
                 }
             }
@@ -288,12 +332,16 @@ impl Qwen {
                 if stop {
                     let index = self.commit(&name, from_think, sink);
                     Self::args(index, "{}", sink);
+                    self.repaired();
                     self.end(index, true, sink);
                 }
             }
             State::Value(ctx) => self.truncate(&ctx, sink),
             State::Closing { ctx, .. } => {
                 if stop {
+                    // Rule 5: `</function>` (or, after a line-start `</function>`, the
+                    // `</parameter>`) is missing.
+                    self.repaired();
                     self.close_call(ctx, sink);
                 } else {
                     self.truncate(&ctx, sink);

@@ -10,6 +10,7 @@ use memchr::memchr;
 use super::{Qwen, State, Step};
 use crate::toolcall::coerce::{coerce_into, key_prefix};
 use crate::toolcall::event::{Event, Sink, UpstreamFinish};
+use crate::toolcall::outcome::bump;
 use crate::toolcall::scan::{self, MAX_HELD, Match, Tag};
 use crate::toolcall::schema::Types;
 
@@ -18,6 +19,8 @@ use crate::toolcall::schema::Types;
 pub(crate) struct CallCtx {
     index: usize,
     name: String,
+    /// Opened by `<tool_call>` (not a bare `<function=…>`).
+    wrapped: bool,
     /// Parameters seen so far (each may appear once).
     seen: Vec<String>,
     /// Whether `{` already went out.
@@ -146,9 +149,14 @@ impl Qwen {
             Tag::Complete { name: param, len } => {
                 // First parameter: any identifier opens one (rule 8 keeps unknown ones).
                 let index = self.commit(&name, from_think, sink);
+                if !wrapped {
+                    // Rule 4: the model dropped the opening `<tool_call>`.
+                    self.repaired();
+                }
                 let mut ctx = Box::new(CallCtx {
                     index,
                     name,
+                    wrapped,
                     seen: Vec::new(),
                     opened: false,
                     value: Value::default(),
@@ -165,8 +173,12 @@ impl Qwen {
                 Match::Yes => {
                     let index = self.commit(&name, from_think, sink);
                     Self::args(index, "{}", sink);
+                    // A bare call (rule 4), or `</tool_call>` with no `</function>`.
+                    if !wrapped || closer == "</tool_call>" {
+                        self.repaired();
+                    }
                     self.end(index, true, sink);
-                    self.state = if closer == "</function>" { State::AfterCall } else { State::Text };
+                    self.state = if closer == "</function>" { self.after_call(wrapped) } else { State::Text };
                     return Step::Advance(closer.len());
                 }
                 Match::Partial => partial = true,
@@ -257,6 +269,8 @@ impl Qwen {
         if line_start && top {
             match scan::named_tag(rest, "<parameter=") {
                 Tag::Complete { name, len } if self.is_next_param(&ctx, name) => {
+                    // Rule 3: the value's `</parameter>` is missing.
+                    self.repaired();
                     Self::close_value(&mut ctx, sink);
                     self.open_value(&mut ctx, name, sink);
                     self.state = State::Value(ctx);
@@ -344,6 +358,8 @@ impl Qwen {
             for (tag, consume) in [("</tool_call>", true), ("<tool_call>", false), ("<function=", false)] {
                 match scan::starts(rest, tag) {
                     Match::Yes => {
+                        // Rule 3: the last value's `</parameter>` is missing.
+                        self.repaired();
                         self.close_call(ctx, sink);
                         self.state = State::Text;
                         return Step::Advance(if consume { tag.len() } else { 0 });
@@ -367,8 +383,14 @@ impl Qwen {
             for (tag, structural) in [("</function>", top), ("</tool_call>", calls_closed)] {
                 match scan::starts(rest, tag) {
                     Match::Yes if structural => {
+                        let wrapped = ctx.wrapped;
+                        if tag == "</tool_call>" {
+                            // `</function>` is missing.
+                            self.repaired();
+                        }
                         self.close_call(ctx, sink);
-                        self.state = if tag == "</function>" { State::AfterCall } else { State::Text };
+                        self.state =
+                            if tag == "</function>" { self.after_call(wrapped) } else { State::Text };
                         return Step::Advance(tag.len());
                     }
                     Match::Partial => partial = true,
@@ -422,21 +444,33 @@ impl Qwen {
         self.end(ctx.index, false, sink);
     }
 
-    pub(super) fn step_after_call(&mut self, rest: &str, eof: Option<UpstreamFinish>) -> Step {
+    /// After a call's `</function>`. `owed`: a missing `</tool_call>` makes the (wrapped)
+    /// call recovered; not when `length` cut the closer off.
+    pub(super) fn step_after_call(&mut self, rest: &str, owed: bool, eof: Option<UpstreamFinish>) -> Step {
         let ws = scan::leading_ws(rest);
         if ws > 0 {
-            self.state = State::AfterCall;
+            self.state = State::AfterCall { owed };
             return Step::Advance(ws);
         }
         match scan::starts(rest, "</tool_call>") {
             Match::Yes => Step::Advance("</tool_call>".len()),
             Match::Partial if eof.is_none() => {
-                self.state = State::AfterCall;
+                self.state = State::AfterCall { owed };
                 Step::NeedMore
             }
             // A call's closer cut off at the very end: never content.
-            Match::Partial => Step::Advance(rest.len()),
-            Match::No => Step::Advance(0),
+            Match::Partial => {
+                if owed && eof == Some(UpstreamFinish::Stop) {
+                    bump(&mut self.outcomes.recovered);
+                }
+                Step::Advance(rest.len())
+            }
+            Match::No => {
+                if owed {
+                    bump(&mut self.outcomes.recovered);
+                }
+                Step::Advance(0)
+            }
         }
     }
 }

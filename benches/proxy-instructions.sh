@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Instructions per Continue-sized non-streaming request through the proxy, counted by
+# valgrind's callgrind: repeatable on a shared machine, where wall-clock figures are not.
+# The proxy runs on one thread (`--workers 1`) in front of the stand-in; counters are zeroed
+# once it serves, then `wrk` sends requests for SECONDS and the total is divided by them.
+#
+#   bash benches/proxy-instructions.sh [SECONDS]      (default 10; needs valgrind and wrk)
+#   REPLICAS=4 bash benches/proxy-instructions.sh     (the same, over 4 stand-in replicas)
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+secs="${1:-10}"
+replicas="${REPLICAS:-1}"
+target="${TARGET_DIR:-/tmp/prof-target}"
+work="$(mktemp -d)"
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
+trap cleanup EXIT
+
+CARGO_PROFILE_RELEASE_DEBUG=line-tables-only \
+  cargo build --release --locked --bin podctl --example standin --target-dir "$target" >&2
+bin="$target/release"
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+python3 benches/continue_request.py "$work"
+
+upstreams=()
+for _ in $(seq "$replicas"); do
+  port=$(free_port)
+  "$bin/examples/standin" --port "$port" > "$work/standin-$port.out" &
+  pids+=($!)
+  for _ in $(seq 100); do grep -q listening "$work/standin-$port.out" 2>/dev/null && break; sleep 0.05; done
+  upstreams+=(--upstream "http://127.0.0.1:$port/v1")
+done
+
+px_port=$(free_port)
+PODCTL_STATE_DIR="$work/state" valgrind --tool=callgrind --callgrind-out-file="$work/cg.out" \
+  "$bin/podctl" -q proxy --workers 1 --port "$px_port" "${upstreams[@]}" --model-name qwen3-coder-30b \
+  2> "$work/valgrind.err" &
+vg=$!
+pids+=("$vg")
+for _ in $(seq 600); do
+  curl -sf "http://127.0.0.1:$px_port/health" > /dev/null 2>&1 && break
+  sleep 0.1
+done
+# Warm up (connections, the tools cache, the model id), then count from zero.
+curl -sf "http://127.0.0.1:$px_port/v1/chat/completions" -H 'Content-Type: application/json' \
+  -d @"$work/chat.json" > /dev/null
+callgrind_control --zero "$vg" > /dev/null
+cat > "$work/post.lua" <<LUA
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+local f = io.open("$work/chat.json", "rb"); wrk.body = f:read("*a"); f:close()
+LUA
+requests=$(wrk -t1 -c4 -d"${secs}s" -s "$work/post.lua" "http://127.0.0.1:$px_port/v1/chat/completions" \
+  | awk '/requests in/ {print $1}')
+callgrind_control --dump "$vg" > /dev/null
+sleep 1
+dump=$(ls -t "$work"/cg.out.* | head -1)
+total=$(awk '/^summary:|^totals:/ {print $2; exit}' "$dump")
+python3 -c "print(f'{int($total) / int($requests) / 1000:.0f} k instructions per request ({$requests} requests, {$replicas} replica(s))')"

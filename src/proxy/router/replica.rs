@@ -1,0 +1,201 @@
+//! One vLLM server behind the proxy: its URLs and key, an HTTP client with pooled
+//! connections, the requests it has in flight and its health.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Instant;
+
+use super::health::{Change, Health, Outcome, Policy, State};
+use crate::openai::{ApiError, ErrorKind};
+use crate::proxy::config::ReplicaConfig;
+
+#[derive(Debug)]
+pub(crate) struct Replica {
+    /// `host:port`, for logs, metrics and status.
+    pub(crate) name: String,
+    /// `http://host:port/v1`.
+    pub(crate) base: String,
+    /// `http://host:port` (vLLM's `/health`, `/tokenize`, `/version` live here).
+    pub(crate) root: String,
+    /// `{base}/chat/completions`, parsed once (URL parsing is not free per request).
+    pub(crate) chat_url: Option<reqwest::Url>,
+    pub(crate) weight: u32,
+    /// A stable hash of the URL (for affinity).
+    pub(crate) id: u64,
+    key: Option<String>,
+    client: reqwest::Client,
+    in_flight: AtomicU32,
+    health: Mutex<Health>,
+}
+
+/// One request in flight on a replica; dropping it ends the count.
+#[derive(Debug)]
+pub(crate) struct InFlight(Arc<Replica>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+impl InFlight {
+    pub(crate) fn replica(&self) -> &Arc<Replica> {
+        &self.0
+    }
+}
+
+/// What `podctl status` and `/metrics` show about a replica.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ReplicaStatus {
+    pub url: String,
+    pub state: String,
+    pub in_flight: u32,
+    /// Seconds of cooldown left.
+    pub cooldown_secs: u64,
+    pub weight: u32,
+    pub last_error: Option<String>,
+}
+
+impl Replica {
+    pub(crate) fn new(config: &ReplicaConfig, client: reqwest::Client) -> Self {
+        let base = config.url.clone();
+        let root = base.strip_suffix("/v1").unwrap_or(&base).to_owned();
+        let name = root.split_once("://").map_or(root.as_str(), |(_, rest)| rest).to_owned();
+        let id = super::balance::mix(foldhash_str(&base));
+        Self {
+            chat_url: reqwest::Url::parse(&format!("{base}/chat/completions")).ok(),
+            name,
+            base,
+            root,
+            weight: config.weight.max(1),
+            id,
+            key: config.key.clone(),
+            client,
+            in_flight: AtomicU32::new(0),
+            health: Mutex::new(Health::default()),
+        }
+    }
+
+    /// Whether this replica was built from `config` (reloads keep its state then).
+    pub(crate) fn same_as(&self, config: &ReplicaConfig) -> bool {
+        self.base == config.url && self.key == config.key && self.weight == config.weight.max(1)
+    }
+
+    /// A request to `url` with the replica's key, if it has one.
+    pub(crate) fn request(
+        &self,
+        method: reqwest::Method,
+        url: impl reqwest::IntoUrl,
+    ) -> reqwest::RequestBuilder {
+        let builder = self.client.request(method, url);
+        match &self.key {
+            Some(key) => builder.bearer_auth(key),
+            None => builder,
+        }
+    }
+
+    /// Counts a request in flight until the guard drops.
+    pub(crate) fn begin(self: &Arc<Self>) -> InFlight {
+        self.in_flight.fetch_add(1, Ordering::Relaxed);
+        InFlight(Arc::clone(self))
+    }
+
+    pub(crate) fn in_flight(&self) -> u32 {
+        self.in_flight.load(Ordering::Relaxed)
+    }
+
+    fn health(&self) -> std::sync::MutexGuard<'_, Health> {
+        self.health.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(crate) fn available(&self, now: Instant) -> bool {
+        self.health().available(now)
+    }
+
+    pub(crate) fn state(&self, now: Instant) -> State {
+        self.health().state(now)
+    }
+
+    /// When its cooldown ends (now if not cooling down), for the last-resort choice.
+    pub(crate) fn cooldown_left(&self, now: Instant) -> std::time::Duration {
+        self.health().cooldown_left(now)
+    }
+
+    pub(crate) fn on_request(&self, outcome: Outcome, policy: Policy) -> Change {
+        self.health().on_request(outcome, Instant::now(), policy)
+    }
+
+    pub(crate) fn on_probe(&self, outcome: Outcome, policy: Policy) -> Change {
+        self.health().on_probe(outcome, Instant::now(), policy)
+    }
+
+    pub(crate) fn status(&self, now: Instant) -> ReplicaStatus {
+        let health = self.health();
+        ReplicaStatus {
+            url: self.base.clone(),
+            state: health.state(now).name().to_owned(),
+            in_flight: self.in_flight(),
+            cooldown_secs: health
+                .cooldown_left(now)
+                .as_millis()
+                .div_ceil(1000)
+                .try_into()
+                .unwrap_or(u64::MAX),
+            weight: self.weight,
+            last_error: health.last_error.clone(),
+        }
+    }
+
+    /// An error answer from the replica, for the client. vLLM refusing *our* key is the
+    /// proxy's configuration problem, not the client's: a 502 that says which key to set.
+    pub(crate) fn error(&self, status: u16, body: &[u8]) -> ApiError {
+        if status == 401 || status == 403 {
+            return ApiError::new(
+                ErrorKind::BadGateway,
+                format!(
+                    "vLLM at {} refused the proxy's key (HTTP {status}): set PODCTL_UPSTREAM_API_KEY (or `api_key_env` in the config) to the key vLLM was started with",
+                    self.base
+                ),
+            );
+        }
+        ApiError::from_upstream(status, body)
+    }
+
+    /// The 502 for a replica that cannot be reached, with the next step.
+    pub(crate) fn unreachable(&self, error: &reqwest::Error) -> ApiError {
+        ApiError::new(
+            ErrorKind::BadGateway,
+            format!(
+                "upstream {} {}. Is vLLM running? Check with `podctl status`",
+                self.base,
+                describe(error)
+            ),
+        )
+    }
+}
+
+/// `refused the connection (Connection refused (os error 111))` and the like.
+pub(crate) fn describe(error: &reqwest::Error) -> String {
+    let what = if error.is_timeout() {
+        "did not answer in time"
+    } else if error.is_connect() {
+        "refused the connection"
+    } else {
+        "failed"
+    };
+    format!("{what} ({})", root_cause(error))
+}
+
+/// The innermost error message (reqwest wraps hyper wraps io).
+fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = error;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    cause.to_string()
+}
+
+fn foldhash_str(s: &str) -> u64 {
+    use std::hash::BuildHasher as _;
+    foldhash::fast::FixedState::with_seed(0x706f_6463_746c).hash_one(s)
+}
