@@ -6,6 +6,7 @@
 #
 #   bash benches/proxy-instructions.sh [SECONDS]      (default 10; needs valgrind and wrk)
 #   REPLICAS=4 bash benches/proxy-instructions.sh     (the same, over 4 stand-in replicas)
+#   CG_OUT=/tmp/cg.out bash benches/proxy-instructions.sh   (keep the profile: callgrind_annotate)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 secs="${1:-10}"
@@ -55,5 +56,6 @@ requests=$(wrk -t1 -c4 -d"${secs}s" -s "$work/post.lua" "http://127.0.0.1:$px_po
 callgrind_control --dump "$vg" > /dev/null
 sleep 1
 dump=$(ls -t "$work"/cg.out.* | head -1)
+if [ -n "${CG_OUT:-}" ]; then cp "$dump" "$CG_OUT"; fi   # for callgrind_annotate
 total=$(awk '/^summary:|^totals:/ {print $2; exit}' "$dump")
 python3 -c "print(f'{int($total) / int($requests) / 1000:.0f} k instructions per request ({$requests} requests, {$replicas} replica(s))')"

@@ -14,10 +14,10 @@ use serde_json::{Value, json};
 
 use super::complete::translate_completion;
 use super::log::RequestLog;
-use super::reply::{error_response, json_response};
+use super::reply::{bytes_response, error_response};
 use super::rewrite::{ChatRequest, Plan};
-use super::router::InFlight;
 use super::router::dispatch::{self, Answer, Body, ByteStream, Mode, Payload, Target};
+use super::router::{Change, InFlight, Outcome, Policy};
 use super::sse::SseDecoder;
 use super::stream::{Progress, StreamTranslator, push_event};
 use super::{App, read_body};
@@ -100,23 +100,8 @@ fn complete_reply(app: &App, p: Prepared, mut log: RequestLog) -> Response {
         return error_response(&e);
     };
     let model = &p.answer.model;
-    let result = serde_json::from_slice::<Value>(bytes)
-        .map_err(|e| {
-            ApiError::new(
-                ErrorKind::BadGateway,
-                format!("upstream answered HTTP 200 with a body that is not JSON ({e})"),
-            )
-        })
-        .and_then(|upstream| {
-            translate_completion(
-                &upstream,
-                &p.plan,
-                model.format,
-                model.reasoning,
-                &log.id,
-                app.trace.is_some(),
-            )
-        });
+    let result =
+        translate_completion(bytes, &p.plan, model.format, model.reasoning, &log.id, app.trace.is_some());
     match result {
         Ok(done) => {
             log.status = 200;
@@ -125,12 +110,13 @@ fn complete_reply(app: &App, p: Prepared, mut log: RequestLog) -> Response {
             log.outcomes = done.outcomes;
             log.finish();
             if let (Some(tracer), Some(sent)) = (&app.trace, p.sent) {
+                let response = serde_json::from_slice::<Value>(&done.body).unwrap_or(Value::Null);
                 tracer.write(
                     &log.id,
-                    json!({"id": log.id, "request": sent, "upstream_text": done.raw, "response": done.body}),
+                    json!({"id": log.id, "request": sent, "upstream_text": done.raw, "response": response}),
                 );
             }
-            let mut response = json_response(200, &done.body);
+            let mut response = bytes_response(200, done.body);
             served_by(&mut response, &p.answer);
             response
         }
@@ -155,7 +141,8 @@ fn stream_reply(app: &App, p: Prepared, log: RequestLog) -> Response {
     };
     let state = StreamState {
         upstream,
-        _guard: p.answer.guard,
+        guard: p.answer.guard,
+        policy: app.table().policy(),
         decoder: SseDecoder::default(),
         translator,
         keepalive: app.keepalive,
@@ -185,7 +172,9 @@ fn stream_reply(app: &App, p: Prepared, log: RequestLog) -> Response {
 struct StreamState {
     upstream: ByteStream,
     /// Counts this stream on its replica until it ends.
-    _guard: InFlight,
+    guard: InFlight,
+    /// The replica's health thresholds (a broken stream counts against it).
+    policy: Policy,
     decoder: SseDecoder,
     translator: StreamTranslator,
     keepalive: Duration,
@@ -233,10 +222,12 @@ impl StreamState {
                 }
                 Ok(None) => {
                     let message = "upstream closed the stream before the answer finished";
+                    self.broken(message);
                     return Some(self.fail(&ApiError::new(ErrorKind::BadGateway, message)));
                 }
                 Ok(Some(Err(e))) => {
                     let message = format!("upstream stream failed: {e}");
+                    self.broken(&message);
                     return Some(self.fail(&ApiError::new(ErrorKind::BadGateway, message)));
                 }
                 Ok(Some(Ok(bytes))) => {
@@ -273,6 +264,16 @@ impl StreamState {
                 self.last_sent = tokio::time::Instant::now();
                 return Some(Bytes::from(out));
             }
+        }
+    }
+
+    /// The replica broke this stream: a failure on its record, so that when it died, the
+    /// streams it was serving take it out of rotation before new requests find out.
+    fn broken(&self, why: &str) {
+        let replica = self.guard.replica();
+        if replica.on_request(Outcome::Failed(why.to_owned()), self.policy) == Change::CooledDown {
+            self.log.app().metrics.cooldown(&self.log.model, &replica.name);
+            tracing::warn!(replica = %replica.name, "replica broke its streams: in cooldown");
         }
     }
 

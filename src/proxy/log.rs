@@ -54,6 +54,11 @@ impl RequestLog {
         }
     }
 
+    /// The app this request belongs to.
+    pub(crate) fn app(&self) -> &App {
+        &self.app
+    }
+
     /// When the request arrived.
     pub(crate) fn started(&self) -> Instant {
         self.started

@@ -8,7 +8,12 @@ use serde_json::Value;
 use crate::openai::ApiError;
 
 pub(crate) fn json_response(status: u16, body: &Value) -> Response {
-    let mut response = Response::new(Body::from(body.to_string()));
+    bytes_response(status, body.to_string().into_bytes())
+}
+
+/// A JSON body already serialised.
+pub(crate) fn bytes_response(status: u16, body: Vec<u8>) -> Response {
+    let mut response = Response::new(Body::from(body));
     *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
     response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     response

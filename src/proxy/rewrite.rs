@@ -106,28 +106,91 @@ impl ToolsCache {
 #[derive(Debug)]
 pub(crate) struct ChatRequest<'a> {
     fields: Fields<'a>,
-    /// `messages` split into raw messages, when it is an array (checked in `rewrite`).
-    messages: Option<Vec<&'a RawValue>>,
 }
 
 /// The top-level fields in order, keys borrowed when they have no escapes. A dozen fields
-/// are searched faster in a list than hashed into a map.
+/// are searched faster in a list than hashed into a map. `messages` is split into raw
+/// messages in the same pass (its own entry has no raw value).
 #[derive(Debug, Default)]
-struct Fields<'a>(Vec<(Cow<'a, str>, &'a RawValue)>);
+struct Fields<'a> {
+    list: Vec<(Cow<'a, str>, Option<&'a RawValue>)>,
+    messages: Messages<'a>,
+}
+
+/// The `messages` field.
+#[derive(Debug, Default)]
+enum Messages<'a> {
+    #[default]
+    Absent,
+    /// Present but not an array.
+    Invalid,
+    List(Vec<&'a RawValue>),
+}
 
 impl<'a> Fields<'a> {
     /// The value of `key` (the last one, as Python's `json` reads duplicates).
     fn get(&self, key: &str) -> Option<&'a RawValue> {
-        self.0.iter().rev().find(|(k, _)| k == key).map(|(_, v)| *v)
+        self.list.iter().rev().find(|(k, _)| k == key).and_then(|(_, v)| *v)
     }
 
-    /// Each key once, with its last value.
-    fn iter(&self) -> impl Iterator<Item = (&str, &'a RawValue)> {
-        self.0
+    /// Each key once, with its last value (`None` for `messages`).
+    fn iter(&self) -> impl Iterator<Item = (&str, Option<&'a RawValue>)> {
+        self.list
             .iter()
             .enumerate()
-            .filter(|(i, (k, _))| !self.0[i + 1..].iter().any(|(later, _)| later == k))
+            .filter(|(i, (k, _))| !self.list[i + 1..].iter().any(|(later, _)| later == k))
             .map(|(_, (k, v))| (k.as_ref(), *v))
+    }
+}
+
+impl<'de: 'a, 'a> serde::Deserialize<'de> for Messages<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visit<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for Visit<'a> {
+            type Value = Messages<'a>;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("any JSON value")
+            }
+
+            fn visit_seq<S: serde::de::SeqAccess<'de>>(self, mut seq: S) -> Result<Messages<'a>, S::Error> {
+                let mut list = Vec::with_capacity(seq.size_hint().unwrap_or(8));
+                while let Some(message) = seq.next_element::<&'de RawValue>()? {
+                    list.push(message);
+                }
+                Ok(Messages::List(list))
+            }
+
+            fn visit_map<M: serde::de::MapAccess<'de>>(self, mut map: M) -> Result<Messages<'a>, M::Error> {
+                while map.next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?.is_some() {}
+                Ok(Messages::Invalid)
+            }
+
+            fn visit_bool<E>(self, _: bool) -> Result<Messages<'a>, E> {
+                Ok(Messages::Invalid)
+            }
+
+            fn visit_i64<E>(self, _: i64) -> Result<Messages<'a>, E> {
+                Ok(Messages::Invalid)
+            }
+
+            fn visit_u64<E>(self, _: u64) -> Result<Messages<'a>, E> {
+                Ok(Messages::Invalid)
+            }
+
+            fn visit_f64<E>(self, _: f64) -> Result<Messages<'a>, E> {
+                Ok(Messages::Invalid)
+            }
+
+            fn visit_str<E>(self, _: &str) -> Result<Messages<'a>, E> {
+                Ok(Messages::Invalid)
+            }
+
+            fn visit_unit<E>(self) -> Result<Messages<'a>, E> {
+                Ok(Messages::Invalid)
+            }
+        }
+        deserializer.deserialize_any(Visit(std::marker::PhantomData))
     }
 }
 
@@ -142,11 +205,17 @@ impl<'de: 'a, 'a> serde::Deserialize<'de> for Fields<'a> {
             }
 
             fn visit_map<M: serde::de::MapAccess<'de>>(self, mut map: M) -> Result<Fields<'a>, M::Error> {
-                let mut fields = Vec::with_capacity(map.size_hint().unwrap_or(12));
+                let mut list = Vec::with_capacity(map.size_hint().unwrap_or(12));
+                let mut messages = Messages::Absent;
                 while let Some(key) = map.next_key::<Key<'de>>()? {
-                    fields.push((key.0, map.next_value::<&'de RawValue>()?));
+                    if key.0 == "messages" {
+                        messages = map.next_value::<Messages<'de>>()?;
+                        list.push((key.0, None));
+                    } else {
+                        list.push((key.0, Some(map.next_value::<&'de RawValue>()?)));
+                    }
                 }
-                Ok(Fields(fields))
+                Ok(Fields { list, messages })
             }
         }
         deserializer.deserialize_map(Visit(std::marker::PhantomData))
@@ -176,8 +245,7 @@ impl<'a> ChatRequest<'a> {
         let fields: Fields<'a> = serde_json::from_str(text).map_err(|e| {
             ApiError::new(ErrorKind::BadRequest, format!("request body is not valid JSON: {e}"))
         })?;
-        let messages = fields.get("messages").and_then(|raw| serde_json::from_str(raw.get()).ok());
-        Ok(Self { fields, messages })
+        Ok(Self { fields })
     }
 
     /// A hash of the conversation's prefix: every message up to and including the first
@@ -185,10 +253,8 @@ impl<'a> ChatRequest<'a> {
     /// turns of one conversation share it; `None` when there is no user turn.
     pub(crate) fn affinity(&self) -> Option<u64> {
         use std::hash::{BuildHasher as _, Hasher as _};
-        let messages = self.messages.as_ref()?;
-        let first_user = messages.iter().position(|m| {
-            serde_json::from_str::<Role<'_>>(m.get()).is_ok_and(|r| r.role.as_deref() == Some("user"))
-        })?;
+        let Messages::List(messages) = &self.fields.messages else { return None };
+        let first_user = messages.iter().position(|m| role(m.get()).as_deref() == Some("user"))?;
         let mut hasher = foldhash::fast::FixedState::with_seed(0x6166_6669_6e69_7479).build_hasher();
         for message in &messages[..=first_user] {
             hasher.write(message.get().as_bytes());
@@ -231,11 +297,12 @@ impl<'a> ChatRequest<'a> {
             && self.value("stream_options").and_then(|o| o.get("include_usage").and_then(Value::as_bool))
                 == Some(true);
 
-        let Some(messages_raw) = self.fields.get("messages") else {
-            return Err(bad("`messages` is required", "messages"));
-        };
-        let Some(messages) = &self.messages else {
-            return Err(bad("`messages` must be an array of message objects", "messages"));
+        let messages = match &self.fields.messages {
+            Messages::Absent => return Err(bad("`messages` is required", "messages")),
+            Messages::Invalid => {
+                return Err(bad("`messages` must be an array of message objects", "messages"));
+            }
+            Messages::List(list) => list,
         };
         if messages.is_empty() {
             return Err(bad("`messages` must not be empty", "messages"));
@@ -273,7 +340,8 @@ impl<'a> ChatRequest<'a> {
             _ => None,
         };
 
-        let mut out = Vec::with_capacity(messages_raw.get().len() + tools_raw.map_or(0, str::len) + 512);
+        let messages_len: usize = messages.iter().map(|m| m.get().len() + 1).sum();
+        let mut out = Vec::with_capacity(messages_len + tools_raw.map_or(0, str::len) + 512);
         out.push(b'{');
         let mut first = true;
         let mut field = |out: &mut Vec<u8>, key: &str, value: &str| {
@@ -293,7 +361,11 @@ impl<'a> ChatRequest<'a> {
                 | "skip_special_tokens"
                 | "tools" => {}
                 "messages" => field(&mut out, key, &write_messages(messages, instruction.as_deref())?),
-                _ => field(&mut out, key, raw.get()),
+                _ => {
+                    if let Some(raw) = raw {
+                        field(&mut out, key, raw.get());
+                    }
+                }
             }
         }
         field(&mut out, "model", &Value::String(upstream_model.to_owned()).to_string());
@@ -334,6 +406,20 @@ struct Role<'a> {
     role: Option<std::borrow::Cow<'a, str>>,
 }
 
+/// A message's role. Clients put `role` first, so it is read straight off the front when it
+/// is there; otherwise the message is parsed (its content skipped) to find it.
+fn role(message: &str) -> Option<Cow<'_, str>> {
+    let rest = message.trim_start().strip_prefix('{')?.trim_start().strip_prefix("\"role\"");
+    if let Some(rest) = rest.and_then(|r| r.trim_start().strip_prefix(':')).map(str::trim_start)
+        && let Some(value) = rest.strip_prefix('"')
+        && let Some(end) = value.find(['"', '\\'])
+        && value.as_bytes()[end] == b'"'
+    {
+        return Some(Cow::Borrowed(&value[..end]));
+    }
+    serde_json::from_str::<Role<'_>>(message).ok().and_then(|r| r.role)
+}
+
 fn json_key(key: &str) -> String {
     Value::String(key.to_owned()).to_string()
 }
@@ -344,11 +430,8 @@ fn write_messages(messages: &[&RawValue], instruction: Option<&str>) -> Result<S
     let mut out = String::with_capacity(messages.iter().map(|m| m.get().len() + 1).sum::<usize>() + 64);
     out.push('[');
     // Only steering needs to know the first message's role: don't parse it otherwise.
-    let first_is_system = instruction.is_some()
-        && messages
-            .first()
-            .and_then(|m| serde_json::from_str::<Role<'_>>(m.get()).ok())
-            .is_some_and(|r| r.role.as_deref() == Some("system"));
+    let first_is_system =
+        instruction.is_some() && messages.first().is_some_and(|m| role(m.get()).as_deref() == Some("system"));
     if let (Some(text), false) = (instruction, first_is_system) {
         out.push_str(&serde_json::json!({"role": "system", "content": text}).to_string());
         out.push(',');
@@ -456,6 +539,43 @@ mod tests {
 
     fn obj(v: Value) -> Value {
         v
+    }
+
+    #[test]
+    fn roles_fast_and_slow() {
+        let cases = [
+            (r#"{"role":"user","content":"hi"}"#, Some("user")),
+            (r#" { "role" : "system" , "content": "{\"role\":\"user\"}"}"#, Some("system")),
+            (r#"{"content":"\"role\":\"user\"","role":"assistant"}"#, Some("assistant")),
+            (r#"{"role":"us\u0065r"}"#, Some("user")),
+            (r#"{"content":"no role"}"#, None),
+        ];
+        for (message, expected) in cases {
+            assert_eq!(role(message).as_deref(), expected, "{message}");
+        }
+    }
+
+    #[test]
+    fn affinity_keys_the_prefix_up_to_the_first_user_turn() {
+        let key = |messages: Value| {
+            let body = json!({"messages": messages}).to_string();
+            ChatRequest::parse(body.as_bytes()).expect("parses").affinity()
+        };
+        let system = json!({"role": "system", "content": "You are a coding agent."});
+        let first = json!({"role": "user", "content": "Read src/main.rs"});
+        let turn1 = key(json!([system, first]));
+        let turn2 = key(
+            json!([system, first, {"role": "assistant", "content": "Done."}, {"role": "user", "content": "Now lib.rs"}]),
+        );
+        assert!(turn1.is_some());
+        assert_eq!(turn1, turn2, "later turns keep the key");
+        assert_ne!(turn1, key(json!([system, {"role": "user", "content": "Another task"}])));
+        assert_ne!(turn1, key(json!([{"role": "system", "content": "Another prompt"}, first])));
+        assert_eq!(
+            key(json!([first])),
+            key(json!([first, {"role": "assistant", "content": "x"}, {"role": "user", "content": "y"}]))
+        );
+        assert_eq!(key(json!([system])), None, "no user turn, no key");
     }
 
     #[test]

@@ -15,7 +15,7 @@ mod retry;
 use std::sync::Arc;
 use std::time::Instant;
 
-pub(crate) use health::{Outcome, Policy};
+pub(crate) use health::{Change, Outcome, Policy};
 pub(crate) use model::Model;
 pub use replica::ReplicaStatus;
 pub(crate) use replica::{InFlight, Replica};
@@ -175,6 +175,9 @@ pub(crate) fn client() -> reqwest::Client {
         .pool_idle_timeout(std::time::Duration::from_secs(4))
         .tcp_keepalive(std::time::Duration::from_secs(30))
         .pool_max_idle_per_host(256)
+        // vLLM never redirects; a proxy passes answers on rather than following them (and
+        // the redirect layer costs a URL parse per request).
+        .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap_or_default()
 }
