@@ -412,6 +412,37 @@ mod tests {
     }
 
     #[test]
+    fn litellm_config_with_one_warning_for_what_is_not_supported() {
+        let file = temp(
+            "litellm.yaml",
+            "model_list:\n\
+             - model_name: qwen3-coder\n  litellm_params:\n    model: hosted_vllm/Qwen/Qwen3-Coder-30B-A3B-Instruct-FP8\n    api_base: http://10.0.0.1:8000\n    api_key: none\n    rpm: 60\n\
+             - model_name: qwen3-coder\n  litellm_params:\n    model: hosted_vllm/Qwen/Qwen3-Coder-30B-A3B-Instruct-FP8\n    api_base: http://10.0.0.2:8000/v1\n    api_key: none\n\
+             router_settings:\n  num_retries: 4\n  cooldown_time: 12\n  redis_host: redis\n\
+             litellm_settings:\n  drop_params: true\n\
+             general_settings:\n  master_key: sk-master\n",
+        );
+        let (config, warnings) =
+            build_config(&args(&["--litellm-config", &file.to_string_lossy()])).expect("imported");
+        let model = &config.models[0];
+        assert_eq!(model.name.as_deref(), Some("qwen3-coder"));
+        assert_eq!(model.tool_format, Format::Qwen3Coder, "from the model name");
+        let urls: Vec<&str> = model.replicas.iter().map(|r| r.url.as_str()).collect();
+        assert_eq!(urls, ["http://10.0.0.1:8000/v1", "http://10.0.0.2:8000/v1"], "one model, two replicas");
+        assert_eq!(model.upstream_model.as_deref(), Some("Qwen/Qwen3-Coder-30B-A3B-Instruct-FP8"));
+        assert_eq!(config.keys, ["sk-master"]);
+        assert_eq!((config.router.num_retries, config.router.cooldown), (4, Duration::from_secs(12)));
+        assert_eq!(warnings.len(), 1, "one warning: {warnings:?}");
+        for key in ["rpm", "redis_host", "drop_params"] {
+            assert!(warnings[0].contains(key), "{key} named in {}", warnings[0]);
+        }
+        let both =
+            build_config(&args(&["--litellm-config", "x.yaml", "--config", "y.toml"])).expect_err("both");
+        assert!(both.message.contains("not both"));
+        let _ = std::fs::remove_file(file);
+    }
+
+    #[test]
     fn keys_from_a_file_and_exposure() {
         let keys = temp("keys", "# team keys\nsk-a\n\n  sk-b  \n");
         let (config, _) =

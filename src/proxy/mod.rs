@@ -39,7 +39,7 @@ use crate::openai::{ApiError, ErrorKind};
 pub struct App {
     /// Models, replicas, keys: replaced whole on reload (SIGHUP).
     table: RwLock<Arc<Table>>,
-    client: reqwest::Client,
+    transport: router::transport::Transport,
     max_body: usize,
     keepalive: Duration,
     max_silence: Duration,
@@ -53,10 +53,10 @@ pub struct App {
 
 impl App {
     pub fn new(config: &ProxyConfig) -> Self {
-        let client = router::client();
+        let transport = router::transport();
         Self {
-            table: RwLock::new(Arc::new(Table::build(config, None, &client))),
-            client,
+            table: RwLock::new(Arc::new(Table::build(config, None, &transport))),
+            transport,
             max_body: config.max_body,
             keepalive: config.keepalive,
             max_silence: config.max_silence,
@@ -78,7 +78,7 @@ impl App {
     pub fn reload(&self, config: &ProxyConfig) {
         let table = {
             let current = self.table();
-            Table::build(config, Some(&current), &self.client)
+            Table::build(config, Some(&current), &self.transport)
         };
         *self.table.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(table);
     }

@@ -5,23 +5,22 @@
 //! a byte: a whole answer is read before it is returned, and a stream is handed over with
 //! its first chunk (or once it has been silent for `peek`).
 
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Bytes;
-use futures_util::{Stream, StreamExt as _};
+use futures_util::StreamExt as _;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::health::{Change, Outcome};
-use super::replica::{InFlight, Replica, describe};
+use super::replica::{InFlight, Replica};
 use super::retry::{backoff, retryable_status, unhealthy_status};
+use super::transport;
+pub(crate) use super::transport::ByteStream;
 use super::{Model, Table};
 use crate::openai::{ApiError, ErrorKind};
 use crate::proxy::metrics::Metrics;
-
-pub(crate) type ByteStream = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
 
 /// Where the request goes on a replica.
 #[derive(Debug, Clone, Copy)]
@@ -57,7 +56,7 @@ pub(crate) struct Request<'a> {
     pub(crate) chain: Vec<Arc<Model>>,
     pub(crate) affinity: Option<u64>,
     pub(crate) target: Target,
-    pub(crate) method: reqwest::Method,
+    pub(crate) method: http::Method,
     pub(crate) mode: Mode,
     pub(crate) payload: Payload<'a>,
     pub(crate) closing: &'a CancellationToken,
@@ -71,7 +70,7 @@ pub(crate) struct Answer {
     /// Holds the replica's in-flight count until the answer is done.
     pub(crate) guard: InFlight,
     pub(crate) status: u16,
-    pub(crate) content_type: Option<reqwest::header::HeaderValue>,
+    pub(crate) content_type: Option<http::HeaderValue>,
     pub(crate) body: Body,
     /// Time spent waiting on upstreams, all attempts together.
     pub(crate) waited: Duration,
@@ -229,41 +228,26 @@ impl Request<'_> {
             }
         };
         let guard = replica.begin();
-        let url = match self.target {
-            Target::Chat => match &replica.chat_url {
-                Some(url) => url.clone(),
-                None => {
-                    return Attempt::Fail(ApiError::new(
-                        ErrorKind::Internal,
-                        format!("bad upstream URL {}", replica.base),
-                    ));
-                }
-            },
-            Target::V1(path) => match reqwest::Url::parse(&format!("{}{path}", replica.base)) {
-                Ok(url) => url,
-                Err(e) => {
-                    return Attempt::Fail(ApiError::new(
-                        ErrorKind::Internal,
-                        format!("bad upstream URL: {e}"),
-                    ));
-                }
-            },
-            Target::Root(path) => match reqwest::Url::parse(&format!("{}{path}", replica.root)) {
-                Ok(url) => url,
-                Err(e) => {
-                    return Attempt::Fail(ApiError::new(
-                        ErrorKind::Internal,
-                        format!("bad upstream URL: {e}"),
-                    ));
-                }
-            },
+        let parsed;
+        let uri = match self.target {
+            Target::Chat => replica.chat_uri.as_ref(),
+            Target::V1(path) => {
+                parsed = format!("{}{path}", replica.base).parse::<http::Uri>().ok();
+                parsed.as_ref()
+            }
+            Target::Root(path) => {
+                parsed = format!("{}{path}", replica.root).parse::<http::Uri>().ok();
+                parsed.as_ref()
+            }
         };
-        let mut builder = replica.request(self.method.clone(), url);
-        if let Some(body) = payload {
-            builder = builder.header(reqwest::header::CONTENT_TYPE, "application/json").body(body);
-        }
+        let Some(uri) = uri else {
+            return Attempt::Fail(ApiError::new(
+                ErrorKind::Internal,
+                format!("bad upstream URL {}", replica.base),
+            ));
+        };
         let sent = tokio::select! {
-            sent = tokio::time::timeout_at(deadline, builder.send()) => sent,
+            sent = tokio::time::timeout_at(deadline, replica.send(self.method.clone(), uri, payload)) => sent,
             () = self.closing.cancelled() => return Attempt::Fail(super::super::App::closing_error()),
         };
         let response = match sent {
@@ -272,18 +256,18 @@ impl Request<'_> {
                 return Attempt::Fail(self.timed_out(replica));
             }
             Ok(Err(e)) => {
-                let (outcome, reason) = if e.is_connect() {
-                    (Outcome::Unreachable(describe(&e)), "connect")
+                let (outcome, reason) = if e.connect {
+                    (Outcome::Unreachable(e.message.clone()), "connect")
                 } else {
-                    (Outcome::Failed(describe(&e)), "send")
+                    (Outcome::Failed(e.message.clone()), "send")
                 };
                 note(outcome);
-                return Attempt::Retry { error: replica.unreachable(&e), reason };
+                return Attempt::Retry { error: replica.unreachable_because(&e.message), reason };
             }
             Ok(Ok(response)) => response,
         };
-        let status = response.status().as_u16();
-        if !response.status().is_success() {
+        let status = response.status;
+        if !(200..300).contains(&status) {
             let body = tokio::time::timeout_at(deadline, response.bytes())
                 .await
                 .ok()
@@ -305,7 +289,7 @@ impl Request<'_> {
             });
             return Attempt::Fail(error);
         }
-        let content_type = response.headers().get(reqwest::header::CONTENT_TYPE).cloned();
+        let content_type = response.content_type.clone();
         let answer = |body: Body| Answer {
             model: Arc::clone(model),
             guard,
@@ -326,10 +310,10 @@ impl Request<'_> {
                         Attempt::Fail(self.timed_out(replica))
                     }
                     Ok(Err(e)) => {
-                        note(Outcome::Failed(describe(&e)));
+                        note(Outcome::Failed(e.message.clone()));
                         let error = ApiError::new(
                             ErrorKind::BadGateway,
-                            format!("upstream {} broke off its answer ({})", replica.base, describe(&e)),
+                            format!("upstream {} broke off its answer ({})", replica.base, e.message),
                         );
                         Attempt::Retry { error, reason: "read" }
                     }
@@ -340,7 +324,7 @@ impl Request<'_> {
                 }
             }
             Mode::Stream { peek } => {
-                let mut rest: ByteStream = Box::pin(response.bytes_stream());
+                let mut rest: ByteStream = response.stream();
                 let until = (Instant::now() + peek).min(deadline);
                 let first = tokio::select! {
                     first = tokio::time::timeout_at(until, rest.next()) => first,
@@ -354,14 +338,11 @@ impl Request<'_> {
                         Attempt::Done(answer(Body::Stream { first: Some(first), rest }))
                     }
                     Ok(Some(Err(e))) => {
-                        note(Outcome::Failed(describe(&e)));
+                        let why = transport::describe("broke off", e.as_ref());
+                        note(Outcome::Failed(why.clone()));
                         let error = ApiError::new(
                             ErrorKind::BadGateway,
-                            format!(
-                                "upstream {} broke off its stream before the first byte ({})",
-                                replica.base,
-                                describe(&e)
-                            ),
+                            format!("upstream {} {why} before the first byte", replica.base),
                         );
                         Attempt::Retry { error, reason: "read" }
                     }

@@ -11,6 +11,7 @@ mod model;
 pub(crate) mod probe;
 mod replica;
 mod retry;
+pub(crate) mod transport;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -44,7 +45,11 @@ pub struct ModelStatus {
 impl Table {
     /// Builds the table for `config`. Replicas also in `previous` (same URL, key and
     /// weight) are kept, with their health and in-flight counts.
-    pub(crate) fn build(config: &ProxyConfig, previous: Option<&Self>, client: &reqwest::Client) -> Self {
+    pub(crate) fn build(
+        config: &ProxyConfig,
+        previous: Option<&Self>,
+        transport: &transport::Transport,
+    ) -> Self {
         let old: Vec<&Arc<Replica>> =
             previous.map(|p| p.models.iter().flat_map(|m| &m.replicas).collect()).unwrap_or_default();
         let models = config
@@ -56,7 +61,7 @@ impl Table {
                     .iter()
                     .map(|r| match old.iter().find(|o| o.same_as(r)) {
                         Some(kept) => Arc::clone(kept),
-                        None => Arc::new(Replica::new(r, client.clone())),
+                        None => Arc::new(Replica::new(r, transport.clone())),
                     })
                     .collect();
                 let model = Model::new(m, replicas);
@@ -164,9 +169,13 @@ impl Table {
     }
 }
 
-/// The shared HTTP client: pooled, no total timeout (streams run as long as the model
+/// The shared HTTP clients: pooled, no total timeout (streams run as long as the model
 /// writes), a bounded connect time.
-pub(crate) fn client() -> reqwest::Client {
+pub(crate) fn transport() -> transport::Transport {
+    transport::Transport::new(tls_client())
+}
+
+fn tls_client() -> reqwest::Client {
     reqwest::Client::builder()
         .connect_timeout(std::time::Duration::from_secs(5))
         .tcp_nodelay(true)

@@ -7,7 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::health::{Change, Outcome};
-use super::replica::{Replica, describe};
+use super::replica::Replica;
+use super::transport::describe_reqwest;
 use super::{ModelStatus, Table};
 use crate::proxy::App;
 
@@ -65,8 +66,8 @@ pub(crate) async fn probe(replica: &Replica, timeout: Duration) -> Outcome {
         Ok(r) if r.status().is_success() => Outcome::Ok,
         Ok(r) if r.status().as_u16() == 503 => Outcome::Starting,
         Ok(r) => Outcome::Failed(format!("/health answered HTTP {}", r.status().as_u16())),
-        Err(e) if e.is_connect() => Outcome::Unreachable(describe(&e)),
-        Err(e) => Outcome::Failed(describe(&e)),
+        Err(e) if e.is_connect() => Outcome::Unreachable(describe_reqwest(&e)),
+        Err(e) => Outcome::Failed(describe_reqwest(&e)),
     }
 }
 

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
 use super::health::{Change, Health, Outcome, Policy, State};
+use super::transport::{Reply, SendError, Transport, describe_reqwest};
 use crate::openai::{ApiError, ErrorKind};
 use crate::proxy::config::ReplicaConfig;
 
@@ -18,12 +19,14 @@ pub(crate) struct Replica {
     /// `http://host:port` (vLLM's `/health`, `/tokenize`, `/version` live here).
     pub(crate) root: String,
     /// `{base}/chat/completions`, parsed once (URL parsing is not free per request).
-    pub(crate) chat_url: Option<reqwest::Url>,
+    pub(crate) chat_uri: Option<http::Uri>,
     pub(crate) weight: u32,
     /// A stable hash of the URL (for affinity).
     pub(crate) id: u64,
     key: Option<String>,
-    client: reqwest::Client,
+    /// `Bearer KEY`, built once.
+    bearer: Option<http::HeaderValue>,
+    transport: Transport,
     in_flight: AtomicU32,
     health: Mutex<Health>,
 }
@@ -57,20 +60,26 @@ pub struct ReplicaStatus {
 }
 
 impl Replica {
-    pub(crate) fn new(config: &ReplicaConfig, client: reqwest::Client) -> Self {
+    pub(crate) fn new(config: &ReplicaConfig, transport: Transport) -> Self {
         let base = config.url.clone();
         let root = base.strip_suffix("/v1").unwrap_or(&base).to_owned();
         let name = root.split_once("://").map_or(root.as_str(), |(_, rest)| rest).to_owned();
         let id = super::balance::mix(foldhash_str(&base));
+        let bearer = config.key.as_ref().and_then(|k| {
+            let mut value = http::HeaderValue::from_str(&format!("Bearer {k}")).ok()?;
+            value.set_sensitive(true);
+            Some(value)
+        });
         Self {
-            chat_url: reqwest::Url::parse(&format!("{base}/chat/completions")).ok(),
+            chat_uri: format!("{base}/chat/completions").parse().ok(),
             name,
             base,
             root,
             weight: config.weight.max(1),
             id,
             key: config.key.clone(),
-            client,
+            bearer,
+            transport,
             in_flight: AtomicU32::new(0),
             health: Mutex::new(Health::default()),
         }
@@ -81,13 +90,23 @@ impl Replica {
         self.base == config.url && self.key == config.key && self.weight == config.weight.max(1)
     }
 
-    /// A request to `url` with the replica's key, if it has one.
+    /// Sends a request on the proxy's hot path (hyper for `http://`, reqwest for `https://`).
+    pub(crate) async fn send(
+        &self,
+        method: http::Method,
+        uri: &http::Uri,
+        body: Option<axum::body::Bytes>,
+    ) -> Result<Reply, SendError> {
+        self.transport.send(method, uri, self.bearer.as_ref(), body).await
+    }
+
+    /// A request to `url` with the replica's key, if it has one (probes, model lookups).
     pub(crate) fn request(
         &self,
         method: reqwest::Method,
         url: impl reqwest::IntoUrl,
     ) -> reqwest::RequestBuilder {
-        let builder = self.client.request(method, url);
+        let builder = self.transport.tls().request(method, url);
         match &self.key {
             Some(key) => builder.bearer_auth(key),
             None => builder,
@@ -163,36 +182,16 @@ impl Replica {
 
     /// The 502 for a replica that cannot be reached, with the next step.
     pub(crate) fn unreachable(&self, error: &reqwest::Error) -> ApiError {
+        self.unreachable_because(&describe_reqwest(error))
+    }
+
+    /// The 502 for a replica that cannot be reached (`why`: what failed), with the next step.
+    pub(crate) fn unreachable_because(&self, why: &str) -> ApiError {
         ApiError::new(
             ErrorKind::BadGateway,
-            format!(
-                "upstream {} {}. Is vLLM running? Check with `podctl status`",
-                self.base,
-                describe(error)
-            ),
+            format!("upstream {} {why}. Is vLLM running? Check with `podctl status`", self.base),
         )
     }
-}
-
-/// `refused the connection (Connection refused (os error 111))` and the like.
-pub(crate) fn describe(error: &reqwest::Error) -> String {
-    let what = if error.is_timeout() {
-        "did not answer in time"
-    } else if error.is_connect() {
-        "refused the connection"
-    } else {
-        "failed"
-    };
-    format!("{what} ({})", root_cause(error))
-}
-
-/// The innermost error message (reqwest wraps hyper wraps io).
-fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut cause = error;
-    while let Some(next) = cause.source() {
-        cause = next;
-    }
-    cause.to_string()
 }
 
 fn foldhash_str(s: &str) -> u64 {
