@@ -148,6 +148,11 @@ pub async fn serve_with(
     let closing = app.closing.clone();
     let router = routes::router(app);
     let stop = shutdown.clone();
+    // Without TCP_NODELAY the small last frames of a stream (the finish chunk, `[DONE]`, the
+    // chunked terminator) wait for the client's delayed ACK: tens of ms per stream.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     let server = axum::serve(listener, router).with_graceful_shutdown(async move { stop.cancelled().await });
     let grace = config.grace;
     tokio::select! {
