@@ -10,7 +10,9 @@ mod support;
 use std::sync::Arc;
 
 use podctl::toolcall::{Engine, OwnedEvent, Reasoning, UpstreamFinish};
-use support::{A, FINISHES, H, N, Q, REASONINGS, Tee, cases, check_run, run_chunks, table_inputs, tools};
+use support::{
+    A, FINISHES, H, L, M, N, Q, REASONINGS, Tee, cases, check_run, run_chunks, table_inputs, tools,
+};
 
 fn check(name: &str) {
     let tools = tools();
@@ -172,6 +174,57 @@ table! {
     n_passthrough_hermes,
     n_passthrough_length,
     n_passthrough_prompt_opened,
+    l_single_call,
+    l_bare_call,
+    l_arguments_key,
+    l_several_calls_semicolon,
+    l_bare_several_calls,
+    l_text_before_after,
+    l_text_before_tagged_call,
+    l_markup_inside_string,
+    l_invalid_json_is_content,
+    l_arguments_array_is_content,
+    l_unclosed_object_stop_is_content,
+    l_truncated_length_dropped,
+    l_complete_then_truncated,
+    l_partial_tag_length_dropped,
+    l_schema_types,
+    l_python_literal,
+    l_tagged_undeclared_passes_through,
+    l_bare_undeclared_is_prose,
+    l_bare_json_data_is_prose,
+    l_fenced_json_is_content,
+    l_mid_line_json_is_content,
+    l_tag_then_code_is_content,
+    l_braces_and_backticks_prose,
+    l_think_then_call,
+    l_prompt_opened_tag_ends_think,
+    m_single_call,
+    m_repeated_marker,
+    m_calls_without_repeated_marker,
+    m_array_form,
+    m_array_arguments_as_string,
+    m_text_before_after,
+    m_markup_inside_string,
+    m_invalid_json_is_content,
+    m_array_not_calls_is_content,
+    m_unclosed_args_stop_is_content,
+    m_name_not_identifier_is_content,
+    m_truncated_length_dropped,
+    m_complete_then_truncated,
+    m_partial_marker_length_dropped,
+    m_schema_types,
+    m_python_literal,
+    m_undeclared_passes_through,
+    m_bracket_prose,
+    m_think_then_call,
+    m_tool_calls_inside_think,
+    m_prompt_opened,
+    m_prose_after_call_kept,
+    m_call_id_form,
+    m_name_then_json_without_args_token,
+    m_stray_think_close_dropped,
+    m_think_after_text_is_text,
 }
 
 #[test]
@@ -212,7 +265,7 @@ fn event_contract_for_every_input_and_format() {
     let tools = tools();
     let mut problems = Vec::new();
     for input in table_inputs() {
-        for format in [Q, H, A, N] {
+        for format in [Q, H, A, L, M, N] {
             for upstream in FINISHES {
                 for reasoning in REASONINGS {
                     let run = run_chunks(format, &tools, reasoning, &[&input], upstream);
@@ -229,7 +282,7 @@ fn event_contract_for_every_input_and_format() {
 /// Spec 2: plain prose streams through without waiting for the end of output.
 #[test]
 fn prose_streams_without_delay() {
-    for format in [Q, H, A, N] {
+    for format in [Q, H, A, L, M, N] {
         let mut engine = Engine::new(format, tools(), Reasoning::Auto);
         let mut tee = Tee::default();
         engine.feed("Hello, world", &mut tee);

@@ -23,7 +23,8 @@ static TOOLS: LazyLock<Arc<Tools>> = LazyLock::new(|| {
     Arc::new(Tools::from_openai(&tools).expect("valid tools"))
 });
 
-const FORMATS: [Format; 4] = [Format::Qwen3Coder, Format::Hermes, Format::Auto, Format::None];
+/// Every format the engine knows.
+const FORMATS: &[Format] = Format::ALL;
 
 fn run(format: Format, reasoning: Reasoning, upstream: UpstreamFinish, pieces: &[&str]) -> Vec<OwnedEvent> {
     let mut engine = Engine::new(format, Arc::clone(&TOOLS), reasoning);
@@ -46,9 +47,10 @@ fn run(format: Format, reasoning: Reasoning, upstream: UpstreamFinish, pieces: &
         match (out.last_mut(), event) {
             (Some(OwnedEvent::Content(a)), OwnedEvent::Content(b))
             | (Some(OwnedEvent::Reasoning(a)), OwnedEvent::Reasoning(b)) => a.push_str(&b),
-            (Some(OwnedEvent::CallArgs { index: i, fragment: a }), OwnedEvent::CallArgs { index, fragment: b })
-                if *i == index =>
-            {
+            (
+                Some(OwnedEvent::CallArgs { index: i, fragment: a }),
+                OwnedEvent::CallArgs { index, fragment: b },
+            ) if *i == index => {
                 a.push_str(&b);
             }
             (_, event) => out.push(event),
@@ -92,9 +94,10 @@ fuzz_target!(|data: &[u8]| {
     let Some((&control, rest)) = data.split_first() else { return };
     let Some((&seed, rest)) = rest.split_first() else { return };
     let text = String::from_utf8_lossy(rest);
-    let format = FORMATS[usize::from(control & 3)];
-    let upstream = if control & 4 == 0 { UpstreamFinish::Stop } else { UpstreamFinish::Length };
-    let reasoning = if control & 8 == 0 { Reasoning::Auto } else { Reasoning::PromptOpened };
+    // Low 6 bits pick the format, the top two the finish and the reasoning mode.
+    let format = FORMATS[usize::from(control & 0x3f) % FORMATS.len()];
+    let upstream = if control & 0x40 == 0 { UpstreamFinish::Stop } else { UpstreamFinish::Length };
+    let reasoning = if control & 0x80 == 0 { Reasoning::Auto } else { Reasoning::PromptOpened };
 
     // Chunk sizes from a tiny LCG seeded by the input: 1..=8 characters.
     let mut state = u32::from(seed) | 1;

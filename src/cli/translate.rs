@@ -17,7 +17,7 @@ use crate::ui::{Printer, UserError};
 
 #[derive(Debug, Args)]
 pub struct TranslateArgs {
-    /// How the model writes tool calls: qwen3_coder, hermes, auto or none.
+    /// How the model writes tool calls: qwen3_coder, hermes, auto, llama3_json, mistral or none.
     #[arg(long, value_name = "FMT", value_parser = parse_format)]
     pub format: Format,
     /// A JSON file with the request's OpenAI `tools` array (or a whole request body).
@@ -59,6 +59,10 @@ pub(super) fn run(args: &TranslateArgs, printer: &Printer) -> anyhow::Result<()>
     if tools.is_empty() && args.format != Format::None && text.contains("<function=") {
         printer.warn("no --tools given: bare <function=…> blocks are only calls for declared tools");
     }
+    if tools.is_empty() && args.format == Format::Llama3Json && !text.contains("<|python_tag|>") {
+        printer
+            .warn("no --tools given: JSON objects without <|python_tag|> are only calls for declared tools");
+    }
     let reasoning = if args.think_opened { Reasoning::PromptOpened } else { Reasoning::Auto };
     let mut engine = Engine::new(args.format, Arc::new(tools), reasoning);
     let chunk = args.chunk.map_or(usize::MAX, |n| usize::try_from(n).unwrap_or(usize::MAX));
@@ -85,7 +89,7 @@ pub(super) fn run(args: &TranslateArgs, printer: &Printer) -> anyhow::Result<()>
     }
     let reason = engine.finish(args.finish_reason, &mut builder);
     let message = builder.build(reason);
-    let out = serde_json::to_string_pretty(&message_json(&message))?;
+    let out = serde_json::to_string_pretty(&message_json(&message, args.format))?;
     printer.data(&out)?;
     Ok(())
 }
@@ -126,14 +130,14 @@ fn pieces(text: &str, n: usize) -> impl Iterator<Item = &str> {
 
 /// The message in the OpenAI shape. Ids are derived from the call itself, so the same
 /// input gives the same output (the proxy uses random ids).
-fn message_json(message: &Message) -> Value {
+fn message_json(message: &Message, format: Format) -> Value {
     let calls: Vec<Value> = message
         .tool_calls
         .iter()
         .enumerate()
         .map(|(i, call)| {
             json!({
-                "id": call_id(i, &call.name, &call.arguments),
+                "id": call_id(format, i, &call.name, &call.arguments),
                 "type": "function",
                 "function": {"name": call.name, "arguments": call.arguments},
             })
@@ -147,13 +151,27 @@ fn message_json(message: &Message) -> Value {
     })
 }
 
-fn call_id(index: usize, name: &str, arguments: &str) -> String {
+/// A deterministic id in the shape the format's family needs (Mistral: 9 alphanumerics).
+fn call_id(format: Format, index: usize, name: &str, arguments: &str) -> String {
     // FNV-1a: stable across runs and platforms.
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for byte in index.to_le_bytes().iter().chain(name.as_bytes()).chain(arguments.as_bytes()) {
         hash = (hash ^ u64::from(*byte)).wrapping_mul(0x0000_0100_0000_01b3);
     }
-    format!("call_{hash:016x}")
+    match format.call_id_len() {
+        Some(len) => {
+            // 62^9 < 2^64: the hash has enough digits.
+            const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+            (0..len)
+                .map(|_| {
+                    let digit = usize::try_from(hash % 62).unwrap_or(0);
+                    hash /= 62;
+                    char::from(ALNUM[digit])
+                })
+                .collect()
+        }
+        None => format!("call_{hash:016x}"),
+    }
 }
 
 fn event_json(event: &OwnedEvent) -> Value {
@@ -171,7 +189,16 @@ fn event_json(event: &OwnedEvent) -> Value {
 
 #[cfg(test)]
 mod tests {
-    use super::pieces;
+    use super::{Format, call_id, pieces};
+
+    #[test]
+    fn call_ids_follow_the_format() {
+        let id = call_id(Format::Mistral, 0, "read_file", "{}");
+        assert!(id.len() == 9 && id.bytes().all(|b| b.is_ascii_alphanumeric()), "{id}");
+        assert_eq!(id, call_id(Format::Mistral, 0, "read_file", "{}"), "deterministic");
+        assert_ne!(id, call_id(Format::Mistral, 1, "read_file", "{}"));
+        assert!(call_id(Format::Llama3Json, 0, "read_file", "{}").starts_with("call_"));
+    }
 
     #[test]
     fn pieces_split_on_characters() {

@@ -5,7 +5,7 @@ mod error;
 mod ids;
 
 pub use error::{ApiError, ErrorKind};
-pub use ids::{call_id, completion_id, unix_now};
+pub use ids::{call_id, call_id_for, completion_id, unix_now};
 
 /// Continue's CLI sends models named `gpt-5…` or `o<digit>…` to `/v1/responses`, which
 /// vLLM does not serve: a model served under such a name breaks every request from it.

@@ -42,7 +42,7 @@ fn broken_profiles_name_line_key_and_fix() {
         ("model = \"m\"\nport = \"eight\"\n", 2, "port", "type"),
         ("model = \"m\"\nport = 0\n", 2, "port", "8000"),
         ("model = \"m\"\n\ngpu_memory_utilization = 1.5\n", 3, "gpu_memory_utilization", "0.92"),
-        ("model = \"m\"\ntool_format = \"llama\"\n", 2, "tool_format", "hermes"),
+        ("model = \"m\"\ntool_format = \"llama2\"\n", 2, "tool_format", "hermes"),
         ("model = \"m\"\nmax_model_len = \"big\"\n", 2, "max_model_len", "65536"),
         ("model = \"m\"\nmax_model_len = -5\n", 2, "max_model_len", "65536"),
         ("model = \"m\"\nextra_args = [\"--port\", \"9000\"]\n", 2, "extra_args", "`port`"),

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use super::rewrite::{Plan, ToolChoice};
-use crate::openai::{ApiError, ErrorKind, call_id};
+use crate::openai::{ApiError, ErrorKind, call_id_for};
 use crate::toolcall::{Engine, Event, Format, Outcomes, Reasoning, Sink, UpstreamFinish};
 
 /// What the client is sent, in order. Adjacent text pieces are merged by the caller.
@@ -30,6 +30,8 @@ pub(crate) struct ChoiceTranslator {
 
 #[derive(Debug)]
 struct Policy {
+    /// The model's tool format: its family may constrain the call ids (Mistral: 9 alphanumerics).
+    format: Format,
     max_calls: usize,
     /// A forced named call: other names are never returned.
     named: Option<String>,
@@ -69,7 +71,7 @@ impl Sink for Collect<'_> {
                 }
                 p.map[index] = client;
                 if let Some(index) = client {
-                    out.push(Out::CallHeader { index, id: call_id(), name: name.to_owned() });
+                    out.push(Out::CallHeader { index, id: call_id_for(p.format), name: name.to_owned() });
                 }
             }
             Event::CallArgs { index, fragment } => {
@@ -98,6 +100,7 @@ impl ChoiceTranslator {
         Self {
             engine: Engine::new(format, tools, reasoning),
             policy: Policy {
+                format,
                 max_calls: plan.max_calls(),
                 named: match &plan.choice {
                     ToolChoice::Named(name) => Some(name.clone()),

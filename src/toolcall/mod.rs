@@ -13,6 +13,9 @@
 //!   per delta, so cost is linear in the output length.
 //! * `qwen` is the state machine for the Qwen family (`qwen3_coder` XML calls, `hermes`
 //!   JSON calls, `auto` choosing per call) including `<think>` reasoning.
+//! * `llama3` (`llama3_json`: `<|python_tag|>` and bare `{"name", "parameters"}` objects)
+//!   and `mistral` (`[TOOL_CALLS]` JSON arrays or `NAME[ARGS]{json}`, `[THINK]` reasoning)
+//!   are one state machine each, with the same guarantees.
 //! * `tools` and `schema` turn the request's `tools` into per-parameter allowed types;
 //!   `coerce` and `pyliteral` type raw values with them.
 //! * `shaper` applies the content rule (trim each segment, join with a blank line) while
@@ -21,7 +24,9 @@
 
 mod coerce;
 mod event;
+mod llama3;
 mod message;
+mod mistral;
 mod outcome;
 mod pyliteral;
 mod qwen;
@@ -52,11 +57,23 @@ pub enum Format {
     Auto,
     /// No parsing: the text is the content, untouched.
     None,
+    /// Llama 3.1/3.2: optional `<|python_tag|>`, then `{"name": …, "parameters": {…}}`,
+    /// several objects separated by `; `.
+    Llama3Json,
+    /// Mistral / Devstral: `[TOOL_CALLS]` then a JSON array of calls (pre-v11 tokenizer) or
+    /// `NAME[ARGS]{json}` per call (v11+); `[THINK]…[/THINK]` reasoning. Call ids are 9
+    /// alphanumerics (see [`Format::call_id_len`]).
+    Mistral,
 }
 
 impl Format {
     /// Every format's name as written in profiles and on the command line.
-    pub const NAMES: &'static [&'static str] = &["qwen3_coder", "hermes", "auto", "none"];
+    pub const NAMES: &'static [&'static str] =
+        &["qwen3_coder", "hermes", "auto", "llama3_json", "mistral", "none"];
+
+    /// Every format, in the order of [`Format::NAMES`].
+    pub const ALL: &'static [Format] =
+        &[Self::Qwen3Coder, Self::Hermes, Self::Auto, Self::Llama3Json, Self::Mistral, Self::None];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -64,6 +81,18 @@ impl Format {
             Self::Hermes => "hermes",
             Self::Auto => "auto",
             Self::None => "none",
+            Self::Llama3Json => "llama3_json",
+            Self::Mistral => "mistral",
+        }
+    }
+
+    /// The length of the random alphanumeric tool-call ids this family's chat template
+    /// accepts, when it constrains them: Mistral's templates reject any id that is not
+    /// exactly 9 alphanumerics. `None`: OpenAI-style `call_…` ids.
+    pub fn call_id_len(self) -> Option<usize> {
+        match self {
+            Self::Mistral => Some(9),
+            Self::Qwen3Coder | Self::Hermes | Self::Auto | Self::Llama3Json | Self::None => None,
         }
     }
 }
@@ -82,6 +111,8 @@ impl FromStr for Format {
             "hermes" | "qwen2_5" => Ok(Self::Hermes),
             "auto" => Ok(Self::Auto),
             "none" => Ok(Self::None),
+            "llama3_json" | "llama3" | "llama" => Ok(Self::Llama3Json),
+            "mistral" | "devstral" => Ok(Self::Mistral),
             other => {
                 Err(format!("unknown tool format `{other}` (expected one of: {})", Self::NAMES.join(", ")))
             }
@@ -117,6 +148,36 @@ pub struct Engine {
 enum Inner {
     Passthrough { any: bool },
     Qwen(Box<qwen::Qwen>),
+    Llama3(Box<llama3::Llama3>),
+    Mistral(Box<mistral::Mistral>),
+}
+
+/// Feeds `text` to a state machine through the engine's undecided tail.
+macro_rules! feed_machine {
+    ($machine:expr, $pending:expr, $text:expr, $sink:expr) => {{
+        let (machine, pending, text, sink) = ($machine, $pending, $text, $sink);
+        if pending.is_empty() {
+            // Fast path: decide straight from the caller's text, copying only the
+            // undecided tail.
+            let used = machine.run(text, None, sink);
+            pending.push_str(&text[used..]);
+        } else {
+            pending.push_str(text);
+            let used = machine.run(pending, None, sink);
+            pending.drain(..used);
+        }
+    }};
+}
+
+/// Decides what was still pending and ends a state machine.
+macro_rules! finish_machine {
+    ($machine:expr, $pending:expr, $upstream:expr, $sink:expr) => {{
+        let (machine, upstream, sink) = ($machine, $upstream, $sink);
+        let rest = std::mem::take($pending);
+        let used = machine.run(&rest, Some(upstream), sink);
+        debug_assert_eq!(used, rest.len(), "the final run decides everything");
+        machine.finish(upstream, sink)
+    }};
 }
 
 impl Engine {
@@ -127,6 +188,8 @@ impl Engine {
             Format::Qwen3Coder => Inner::Qwen(Box::new(qwen::Qwen::new(true, false, tools, reasoning))),
             Format::Hermes => Inner::Qwen(Box::new(qwen::Qwen::new(false, true, tools, reasoning))),
             Format::Auto => Inner::Qwen(Box::new(qwen::Qwen::new(true, true, tools, reasoning))),
+            Format::Llama3Json => Inner::Llama3(Box::new(llama3::Llama3::new(tools, reasoning))),
+            Format::Mistral => Inner::Mistral(Box::new(mistral::Mistral::new(tools, reasoning))),
         };
         Self { inner, pending: String::new(), finished: false }
     }
@@ -141,18 +204,9 @@ impl Engine {
                     sink.event(Event::Content(text));
                 }
             }
-            Inner::Qwen(q) => {
-                if self.pending.is_empty() {
-                    // Fast path: decide straight from the caller's text, copying only the
-                    // undecided tail.
-                    let used = q.run(text, None, sink);
-                    self.pending.push_str(&text[used..]);
-                } else {
-                    self.pending.push_str(text);
-                    let used = q.run(&self.pending, None, sink);
-                    self.pending.drain(..used);
-                }
-            }
+            Inner::Qwen(q) => feed_machine!(q, &mut self.pending, text, sink),
+            Inner::Llama3(m) => feed_machine!(m, &mut self.pending, text, sink),
+            Inner::Mistral(m) => feed_machine!(m, &mut self.pending, text, sink),
         }
     }
 
@@ -161,12 +215,9 @@ impl Engine {
         self.finished = true;
         match &mut self.inner {
             Inner::Passthrough { .. } => FinishReason::decide(upstream, 0),
-            Inner::Qwen(q) => {
-                let rest = std::mem::take(&mut self.pending);
-                let used = q.run(&rest, Some(upstream), sink);
-                debug_assert_eq!(used, rest.len(), "the final run decides everything");
-                q.finish(upstream, sink)
-            }
+            Inner::Qwen(q) => finish_machine!(q, &mut self.pending, upstream, sink),
+            Inner::Llama3(m) => finish_machine!(m, &mut self.pending, upstream, sink),
+            Inner::Mistral(m) => finish_machine!(m, &mut self.pending, upstream, sink),
         }
     }
 
@@ -175,6 +226,8 @@ impl Engine {
         match &self.inner {
             Inner::Passthrough { .. } => Outcomes::default(),
             Inner::Qwen(q) => q.outcomes(),
+            Inner::Llama3(m) => m.outcomes(),
+            Inner::Mistral(m) => m.outcomes(),
         }
     }
 

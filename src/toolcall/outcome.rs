@@ -49,6 +49,8 @@ mod tests {
     const Q: Format = Format::Qwen3Coder;
     const H: Format = Format::Hermes;
     const A: Format = Format::Auto;
+    const L: Format = Format::Llama3Json;
+    const M: Format = Format::Mistral;
     const STOP: UpstreamFinish = UpstreamFinish::Stop;
     const LENGTH: UpstreamFinish = UpstreamFinish::Length;
 
@@ -237,6 +239,25 @@ mod tests {
             ("hermes_not_a_call", &[H, A], "<tool_call>\n{\"tool\": \"read_file\"}\n</tool_call>".to_owned(), STOP, o(0, 0, 0, 1)),
             ("hermes_block_to_xml_only_parser", &[Q], READ_JSON.to_owned(), STOP, o(0, 0, 0, 1)),
             ("xml_block_to_hermes_only_parser", &[H], READ.to_owned(), STOP, o(0, 0, 0, 1)),
+            // llama3_json: decided at the object's closing brace, like a Hermes block.
+            ("llama_tagged_clean", &[L], r#"<|python_tag|>{"name": "read_file", "parameters": {"path": "a"}}; {"name": "list_dir", "parameters": {}}"#.to_owned(), STOP, o(2, 0, 0, 0)),
+            ("llama_bare_clean", &[L], "Reading.\n{\"name\": \"read_file\", \"parameters\": {\"path\": \"a\"}}".to_owned(), STOP, o(1, 0, 0, 0)),
+            ("llama_python_literal", &[L], "<|python_tag|>{'name': 'read_file', 'parameters': {'path': 'a'}}".to_owned(), STOP, o(1, 0, 1, 0)),
+            ("llama_invalid_json", &[L], r#"<|python_tag|>{"name": "read_file", "parameters": {"path": }}"#.to_owned(), STOP, o(0, 0, 0, 1)),
+            ("llama_bare_undeclared", &[L], r#"{"name": "nope", "parameters": {}}"#.to_owned(), STOP, o(0, 0, 0, 1)),
+            ("llama_tag_then_code", &[L], "<|python_tag|>print(1)".to_owned(), STOP, o(0, 0, 0, 1)),
+            ("llama_unclosed_at_stop", &[L], r#"<|python_tag|>{"name": "read_file""#.to_owned(), STOP, o(0, 0, 0, 1)),
+            ("llama_cut_in_object", &[L], r#"<|python_tag|>{"name": "read_fi"#.to_owned(), LENGTH, o(0, 0, 0, 0)),
+            ("llama_json_mid_line_not_counted", &[L], r#"Use {"name": "nope", "parameters": {}} here."#.to_owned(), STOP, o(0, 0, 0, 0)),
+            // mistral: both forms, decided at the closing bracket.
+            ("mistral_clean", &[M], r#"[TOOL_CALLS]read_file[ARGS]{"path": "a"}[TOOL_CALLS]list_dir[ARGS]{}"#.to_owned(), STOP, o(2, 0, 0, 0)),
+            ("mistral_array", &[M], r#"[TOOL_CALLS][{"name": "read_file", "arguments": {"path": "a"}}, {"name": "list_dir", "arguments": {}}]"#.to_owned(), STOP, o(2, 0, 0, 0)),
+            ("mistral_python_literal", &[M], "[TOOL_CALLS]read_file[ARGS]{'path': 'a'}".to_owned(), STOP, o(1, 0, 1, 0)),
+            ("mistral_invalid_json", &[M], r#"[TOOL_CALLS]read_file[ARGS]{"path": }"#.to_owned(), STOP, o(0, 0, 0, 1)),
+            ("mistral_marker_then_prose", &[M], "[TOOL_CALLS] sorry, no.".to_owned(), STOP, o(0, 0, 0, 1)),
+            ("mistral_unclosed_at_stop", &[M], r#"[TOOL_CALLS]read_file[ARGS]{"path": "a""#.to_owned(), STOP, o(0, 0, 0, 1)),
+            ("mistral_cut_in_args", &[M], r#"[TOOL_CALLS]read_file[ARGS]{"path": "a"#.to_owned(), LENGTH, o(0, 0, 0, 0)),
+            ("mistral_complete_then_cut", &[M], r#"[TOOL_CALLS]read_file[ARGS]{"path": "a"}[TOOL_CALLS]read_fi"#.to_owned(), LENGTH, o(1, 0, 0, 0)),
             (
                 "given_up_then_call",
                 &[Q, A],

@@ -18,8 +18,10 @@ pub(crate) const Q: Format = Format::Qwen3Coder;
 pub(crate) const H: Format = Format::Hermes;
 pub(crate) const A: Format = Format::Auto;
 pub(crate) const N: Format = Format::None;
+pub(crate) const L: Format = Format::Llama3Json;
+pub(crate) const M: Format = Format::Mistral;
 
-pub(crate) const ALL_FORMATS: [Format; 4] = [Q, H, A, N];
+pub(crate) const ALL_FORMATS: [Format; 6] = [Q, H, A, L, M, N];
 pub(crate) const FINISHES: [UpstreamFinish; 2] = [UpstreamFinish::Stop, UpstreamFinish::Length];
 pub(crate) const REASONINGS: [Reasoning; 2] = [Reasoning::Auto, Reasoning::PromptOpened];
 
@@ -427,7 +429,21 @@ pub(crate) fn hermes(json: &str) -> String {
     format!("<tool_call>\n{json}\n</tool_call>")
 }
 
+/// A Llama 3 call: `<|python_tag|>` and the JSON object.
+pub(crate) fn llama(json: &str) -> String {
+    format!("<|python_tag|>{json}")
+}
+
+/// A Mistral v11+ call: `[TOOL_CALLS]NAME[ARGS]{json}`.
+pub(crate) fn mistral(name: &str, args: &str) -> String {
+    format!("[TOOL_CALLS]{name}[ARGS]{args}")
+}
+
 const QA: &[Format] = &[Q, A];
+const QHALM: &[Format] = &[Q, H, A, L, M];
+const QHALMN: &[Format] = &[Q, H, A, L, M, N];
+const ONLY_L: &[Format] = &[L];
+const ONLY_M: &[Format] = &[M];
 const HA: &[Format] = &[H, A];
 const QHA: &[Format] = &[Q, H, A];
 const QHAN: &[Format] = &[Q, H, A, N];
@@ -898,8 +914,8 @@ pub(crate) fn cases() -> Vec<Case> {
         )
         .length()
         .content("Reading."),
-        Case::new("empty_output", "9: null content", QHAN, ""),
-        Case::new("empty_output_length", "9: null content", QHAN, "").length(),
+        Case::new("empty_output", "9: null content", QHALMN, ""),
+        Case::new("empty_output_length", "9: null content", QHALMN, "").length(),
         // ------------------------------------------------------------- section 4: types
         Case::new("ty_integer_from_float", "4: 30.0 is the integer 30", QA, xml("read_file", &[("path", "a"), ("limit", "30.0")]))
             .call("read_file", json!({"path": "a", "limit": 30})),
@@ -1257,12 +1273,12 @@ pub(crate) fn cases() -> Vec<Case> {
         )
         .content_unchecked()
         .finish(FinishReason::Stop),
-        Case::new("lt_sign_prose", "2: < that is no marker is text", QHA, "if a < b && c <d: return x<y")
+        Case::new("lt_sign_prose", "2: < that is no marker is text", QHALM, "if a < b && c <d: return x<y")
             .content_is_input(),
-        Case::new("lt_sign_prose_length", "2/6: < that is no marker is text", QHA, "if a < b && c <d: return x<y")
+        Case::new("lt_sign_prose_length", "2/6: < that is no marker is text", QHALM, "if a < b && c <d: return x<y")
             .length()
             .content_is_input(),
-        Case::new("near_marker_words_are_prose", "2: only exact markers count", QHA, "Use <tool_calls> and <functions> and <thinking> wisely.")
+        Case::new("near_marker_words_are_prose", "2: only exact markers count", QHALM, "Use <tool_calls> and <functions> and <thinking> wisely.")
             .content_is_input(),
         Case::new(
             "q_think_close_inside_value_is_data",
@@ -1295,6 +1311,383 @@ pub(crate) fn cases() -> Vec<Case> {
         )
         .call("read_file", json!({"path": "a"}))
         .call("read_file", json!({"path": "b"})),
+        // ------------------------------------------------------------------- llama3_json
+        Case::new(
+            "l_single_call",
+            "1: llama3_json call after <|python_tag|>",
+            ONLY_L,
+            llama(r#"{"name": "read_file", "parameters": {"path": "src/main.rs", "limit": 30}}"#),
+        )
+        .call("read_file", json!({"path": "src/main.rs", "limit": 30})),
+        Case::new(
+            "l_bare_call",
+            "1: the tag is optional",
+            ONLY_L,
+            r#"{"name": "read_file", "parameters": {"path": "a.rs"}}"#,
+        )
+        .call("read_file", json!({"path": "a.rs"})),
+        Case::new(
+            "l_arguments_key",
+            "1/5: `arguments` accepted for `parameters`, key order free",
+            ONLY_L,
+            r#"{"arguments": {"path": "a.rs"}, "name": "read_file"}"#,
+        )
+        .call("read_file", json!({"path": "a.rs"})),
+        Case::new(
+            "l_several_calls_semicolon",
+            "1: several objects separated by `; `",
+            ONLY_L,
+            llama(r#"{"name": "read_file", "parameters": {"path": "a"}}; {"name": "run", "parameters": {"cmd": "ls"}}"#),
+        )
+        .call("read_file", json!({"path": "a"}))
+        .call("run", json!({"cmd": "ls"})),
+        Case::new(
+            "l_bare_several_calls",
+            "1: several bare objects, `; ` or newline separated",
+            ONLY_L,
+            "{\"name\": \"read_file\", \"parameters\": {\"path\": \"a\"}}; {\"name\": \"read_file\", \"parameters\": {\"path\": \"b\"}}\n{\"name\": \"list_dir\", \"parameters\": {}}",
+        )
+        .call("read_file", json!({"path": "a"}))
+        .call("read_file", json!({"path": "b"}))
+        .call("list_dir", json!({})),
+        Case::new(
+            "l_text_before_after",
+            "3.9: text around calls kept, trimmed, joined",
+            ONLY_L,
+            "I'll read it.\n{\"name\": \"read_file\", \"parameters\": {\"path\": \"a\"}}\nDone. 完成 ✅\n",
+        )
+        .content("I'll read it.\n\nDone. 完成 ✅")
+        .call("read_file", json!({"path": "a"})),
+        Case::new(
+            "l_text_before_tagged_call",
+            "3.9: text before a tagged call stays content",
+            ONLY_L,
+            format!("Let me check. {}", llama(r#"{"name": "list_dir", "parameters": {}}"#)),
+        )
+        .content("Let me check.")
+        .call("list_dir", json!({})),
+        Case::new(
+            "l_markup_inside_string",
+            "2: markers, braces and separators inside JSON strings are data",
+            ONLY_L,
+            llama(r#"{"name": "write_file", "parameters": {"path": "x.md", "content": "<|python_tag|>{\"name\": \"x\"}; } ] { ' </think> ```"}}"#),
+        )
+        .call("write_file", json!({"path": "x.md", "content": "<|python_tag|>{\"name\": \"x\"}; } ] { ' </think> ```"})),
+        Case::new(
+            "l_invalid_json_is_content",
+            "5: unparseable JSON stays content",
+            ONLY_L,
+            llama(r#"{"name": "read_file", "parameters": {"path": }}"#),
+        )
+        .content_is_input(),
+        Case::new(
+            "l_arguments_array_is_content",
+            "5: never a call with invented arguments",
+            ONLY_L,
+            llama(r#"{"name": "read_file", "parameters": ["a.rs"]}"#),
+        )
+        .content_is_input(),
+        Case::new(
+            "l_unclosed_object_stop_is_content",
+            "5: an object never closed is not JSON",
+            ONLY_L,
+            llama(r#"{"name": "read_file", "parameters": {"path": "a"}"#),
+        )
+        .content_is_input(),
+        Case::new(
+            "l_truncated_length_dropped",
+            "6: a call cut off by length is never executable; prose kept",
+            ONLY_L,
+            format!("Reading.\n{}", llama(r#"{"name": "read_file", "parameters": {"path": "a"#)),
+        )
+        .length()
+        .content("Reading."),
+        Case::new(
+            "l_complete_then_truncated",
+            "6: complete call kept, the cut one dropped, finish length",
+            ONLY_L,
+            llama(r#"{"name": "read_file", "parameters": {"path": "a"}}; {"name": "rea"#),
+        )
+        .length()
+        .call("read_file", json!({"path": "a"})),
+        Case::new(
+            "l_partial_tag_length_dropped",
+            "6: a cut-off marker never leaks",
+            ONLY_L,
+            "Let me check.\n<|python_ta",
+        )
+        .length()
+        .content("Let me check."),
+        Case::new(
+            "l_schema_types",
+            "4/5: arguments typed by the schema",
+            ONLY_L,
+            llama(r#"{"name": "read_file", "parameters": {"path": "a", "limit": "10"}}; {"name": "edit", "parameters": {"dry": "True", "opts": "{\"a\": 1}"}}"#),
+        )
+        .call("read_file", json!({"path": "a", "limit": 10}))
+        .call("edit", json!({"dry": true, "opts": {"a": 1}})),
+        Case::new(
+            "l_python_literal",
+            "5: Python-style literal after the tag",
+            ONLY_L,
+            llama("{'name': 'run', 'parameters': {'cmd': 'ls', 'timeout': None}}"),
+        )
+        .call("run", json!({"cmd": "ls", "timeout": null})),
+        Case::new(
+            "l_tagged_undeclared_passes_through",
+            "3.7: a tagged call to an undeclared tool passes through",
+            ONLY_L,
+            llama(r#"{"name": "search_web", "parameters": {"q": "rust"}}"#),
+        )
+        .call("search_web", json!({"q": "rust"})),
+        Case::new(
+            "l_bare_undeclared_is_prose",
+            "3.4: an untagged object naming an undeclared tool is prose",
+            ONLY_L,
+            r#"{"name": "search_web", "parameters": {"q": "rust"}}"#,
+        )
+        .content_is_input(),
+        Case::new(
+            "l_bare_json_data_is_prose",
+            "5: JSON that is not a call object is content",
+            ONLY_L,
+            "Here is the record:\n{\"name\": \"Alice\", \"age\": 3}\n{\"name\": \"read_file\", \"parameters\": {}, \"id\": 1}",
+        )
+        .content_is_input(),
+        Case::new(
+            "l_fenced_json_is_content",
+            "5: a JSON example in a fenced block is content",
+            ONLY_L,
+            "Call it like:\n```json\n{\"name\": \"read_file\", \"parameters\": {\"path\": \"a\"}}\n```",
+        )
+        .content_is_input(),
+        Case::new(
+            "l_mid_line_json_is_content",
+            "3.4: an untagged object counts only at a line start",
+            ONLY_L,
+            "Use {\"name\": \"read_file\", \"parameters\": {\"path\": \"a\"}} to read.",
+        )
+        .content_is_input(),
+        Case::new(
+            "l_tag_then_code_is_content",
+            "2: <|python_tag|> not followed by JSON is text",
+            ONLY_L,
+            "<|python_tag|>print(1 + 1)",
+        )
+        .content_is_input(),
+        Case::new(
+            "l_braces_and_backticks_prose",
+            "2: braces and backticks that are no call are text",
+            ONLY_L,
+            "fn f() {\n{ x }\n}\n`a` ``b`` {\n{\"na\": 1}",
+        )
+        .content_is_input(),
+        Case::new(
+            "l_think_then_call",
+            "1: <think> reasoning",
+            ONLY_L,
+            "<think>\nI need the file.\n</think>\n{\"name\": \"read_file\", \"parameters\": {\"path\": \"a\"}}",
+        )
+        .reasoning("I need the file.")
+        .call("read_file", json!({"path": "a"})),
+        Case::new(
+            "l_prompt_opened_tag_ends_think",
+            "3.10: a tagged call inside reasoning ends it",
+            ONLY_L,
+            format!("Plan: read it.\n{}", llama(r#"{"name": "read_file", "parameters": {"path": "a"}}"#)),
+        )
+        .prompt_opened()
+        .reasoning("Plan: read it.")
+        .call("read_file", json!({"path": "a"})),
+        // ----------------------------------------------------------------------- mistral
+        Case::new(
+            "m_single_call",
+            "1: mistral v11 NAME[ARGS]{json}",
+            ONLY_M,
+            mistral("read_file", r#"{"path": "src/main.rs", "limit": 30}"#),
+        )
+        .call("read_file", json!({"path": "src/main.rs", "limit": 30})),
+        Case::new(
+            "m_repeated_marker",
+            "1: [TOOL_CALLS] before each call",
+            ONLY_M,
+            format!("{}{}", mistral("read_file", r#"{"path": "a"}"#), mistral("run", r#"{"cmd": "ls"}"#)),
+        )
+        .call("read_file", json!({"path": "a"}))
+        .call("run", json!({"cmd": "ls"})),
+        Case::new(
+            "m_calls_without_repeated_marker",
+            "1: NAME[ARGS] after a call needs no marker",
+            ONLY_M,
+            "[TOOL_CALLS]read_file[ARGS]{\"path\": \"a\"} list_dir[ARGS]{}",
+        )
+        .call("read_file", json!({"path": "a"}))
+        .call("list_dir", json!({})),
+        Case::new(
+            "m_call_id_form",
+            "1: NAME[CALL_ID]ID[ARGS]{json} (the model's id is not kept)",
+            ONLY_M,
+            "[TOOL_CALLS]read_file[CALL_ID]a1B2c3D4e[ARGS]{\"path\": \"a\"}",
+        )
+        .call("read_file", json!({"path": "a"})),
+        Case::new(
+            "m_name_then_json_without_args_token",
+            "1: NAME{json} right after [TOOL_CALLS]",
+            ONLY_M,
+            "[TOOL_CALLS]read_file{\"path\": \"a\"}",
+        )
+        .call("read_file", json!({"path": "a"})),
+        Case::new(
+            "m_array_form",
+            "1: pre-v11 JSON array",
+            ONLY_M,
+            r#"[TOOL_CALLS] [{"name": "read_file", "arguments": {"path": "a.rs"}}, {"name": "run", "arguments": {"cmd": "ls"}}]"#,
+        )
+        .call("read_file", json!({"path": "a.rs"}))
+        .call("run", json!({"cmd": "ls"})),
+        Case::new(
+            "m_array_arguments_as_string",
+            "5: arguments as a string holding an object",
+            ONLY_M,
+            r#"[TOOL_CALLS][{"name": "read_file", "arguments": "{\"path\": \"a\", \"limit\": 5}"}]"#,
+        )
+        .call("read_file", json!({"path": "a", "limit": 5})),
+        Case::new(
+            "m_text_before_after",
+            "3.9: text around calls kept, trimmed, joined",
+            ONLY_M,
+            format!("I'll read it.\n{}\nDone. 完成 ✅\n", mistral("read_file", r#"{"path": "a"}"#)),
+        )
+        .content("I'll read it.\n\nDone. 完成 ✅")
+        .call("read_file", json!({"path": "a"})),
+        Case::new(
+            "m_markup_inside_string",
+            "2: markers and brackets inside JSON strings are data",
+            ONLY_M,
+            mistral("write_file", r#"{"path": "x.md", "content": "[TOOL_CALLS]x[ARGS]{\"a\": 1}] } [/THINK] [THINK] '"}"#),
+        )
+        .call("write_file", json!({"path": "x.md", "content": "[TOOL_CALLS]x[ARGS]{\"a\": 1}] } [/THINK] [THINK] '"})),
+        Case::new(
+            "m_invalid_json_is_content",
+            "5: unparseable arguments stay content",
+            ONLY_M,
+            mistral("read_file", r#"{"path": }"#),
+        )
+        .content_is_input(),
+        Case::new(
+            "m_array_not_calls_is_content",
+            "5: never a call with invented arguments",
+            ONLY_M,
+            r#"[TOOL_CALLS][{"name": "read_file", "arguments": ["a.rs"]}]"#,
+        )
+        .content_is_input(),
+        Case::new(
+            "m_unclosed_args_stop_is_content",
+            "5: JSON never closed is not JSON",
+            ONLY_M,
+            mistral("read_file", r#"{"path": "a""#),
+        )
+        .content_is_input(),
+        Case::new(
+            "m_name_not_identifier_is_content",
+            "3.6: a name that is not an identifier is not a call",
+            ONLY_M,
+            "[TOOL_CALLS]read file[ARGS]{}",
+        )
+        .content_is_input(),
+        Case::new(
+            "m_truncated_length_dropped",
+            "6: a call cut off by length is never executable; prose kept",
+            ONLY_M,
+            format!("Reading.\n{}", mistral("read_file", r#"{"path": "a"#)),
+        )
+        .length()
+        .content("Reading."),
+        Case::new(
+            "m_complete_then_truncated",
+            "6: complete call kept, the cut one dropped, finish length",
+            ONLY_M,
+            format!("{}[TOOL_CALLS]read_fi", mistral("read_file", r#"{"path": "a"}"#)),
+        )
+        .length()
+        .call("read_file", json!({"path": "a"})),
+        Case::new(
+            "m_partial_marker_length_dropped",
+            "6: a cut-off marker never leaks",
+            ONLY_M,
+            "Checking.\n[TOOL_CA",
+        )
+        .length()
+        .content("Checking."),
+        Case::new(
+            "m_schema_types",
+            "4/5: arguments typed by the schema",
+            ONLY_M,
+            format!(
+                "{}{}",
+                mistral("read_file", r#"{"path": "a", "limit": "10"}"#),
+                mistral("geo", r#"{"count": 30.0, "ratio": "0.5", "zip": "03106"}"#)
+            ),
+        )
+        .call("read_file", json!({"path": "a", "limit": 10}))
+        .call("geo", json!({"count": 30, "ratio": 0.5, "zip": "03106"})),
+        Case::new(
+            "m_python_literal",
+            "5: Python-style literal arguments",
+            ONLY_M,
+            mistral("run", "{'cmd': 'ls', 'timeout': None}"),
+        )
+        .call("run", json!({"cmd": "ls", "timeout": null})),
+        Case::new(
+            "m_undeclared_passes_through",
+            "3.7: a marked call to an undeclared tool passes through",
+            ONLY_M,
+            mistral("search_web", r#"{"q": "rust"}"#),
+        )
+        .call("search_web", json!({"q": "rust"})),
+        Case::new(
+            "m_bracket_prose",
+            "2: brackets that are no marker are text",
+            ONLY_M,
+            "Use a[0] and [x] or [TOOL_CALL] and [ARGS] and [/THINKING] here [",
+        )
+        .content_is_input(),
+        Case::new(
+            "m_think_then_call",
+            "1: [THINK] reasoning",
+            ONLY_M,
+            format!("[THINK]\nI need the file.\n[/THINK]\n\n{}", mistral("read_file", r#"{"path": "a"}"#)),
+        )
+        .reasoning("I need the file.")
+        .call("read_file", json!({"path": "a"})),
+        Case::new(
+            "m_tool_calls_inside_think",
+            "3.10: [TOOL_CALLS] inside reasoning ends it",
+            ONLY_M,
+            format!("[THINK]Plan: read it.{}", mistral("read_file", r#"{"path": "a"}"#)),
+        )
+        .reasoning("Plan: read it.")
+        .call("read_file", json!({"path": "a"})),
+        Case::new(
+            "m_prompt_opened",
+            "1: the prompt opened [THINK]",
+            ONLY_M,
+            "Plan.[/THINK]Answer.",
+        )
+        .prompt_opened()
+        .reasoning("Plan.")
+        .content("Answer."),
+        Case::new("m_stray_think_close_dropped", "decision 2: stray [/THINK] dropped", ONLY_M, "Hello\n[/THINK]\nWorld")
+            .content("Hello\n\nWorld"),
+        Case::new("m_think_after_text_is_text", "decision 2", ONLY_M, "Answer: [THINK] is a token.").content_is_input(),
+        Case::new(
+            "m_prose_after_call_kept",
+            "3.9: prose after a call is content",
+            ONLY_M,
+            format!("{} Done here.", mistral("read_file", r#"{"path": "a"}"#)),
+        )
+        .content("Done here.")
+        .call("read_file", json!({"path": "a"})),
         // -------------------------------------------------------------------- auto / none
         Case::new(
             "a_mixed_formats",
