@@ -23,7 +23,9 @@ static TOOLS: LazyLock<Arc<Tools>> = LazyLock::new(|| {
     Arc::new(Tools::from_openai(&tools).expect("valid tools"))
 });
 
-const FORMATS: [Format; 4] = [Format::Qwen3Coder, Format::Hermes, Format::Auto, Format::None];
+/// Every format the engine knows.
+static FORMATS: LazyLock<Vec<Format>> =
+    LazyLock::new(|| Format::NAMES.iter().map(|name| name.parse().expect("a known format")).collect());
 
 fn run(format: Format, reasoning: Reasoning, upstream: UpstreamFinish, pieces: &[&str]) -> Vec<OwnedEvent> {
     let mut engine = Engine::new(format, Arc::clone(&TOOLS), reasoning);
@@ -92,7 +94,8 @@ fuzz_target!(|data: &[u8]| {
     let Some((&control, rest)) = data.split_first() else { return };
     let Some((&seed, rest)) = rest.split_first() else { return };
     let text = String::from_utf8_lossy(rest);
-    let format = FORMATS[usize::from(control & 3)];
+    // Bits 0-1 and 4-7 pick the format; bit 2 the finish, bit 3 the reasoning mode.
+    let format = FORMATS[(usize::from(control & 3) | usize::from(control >> 4) << 2) % FORMATS.len()];
     let upstream = if control & 4 == 0 { UpstreamFinish::Stop } else { UpstreamFinish::Length };
     let reasoning = if control & 8 == 0 { Reasoning::Auto } else { Reasoning::PromptOpened };
 

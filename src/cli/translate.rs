@@ -17,7 +17,8 @@ use crate::ui::{Printer, UserError};
 
 #[derive(Debug, Args)]
 pub struct TranslateArgs {
-    /// How the model writes tool calls: qwen3_coder, hermes, auto or none.
+    /// How the model writes tool calls: qwen3_coder, hermes, auto, none, deepseek_v3, deepseek_v31
+    /// or kimi_k2.
     #[arg(long, value_name = "FMT", value_parser = parse_format)]
     pub format: Format,
     /// A JSON file with the request's OpenAI `tools` array (or a whole request body).
@@ -133,7 +134,7 @@ fn message_json(message: &Message) -> Value {
         .enumerate()
         .map(|(i, call)| {
             json!({
-                "id": call_id(i, &call.name, &call.arguments),
+                "id": call.id.clone().unwrap_or_else(|| call_id(i, &call.name, &call.arguments)),
                 "type": "function",
                 "function": {"name": call.name, "arguments": call.arguments},
             })
@@ -160,7 +161,12 @@ fn event_json(event: &OwnedEvent) -> Value {
     match event {
         OwnedEvent::Content(text) => json!({"content": text}),
         OwnedEvent::Reasoning(text) => json!({"reasoning": text}),
-        OwnedEvent::CallStart { index, name } => json!({"call_start": {"index": index, "name": name}}),
+        OwnedEvent::CallStart { index, name, id: Some(id) } => {
+            json!({"call_start": {"index": index, "name": name, "id": id}})
+        }
+        OwnedEvent::CallStart { index, name, id: None } => {
+            json!({"call_start": {"index": index, "name": name}})
+        }
         OwnedEvent::CallArgs { index, fragment } => {
             json!({"call_args": {"index": index, "fragment": fragment}})
         }

@@ -13,6 +13,8 @@
 //!   per delta, so cost is linear in the output length.
 //! * `qwen` is the state machine for the Qwen family (`qwen3_coder` XML calls, `hermes`
 //!   JSON calls, `auto` choosing per call) including `<think>` reasoning.
+//! * `deepseek` is the state machine for special-token formats with JSON arguments
+//!   (`deepseek_v3`, `deepseek_v31`; `kimi` gives it Kimi K2's markers).
 //! * `tools` and `schema` turn the request's `tools` into per-parameter allowed types;
 //!   `coerce` and `pyliteral` type raw values with them.
 //! * `shaper` applies the content rule (trim each segment, join with a blank line) while
@@ -20,7 +22,9 @@
 //! * [`MessageBuilder`] folds events into the final assistant message.
 
 mod coerce;
+mod deepseek;
 mod event;
+mod kimi;
 mod message;
 mod outcome;
 mod pyliteral;
@@ -52,11 +56,18 @@ pub enum Format {
     Auto,
     /// No parsing: the text is the content, untouched.
     None,
+    /// DeepSeek V3 / R1-0528: `<｜tool▁call▁begin｜>function<｜tool▁sep｜>NAME` and fenced JSON.
+    DeepseekV3,
+    /// DeepSeek V3.1: `<｜tool▁call▁begin｜>NAME<｜tool▁sep｜>{json}` (same machine as V3).
+    DeepseekV31,
+    /// Kimi K2: `<|tool_call_begin|>functions.NAME:IDX<|tool_call_argument_begin|>{json}`.
+    KimiK2,
 }
 
 impl Format {
     /// Every format's name as written in profiles and on the command line.
-    pub const NAMES: &'static [&'static str] = &["qwen3_coder", "hermes", "auto", "none"];
+    pub const NAMES: &'static [&'static str] =
+        &["qwen3_coder", "hermes", "auto", "none", "deepseek_v3", "deepseek_v31", "kimi_k2"];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -64,6 +75,9 @@ impl Format {
             Self::Hermes => "hermes",
             Self::Auto => "auto",
             Self::None => "none",
+            Self::DeepseekV3 => "deepseek_v3",
+            Self::DeepseekV31 => "deepseek_v31",
+            Self::KimiK2 => "kimi_k2",
         }
     }
 }
@@ -82,6 +96,9 @@ impl FromStr for Format {
             "hermes" | "qwen2_5" => Ok(Self::Hermes),
             "auto" => Ok(Self::Auto),
             "none" => Ok(Self::None),
+            "deepseek_v3" | "deepseek-v3" | "deepseek_r1" => Ok(Self::DeepseekV3),
+            "deepseek_v31" | "deepseek-v31" | "deepseek_v3.1" | "deepseek_v3_1" => Ok(Self::DeepseekV31),
+            "kimi_k2" | "kimi-k2" => Ok(Self::KimiK2),
             other => {
                 Err(format!("unknown tool format `{other}` (expected one of: {})", Self::NAMES.join(", ")))
             }
@@ -117,6 +134,7 @@ pub struct Engine {
 enum Inner {
     Passthrough { any: bool },
     Qwen(Box<qwen::Qwen>),
+    Special(Box<deepseek::Special>), // special-token markers, JSON arguments (DeepSeek, Kimi K2)
 }
 
 impl Engine {
@@ -127,6 +145,12 @@ impl Engine {
             Format::Qwen3Coder => Inner::Qwen(Box::new(qwen::Qwen::new(true, false, tools, reasoning))),
             Format::Hermes => Inner::Qwen(Box::new(qwen::Qwen::new(false, true, tools, reasoning))),
             Format::Auto => Inner::Qwen(Box::new(qwen::Qwen::new(true, true, tools, reasoning))),
+            Format::DeepseekV3 | Format::DeepseekV31 => {
+                Inner::Special(Box::new(deepseek::Special::new(&deepseek::DEEPSEEK, tools, reasoning)))
+            }
+            Format::KimiK2 => {
+                Inner::Special(Box::new(deepseek::Special::new(&kimi::KIMI_K2, tools, reasoning)))
+            }
         };
         Self { inner, pending: String::new(), finished: false }
     }
@@ -153,6 +177,7 @@ impl Engine {
                     self.pending.drain(..used);
                 }
             }
+            Inner::Special(m) => feed_pending(&mut self.pending, text, |buf| m.run(buf, None, sink)),
         }
     }
 
@@ -167,6 +192,12 @@ impl Engine {
                 debug_assert_eq!(used, rest.len(), "the final run decides everything");
                 q.finish(upstream, sink)
             }
+            Inner::Special(m) => {
+                let rest = std::mem::take(&mut self.pending);
+                let used = m.run(&rest, Some(upstream), sink);
+                debug_assert_eq!(used, rest.len(), "the final run decides everything");
+                m.finish(upstream, sink)
+            }
         }
     }
 
@@ -175,6 +206,7 @@ impl Engine {
         match &self.inner {
             Inner::Passthrough { .. } => Outcomes::default(),
             Inner::Qwen(q) => q.outcomes(),
+            Inner::Special(m) => m.outcomes(),
         }
     }
 
@@ -191,6 +223,19 @@ impl Engine {
         engine.feed(text, &mut builder);
         let reason = engine.finish(upstream, &mut builder);
         builder.build(reason)
+    }
+}
+
+/// Runs a machine over the undecided input: straight from the caller's text when nothing
+/// is pending (copying only the undecided tail), else over the pending buffer.
+fn feed_pending(pending: &mut String, text: &str, mut run: impl FnMut(&str) -> usize) {
+    if pending.is_empty() {
+        let used = run(text);
+        pending.push_str(&text[used..]);
+    } else {
+        pending.push_str(text);
+        let used = run(pending);
+        pending.drain(..used);
     }
 }
 
