@@ -108,6 +108,23 @@ const VOCAB: &[&str] = &[
     "[TOOL_CALLS]read_file[ARGS]",
     r#"{"path": "a [TOOL_CALLS] ]}"}"#,
     r#"[{"name": "read_file", "arguments": {"path": "a"}}]"#,
+    // deepseek_v3 / deepseek_v31 / kimi_k2 markers, whole and cut.
+    "<｜tool▁calls▁begin｜>",
+    "<｜tool calls begin｜>",
+    "<｜tool▁call▁begin｜>",
+    "<｜tool▁call▁begin｜>function<｜tool▁sep｜>read_file\n```json\n",
+    "read_file<｜tool▁sep｜>",
+    "<｜tool▁sep｜>",
+    "\n```",
+    "<｜tool▁call▁end｜>",
+    "<｜tool▁calls▁end｜>",
+    "<｜tool▁ca",
+    "<|tool_calls_section_begin|>",
+    "<|tool_call_begin|>functions.read_file:0<|tool_call_argument_begin|>",
+    "<|tool_call_argument_begin|>",
+    "<|tool_call_end|>",
+    "<|tool_calls_section_end|>",
+    "<|tool_ca",
 ];
 
 /// Every byte offset inside `input` (not 0, not the end) that is a char boundary.

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use podctl::toolcall::{Engine, OwnedEvent, Reasoning, UpstreamFinish};
 use support::{
-    A, FINISHES, H, L, M, N, Q, REASONINGS, Tee, cases, check_run, run_chunks, table_inputs, tools,
+    A, ALL_FORMATS, FINISHES, H, K, N, Q, REASONINGS, Tee, cases, check_run, run_chunks, table_inputs, tools,
 };
 
 fn check(name: &str) {
@@ -225,6 +225,44 @@ table! {
     m_name_then_json_without_args_token,
     m_stray_think_close_dropped,
     m_think_after_text_is_text,
+    // deepseek_v3, deepseek_v31, kimi_k2 (tests/support/special.rs)
+    ds_v3_single_call,
+    ds_v31_single_call,
+    ds_several_calls_text_around,
+    ds_markers_inside_json_string,
+    ds_invalid_json_is_text,
+    ds_non_object_arguments_are_text,
+    ds_name_not_identifier_is_text,
+    ds_python_literal_arguments,
+    ds_missing_end_markers_at_stop,
+    ds_v3_missing_fence_and_end_markers_at_stop,
+    ds_cut_call_end_at_stop,
+    ds_missing_call_end_before_next_call,
+    ds_truncated_under_length,
+    ds_complete_then_truncated_length,
+    ds_partial_marker_under_length_never_content,
+    ds_types_coerced_by_schema,
+    ds_unknown_tool_passes_through,
+    ds_reasoning_then_call,
+    ds_prompt_opened_call_ends_think,
+    ds_misspelled_section_markers,
+    ds_section_without_call_is_text,
+    ds_lt_prose,
+    ds_fenced_json_in_prose_is_content,
+    k_single_call,
+    k_several_calls_text_around,
+    k_markers_inside_json_string,
+    k_invalid_json_is_text,
+    k_missing_end_markers_at_stop,
+    k_cut_section_end_after_call_at_stop,
+    k_truncated_under_length,
+    k_partial_marker_under_length_never_content,
+    k_types_coerced_by_schema,
+    k_unknown_tool_passes_through,
+    k_reasoning_then_call,
+    k_singular_section_marker,
+    k_deepseek_markers_are_text,
+    ds_kimi_markers_are_text,
 }
 
 #[test]
@@ -265,7 +303,7 @@ fn event_contract_for_every_input_and_format() {
     let tools = tools();
     let mut problems = Vec::new();
     for input in table_inputs() {
-        for format in [Q, H, A, L, M, N] {
+        for format in ALL_FORMATS {
             for upstream in FINISHES {
                 for reasoning in REASONINGS {
                     let run = run_chunks(format, &tools, reasoning, &[&input], upstream);
@@ -282,7 +320,7 @@ fn event_contract_for_every_input_and_format() {
 /// Spec 2: plain prose streams through without waiting for the end of output.
 #[test]
 fn prose_streams_without_delay() {
-    for format in [Q, H, A, L, M, N] {
+    for format in ALL_FORMATS {
         let mut engine = Engine::new(format, tools(), Reasoning::Auto);
         let mut tee = Tee::default();
         engine.feed("Hello, world", &mut tee);
@@ -350,4 +388,42 @@ fn streamed_truncated_call_is_closed_not_ended() {
             );
         }
     }
+}
+
+/// Issue 8: Kimi K2's `functions.NAME:IDX` is the call's id, in the events (streaming) and
+/// in the message (non-streaming); other formats leave the id to the caller.
+#[test]
+fn kimi_keeps_the_model_call_id() {
+    let input = support::special::kimi_section(&format!(
+        "{}{}",
+        support::special::kimi_call("read_file", 4, r#"{"path": "a.rs"}"#),
+        support::special::kimi_call("run", 5, r#"{"cmd": "ls"}"#)
+    ));
+    let chunks: Vec<&str> = input.split_inclusive('|').collect();
+    let run = run_chunks(K, &tools(), Reasoning::Auto, &chunks, UpstreamFinish::Stop);
+    let ids: Vec<Option<&str>> = run
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            OwnedEvent::CallStart { id, .. } => Some(id.as_deref()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(ids, vec![Some("functions.read_file:4"), Some("functions.run:5")]);
+    let ids: Vec<Option<&str>> = run.message.tool_calls.iter().map(|c| c.id.as_deref()).collect();
+    assert_eq!(ids, vec![Some("functions.read_file:4"), Some("functions.run:5")]);
+    // A repeated id (the model numbering wrongly) is not passed on: ids stay unique.
+    let twice = support::special::kimi_section(&support::special::kimi_call("run", 0, "{}").repeat(2));
+    let msg = Engine::translate(K, tools(), Reasoning::Auto, &twice, UpstreamFinish::Stop);
+    let ids: Vec<Option<&str>> = msg.tool_calls.iter().map(|c| c.id.as_deref()).collect();
+    assert_eq!(ids, vec![Some("functions.run:0"), None]);
+    let other = Engine::translate(
+        support::D31,
+        tools(),
+        Reasoning::Auto,
+        &support::special::ds_section(&support::special::ds_v31_call("read_file", "{}")),
+        UpstreamFinish::Stop,
+    );
+    assert_eq!(other.tool_calls.len(), 1);
+    assert_eq!(other.tool_calls[0].id, None);
 }

@@ -17,7 +17,8 @@ use crate::ui::{Printer, UserError};
 
 #[derive(Debug, Args)]
 pub struct TranslateArgs {
-    /// How the model writes tool calls: qwen3_coder, hermes, auto, llama3_json, mistral or none.
+    /// How the model writes tool calls: qwen3_coder, hermes, auto, llama3_json, mistral,
+    /// deepseek_v3, deepseek_v31, kimi_k2 or none.
     #[arg(long, value_name = "FMT", value_parser = parse_format)]
     pub format: Format,
     /// A JSON file with the request's OpenAI `tools` array (or a whole request body).
@@ -137,7 +138,7 @@ fn message_json(message: &Message, format: Format) -> Value {
         .enumerate()
         .map(|(i, call)| {
             json!({
-                "id": call_id(format, i, &call.name, &call.arguments),
+                "id": call.id.clone().unwrap_or_else(|| call_id(format, i, &call.name, &call.arguments)),
                 "type": "function",
                 "function": {"name": call.name, "arguments": call.arguments},
             })
@@ -178,7 +179,12 @@ fn event_json(event: &OwnedEvent) -> Value {
     match event {
         OwnedEvent::Content(text) => json!({"content": text}),
         OwnedEvent::Reasoning(text) => json!({"reasoning": text}),
-        OwnedEvent::CallStart { index, name } => json!({"call_start": {"index": index, "name": name}}),
+        OwnedEvent::CallStart { index, name, id: Some(id) } => {
+            json!({"call_start": {"index": index, "name": name, "id": id}})
+        }
+        OwnedEvent::CallStart { index, name, id: None } => {
+            json!({"call_start": {"index": index, "name": name}})
+        }
         OwnedEvent::CallArgs { index, fragment } => {
             json!({"call_args": {"index": index, "fragment": fragment}})
         }

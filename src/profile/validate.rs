@@ -163,7 +163,7 @@ pub(super) fn parse(name: &str, origin: Origin, text: &str) -> Result<Profile, P
         Some(f) => f
             .get_ref()
             .parse::<Format>()
-            .map_err(|e| cx.at(f.span(), e, "use qwen3_coder, hermes, auto or none"))?,
+            .map_err(|e| cx.at(f.span(), e, format!("use one of: {}", Format::NAMES.join(", "))))?,
         None => Format::Qwen3Coder,
     };
     let host = match &raw.host {

@@ -59,7 +59,7 @@ impl Sink for Collect<'_> {
                 Some(Out::Reasoning(prev)) => prev.push_str(text),
                 _ => out.push(Out::Reasoning(text.to_owned())),
             },
-            Event::CallStart { index, name } => {
+            Event::CallStart { index, name, id } => {
                 let p = &mut *self.policy;
                 let allowed = p.named.as_deref().is_none_or(|n| n == name);
                 let client = (allowed && p.kept < p.max_calls).then(|| {
@@ -71,7 +71,9 @@ impl Sink for Collect<'_> {
                 }
                 p.map[index] = client;
                 if let Some(index) = client {
-                    out.push(Out::CallHeader { index, id: call_id_for(p.format), name: name.to_owned() });
+                    // The model's own id where its format has one (Kimi K2), else a fresh one.
+                    let id = id.map_or_else(|| call_id_for(p.format), str::to_owned);
+                    out.push(Out::CallHeader { index, id, name: name.to_owned() });
                 }
             }
             Event::CallArgs { index, fragment } => {
@@ -170,4 +172,43 @@ pub(crate) fn aborted() -> ApiError {
 
 pub(crate) fn upstream_finish(reason: &str) -> UpstreamFinish {
     if reason == "length" { UpstreamFinish::Length } else { UpstreamFinish::Stop }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::toolcall::Tools;
+
+    /// Kimi K2's own `functions.NAME:IDX` is the client's call id; other formats get fresh ids.
+    #[test]
+    fn call_ids_come_from_the_model_where_it_writes_them() {
+        let tools = serde_json::json!([{"type": "function", "function": {"name": "read_file",
+            "parameters": {"type": "object", "properties": {"path": {"type": "string"}}}}}]);
+        let plan = Plan {
+            model: "m".to_owned(),
+            stream: true,
+            include_usage: false,
+            tools: Arc::new(Tools::from_openai(&tools).expect("valid tools")),
+            choice: ToolChoice::Auto,
+            parallel: true,
+        };
+        let ids = |format: Format, text: &str| {
+            let mut translator = ChoiceTranslator::new(format, Reasoning::Auto, &plan, false);
+            let mut out = Vec::new();
+            translator.feed(text, &mut out);
+            assert_eq!(translator.finish(UpstreamFinish::Stop, &mut out), "tool_calls");
+            out.into_iter()
+                .filter_map(|o| match o {
+                    Out::CallHeader { id, .. } => Some(id),
+                    _ => None,
+                })
+                .collect::<Vec<String>>()
+        };
+        let kimi = "<|tool_calls_section_begin|><|tool_call_begin|>functions.read_file:7\
+                    <|tool_call_argument_begin|>{\"path\": \"a\"}<|tool_call_end|><|tool_calls_section_end|>";
+        assert_eq!(ids(Format::KimiK2, kimi), ["functions.read_file:7"]);
+        let deepseek = "<｜tool▁call▁begin｜>read_file<｜tool▁sep｜>{\"path\": \"a\"}<｜tool▁call▁end｜>";
+        let fresh = ids(Format::DeepseekV31, deepseek);
+        assert!(fresh.len() == 1 && fresh[0].starts_with("call_"), "{fresh:?}");
+    }
 }

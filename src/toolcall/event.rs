@@ -16,8 +16,10 @@ pub enum Event<'a> {
     Content(&'a str),
     /// Text for `reasoning_content` (what the model wrote inside `<think>`), shaped the same way.
     Reasoning(&'a str),
-    /// A call begins. `index` counts calls from 0 in the order they appear.
-    CallStart { index: usize, name: &'a str },
+    /// A call begins. `index` counts calls from 0 in the order they appear. `id` is the
+    /// call id the model wrote itself (Kimi K2's `functions.NAME:IDX`), to be used as the
+    /// OpenAI tool call id; `None` (every other format) lets the caller make one.
+    CallStart { index: usize, name: &'a str, id: Option<&'a str> },
     /// A piece of the call's arguments JSON. All pieces of one call concatenate to exactly
     /// one JSON object once the call has ended (complete or truncated).
     CallArgs { index: usize, fragment: &'a str },
@@ -44,7 +46,7 @@ impl<F: FnMut(Event<'_>)> Sink for F {
 pub enum OwnedEvent {
     Content(String),
     Reasoning(String),
-    CallStart { index: usize, name: String },
+    CallStart { index: usize, name: String, id: Option<String> },
     CallArgs { index: usize, fragment: String },
     CallEnd { index: usize },
     CallTruncated { index: usize },
@@ -72,7 +74,9 @@ impl From<Event<'_>> for OwnedEvent {
         match event {
             Event::Content(s) => Self::Content(s.to_owned()),
             Event::Reasoning(s) => Self::Reasoning(s.to_owned()),
-            Event::CallStart { index, name } => Self::CallStart { index, name: name.to_owned() },
+            Event::CallStart { index, name, id } => {
+                Self::CallStart { index, name: name.to_owned(), id: id.map(str::to_owned) }
+            }
             Event::CallArgs { index, fragment } => Self::CallArgs { index, fragment: fragment.to_owned() },
             Event::CallEnd { index } => Self::CallEnd { index },
             Event::CallTruncated { index } => Self::CallTruncated { index },

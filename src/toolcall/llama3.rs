@@ -550,7 +550,7 @@ impl Core {
         self.content.boundary();
         let index = self.next_index;
         self.next_index += 1;
-        sink.event(Event::CallStart { index, name: &call.name });
+        sink.event(Event::CallStart { index, name: &call.name, id: None });
         sink.event(Event::CallArgs { index, fragment: &call.args });
         sink.event(Event::CallEnd { index });
         self.line_start = true;

@@ -7,6 +7,8 @@ use super::event::{Event, FinishReason, Sink};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ToolCall {
     pub name: String,
+    /// The id the model gave the call (Kimi K2), if any; otherwise the caller makes one.
+    pub id: Option<String>,
     /// The arguments as a JSON object in text form, as OpenAI sends them.
     pub arguments: String,
 }
@@ -42,9 +44,10 @@ impl Sink for MessageBuilder {
         match event {
             Event::Content(s) => self.content.push_str(s),
             Event::Reasoning(s) => self.reasoning.push_str(s),
-            Event::CallStart { index, name } => {
+            Event::CallStart { index, name, id } => {
                 debug_assert_eq!(index, self.calls.len(), "call indexes are dense and in order");
-                let call = ToolCall { name: name.to_owned(), arguments: String::new() };
+                let call =
+                    ToolCall { name: name.to_owned(), id: id.map(str::to_owned), arguments: String::new() };
                 self.calls.push((call, CallState::Open));
             }
             Event::CallArgs { index, fragment } => {

@@ -16,6 +16,8 @@
 //! * `llama3` (`llama3_json`: `<|python_tag|>` and bare `{"name", "parameters"}` objects)
 //!   and `mistral` (`[TOOL_CALLS]` JSON arrays or `NAME[ARGS]{json}`, `[THINK]` reasoning)
 //!   are one state machine each, with the same guarantees.
+//! * `deepseek` is the state machine for special-token formats with JSON arguments
+//!   (`deepseek_v3`, `deepseek_v31`; `kimi` gives it Kimi K2's markers).
 //! * `tools` and `schema` turn the request's `tools` into per-parameter allowed types;
 //!   `coerce` and `pyliteral` type raw values with them.
 //! * `shaper` applies the content rule (trim each segment, join with a blank line) while
@@ -23,7 +25,9 @@
 //! * [`MessageBuilder`] folds events into the final assistant message.
 
 mod coerce;
+mod deepseek;
 mod event;
+mod kimi;
 mod llama3;
 mod message;
 mod mistral;
@@ -64,16 +68,40 @@ pub enum Format {
     /// `NAME[ARGS]{json}` per call (v11+); `[THINK]…[/THINK]` reasoning. Call ids are 9
     /// alphanumerics (see [`Format::call_id_len`]).
     Mistral,
+    /// DeepSeek V3 / R1-0528: `<｜tool▁call▁begin｜>function<｜tool▁sep｜>NAME` and fenced JSON.
+    DeepseekV3,
+    /// DeepSeek V3.1: `<｜tool▁call▁begin｜>NAME<｜tool▁sep｜>{json}` (same machine as V3).
+    DeepseekV31,
+    /// Kimi K2: `<|tool_call_begin|>functions.NAME:IDX<|tool_call_argument_begin|>{json}`.
+    KimiK2,
 }
 
 impl Format {
     /// Every format's name as written in profiles and on the command line.
-    pub const NAMES: &'static [&'static str] =
-        &["qwen3_coder", "hermes", "auto", "llama3_json", "mistral", "none"];
+    pub const NAMES: &'static [&'static str] = &[
+        "qwen3_coder",
+        "hermes",
+        "auto",
+        "llama3_json",
+        "mistral",
+        "deepseek_v3",
+        "deepseek_v31",
+        "kimi_k2",
+        "none",
+    ];
 
     /// Every format, in the order of [`Format::NAMES`].
-    pub const ALL: &'static [Format] =
-        &[Self::Qwen3Coder, Self::Hermes, Self::Auto, Self::Llama3Json, Self::Mistral, Self::None];
+    pub const ALL: &'static [Format] = &[
+        Self::Qwen3Coder,
+        Self::Hermes,
+        Self::Auto,
+        Self::Llama3Json,
+        Self::Mistral,
+        Self::DeepseekV3,
+        Self::DeepseekV31,
+        Self::KimiK2,
+        Self::None,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -83,6 +111,9 @@ impl Format {
             Self::None => "none",
             Self::Llama3Json => "llama3_json",
             Self::Mistral => "mistral",
+            Self::DeepseekV3 => "deepseek_v3",
+            Self::DeepseekV31 => "deepseek_v31",
+            Self::KimiK2 => "kimi_k2",
         }
     }
 
@@ -92,7 +123,14 @@ impl Format {
     pub fn call_id_len(self) -> Option<usize> {
         match self {
             Self::Mistral => Some(9),
-            Self::Qwen3Coder | Self::Hermes | Self::Auto | Self::Llama3Json | Self::None => None,
+            Self::Qwen3Coder
+            | Self::Hermes
+            | Self::Auto
+            | Self::Llama3Json
+            | Self::DeepseekV3
+            | Self::DeepseekV31
+            | Self::KimiK2
+            | Self::None => None,
         }
     }
 }
@@ -113,6 +151,9 @@ impl FromStr for Format {
             "none" => Ok(Self::None),
             "llama3_json" | "llama3" | "llama" => Ok(Self::Llama3Json),
             "mistral" | "devstral" => Ok(Self::Mistral),
+            "deepseek_v3" | "deepseek-v3" | "deepseek_r1" => Ok(Self::DeepseekV3),
+            "deepseek_v31" | "deepseek-v31" | "deepseek_v3.1" | "deepseek_v3_1" => Ok(Self::DeepseekV31),
+            "kimi_k2" | "kimi-k2" => Ok(Self::KimiK2),
             other => {
                 Err(format!("unknown tool format `{other}` (expected one of: {})", Self::NAMES.join(", ")))
             }
@@ -146,10 +187,14 @@ pub struct Engine {
 
 #[derive(Debug)]
 enum Inner {
-    Passthrough { any: bool },
+    Passthrough {
+        any: bool,
+    },
     Qwen(Box<qwen::Qwen>),
     Llama3(Box<llama3::Llama3>),
     Mistral(Box<mistral::Mistral>),
+    /// Special-token markers with JSON arguments (DeepSeek, Kimi K2).
+    Special(Box<deepseek::Special>),
 }
 
 /// Feeds `text` to a state machine through the engine's undecided tail.
@@ -190,6 +235,12 @@ impl Engine {
             Format::Auto => Inner::Qwen(Box::new(qwen::Qwen::new(true, true, tools, reasoning))),
             Format::Llama3Json => Inner::Llama3(Box::new(llama3::Llama3::new(tools, reasoning))),
             Format::Mistral => Inner::Mistral(Box::new(mistral::Mistral::new(tools, reasoning))),
+            Format::DeepseekV3 | Format::DeepseekV31 => {
+                Inner::Special(Box::new(deepseek::Special::new(&deepseek::DEEPSEEK, tools, reasoning)))
+            }
+            Format::KimiK2 => {
+                Inner::Special(Box::new(deepseek::Special::new(&kimi::KIMI_K2, tools, reasoning)))
+            }
         };
         Self { inner, pending: String::new(), finished: false }
     }
@@ -207,6 +258,7 @@ impl Engine {
             Inner::Qwen(q) => feed_machine!(q, &mut self.pending, text, sink),
             Inner::Llama3(m) => feed_machine!(m, &mut self.pending, text, sink),
             Inner::Mistral(m) => feed_machine!(m, &mut self.pending, text, sink),
+            Inner::Special(m) => feed_machine!(m, &mut self.pending, text, sink),
         }
     }
 
@@ -218,6 +270,7 @@ impl Engine {
             Inner::Qwen(q) => finish_machine!(q, &mut self.pending, upstream, sink),
             Inner::Llama3(m) => finish_machine!(m, &mut self.pending, upstream, sink),
             Inner::Mistral(m) => finish_machine!(m, &mut self.pending, upstream, sink),
+            Inner::Special(m) => finish_machine!(m, &mut self.pending, upstream, sink),
         }
     }
 
@@ -228,6 +281,7 @@ impl Engine {
             Inner::Qwen(q) => q.outcomes(),
             Inner::Llama3(m) => m.outcomes(),
             Inner::Mistral(m) => m.outcomes(),
+            Inner::Special(m) => m.outcomes(),
         }
     }
 

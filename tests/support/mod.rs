@@ -5,6 +5,8 @@
 //! Both test binaries include this module; each uses only part of it.
 #![allow(dead_code, reason = "each test binary uses a different part of the shared helpers")]
 
+pub(crate) mod special;
+
 use std::fmt::Write as _;
 use std::sync::Arc;
 
@@ -20,8 +22,11 @@ pub(crate) const A: Format = Format::Auto;
 pub(crate) const N: Format = Format::None;
 pub(crate) const L: Format = Format::Llama3Json;
 pub(crate) const M: Format = Format::Mistral;
+pub(crate) const D3: Format = Format::DeepseekV3;
+pub(crate) const D31: Format = Format::DeepseekV31;
+pub(crate) const K: Format = Format::KimiK2;
 
-pub(crate) const ALL_FORMATS: [Format; 6] = [Q, H, A, L, M, N];
+pub(crate) const ALL_FORMATS: [Format; 9] = [Q, H, A, L, M, N, D3, D31, K];
 pub(crate) const FINISHES: [UpstreamFinish; 2] = [UpstreamFinish::Stop, UpstreamFinish::Length];
 pub(crate) const REASONINGS: [Reasoning; 2] = [Reasoning::Auto, Reasoning::PromptOpened];
 
@@ -157,7 +162,7 @@ pub(crate) fn check_run(format: Format, upstream: UpstreamFinish, run: &Run) -> 
         match (event, &mut open) {
             (OwnedEvent::Content(s), None) => content.push_str(s),
             (OwnedEvent::Reasoning(s), None) => reasoning.push_str(s),
-            (OwnedEvent::CallStart { index, name }, None) => {
+            (OwnedEvent::CallStart { index, name, .. }, None) => {
                 if *index != next {
                     return Err(format!("event {at}: CallStart index {index}, expected {next}"));
                 }
@@ -458,7 +463,7 @@ pub(crate) fn cases() -> Vec<Case> {
     let read_a = xml("read_file", &[("path", "a.rs")]);
     let read_b = xml("read_file", &[("path", "b.rs")]);
     let json_read = r#"{"name": "read_file", "arguments": {"path": "a.rs", "limit": 10}}"#;
-    vec![
+    let mut cases = vec![
         // ---------------------------------------------------------------- qwen3_coder basics
         Case::new("q_single_call", "3: XML call", QA, xml("read_file", &[("path", "src/main.rs"), ("limit", "30")]))
             .call("read_file", json!({"path": "src/main.rs", "limit": 30})),
@@ -1706,7 +1711,9 @@ pub(crate) fn cases() -> Vec<Case> {
         Case::new("n_passthrough_prompt_opened", "1: none ignores reasoning", ONLY_N, "a\n</think>\nb ✅ ")
             .prompt_opened()
             .content_is_input(),
-    ]
+    ];
+    cases.extend(special::cases());
+    cases
 }
 
 /// Every distinct input of the table (for the chunking properties).

@@ -28,12 +28,13 @@ pub(crate) struct Block {
 }
 
 impl Block {
-    pub(super) fn new(held: String, from_think: bool) -> Self {
+    pub(crate) fn new(held: String, from_think: bool) -> Self {
         Self { held, body: String::new(), from_think, quote: None, escaped: false }
     }
 
-    /// Scans `rest`; returns how far the body goes (up to a `<` that may end the block).
-    fn scan(&mut self, rest: &str) -> usize {
+    /// Scans `rest`; returns how far the body goes (up to a `<` outside strings, which may
+    /// end the block). Also used by the special-token formats (`deepseek`, `kimi`).
+    pub(crate) fn scan(&mut self, rest: &str) -> usize {
         let bytes = rest.as_bytes();
         let mut i = 0;
         while i < bytes.len() {
@@ -137,13 +138,13 @@ impl Qwen {
 }
 
 /// One call decoded from a block.
-struct Decoded {
-    name: String,
+pub(crate) struct Decoded {
+    pub(crate) name: String,
     /// The arguments as JSON text.
-    args: String,
+    pub(crate) args: String,
     /// Not strict JSON as written (several values in one block, a Python-style literal,
     /// string arguments that are a Python-style literal): counted as recovered.
-    lenient: bool,
+    pub(crate) lenient: bool,
 }
 
 /// The calls in a block body; `None` if any part of it is not a well-formed call.
@@ -175,7 +176,9 @@ fn decode(body: &str, tools: &Tools) -> Option<Vec<Decoded>> {
     Some(calls)
 }
 
-fn call(value: Value, tools: &Tools, mut lenient: bool) -> Option<Decoded> {
+/// One `{"name": …, "arguments": …}` object as a call, its arguments typed by the schema;
+/// `None` if it is not a well-formed call.
+pub(crate) fn call(value: Value, tools: &Tools, mut lenient: bool) -> Option<Decoded> {
     let Value::Object(mut object) = value else { return None };
     let Some(Value::String(name)) = object.remove("name") else { return None };
     if !scan::is_name(&name) {

@@ -22,6 +22,7 @@ use super::scan::{self, Match, Tag};
 use super::shaper::Shaper;
 use super::tools::Tools;
 
+pub(crate) use hermes::{Block as JsonScan, Decoded, call as json_call};
 pub(crate) use xml::CallCtx;
 
 /// What one step did.
@@ -287,7 +288,7 @@ impl Qwen {
         self.call_repaired = false;
         let index = self.next_index;
         self.next_index += 1;
-        sink.event(Event::CallStart { index, name });
+        sink.event(Event::CallStart { index, name, id: None });
         index
     }
 
