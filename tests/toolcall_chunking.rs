@@ -125,6 +125,17 @@ const VOCAB: &[&str] = &[
     "<|tool_call_end|>",
     "<|tool_calls_section_end|>",
     "<|tool_ca",
+    // glm45
+    "<arg_key>",
+    "</arg_key>",
+    "<arg_value>",
+    "</arg_value>",
+    "<arg_ke",
+    "</arg_val",
+    "<tool_call>read_file\n<arg_key>path</arg_key>\n<arg_value>",
+    "</arg_value>\n<arg_key>limit</arg_key>\n<arg_value>7",
+    "</arg_value>\n</tool_call>",
+    "<tool_call>list_dir</tool_call>",
 ];
 
 /// Every byte offset inside `input` (not 0, not the end) that is a char boundary.

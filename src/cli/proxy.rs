@@ -29,7 +29,7 @@ pub struct ProxyArgs {
     #[arg(long, value_name = "URL")]
     pub upstream: Vec<String>,
     /// How the model writes tool calls: qwen3_coder, hermes, auto, llama3_json, mistral,
-    /// deepseek_v3, deepseek_v31, kimi_k2 or none [default: qwen3_coder].
+    /// deepseek_v3, deepseek_v31, kimi_k2, glm45 or none [default: qwen3_coder].
     #[arg(long, value_name = "FMT", value_parser = parse_format)]
     pub tool_format: Option<Format>,
     /// A key clients must send as `Authorization: Bearer KEY` (repeatable). Default: $PODCTL_API_KEY.

@@ -18,7 +18,7 @@ use crate::ui::{Printer, UserError};
 #[derive(Debug, Args)]
 pub struct TranslateArgs {
     /// How the model writes tool calls: qwen3_coder, hermes, auto, llama3_json, mistral,
-    /// deepseek_v3, deepseek_v31, kimi_k2 or none.
+    /// deepseek_v3, deepseek_v31, kimi_k2, glm45 or none.
     #[arg(long, value_name = "FMT", value_parser = parse_format)]
     pub format: Format,
     /// A JSON file with the request's OpenAI `tools` array (or a whole request body).

@@ -18,6 +18,8 @@
 //!   are one state machine each, with the same guarantees.
 //! * `deepseek` is the state machine for special-token formats with JSON arguments
 //!   (`deepseek_v3`, `deepseek_v31`; `kimi` gives it Kimi K2's markers).
+//! * `glm45` is GLM-4.5/4.6 (`<arg_key>`/`<arg_value>` pairs typed by the schema like
+//!   `qwen3_coder`).
 //! * `tools` and `schema` turn the request's `tools` into per-parameter allowed types;
 //!   `coerce` and `pyliteral` type raw values with them.
 //! * `shaper` applies the content rule (trim each segment, join with a blank line) while
@@ -27,6 +29,7 @@
 mod coerce;
 mod deepseek;
 mod event;
+mod glm45;
 mod kimi;
 mod llama3;
 mod message;
@@ -74,6 +77,8 @@ pub enum Format {
     DeepseekV31,
     /// Kimi K2: `<|tool_call_begin|>functions.NAME:IDX<|tool_call_argument_begin|>{json}`.
     KimiK2,
+    /// GLM-4.5/4.6: `<tool_call>NAME<arg_key>K</arg_key><arg_value>V</arg_value>…</tool_call>`.
+    Glm45,
 }
 
 impl Format {
@@ -87,6 +92,7 @@ impl Format {
         "deepseek_v3",
         "deepseek_v31",
         "kimi_k2",
+        "glm45",
         "none",
     ];
 
@@ -100,6 +106,7 @@ impl Format {
         Self::DeepseekV3,
         Self::DeepseekV31,
         Self::KimiK2,
+        Self::Glm45,
         Self::None,
     ];
 
@@ -114,6 +121,7 @@ impl Format {
             Self::DeepseekV3 => "deepseek_v3",
             Self::DeepseekV31 => "deepseek_v31",
             Self::KimiK2 => "kimi_k2",
+            Self::Glm45 => "glm45",
         }
     }
 
@@ -130,6 +138,7 @@ impl Format {
             | Self::DeepseekV3
             | Self::DeepseekV31
             | Self::KimiK2
+            | Self::Glm45
             | Self::None => None,
         }
     }
@@ -154,6 +163,7 @@ impl FromStr for Format {
             "deepseek_v3" | "deepseek-v3" | "deepseek_r1" => Ok(Self::DeepseekV3),
             "deepseek_v31" | "deepseek-v31" | "deepseek_v3.1" | "deepseek_v3_1" => Ok(Self::DeepseekV31),
             "kimi_k2" | "kimi-k2" => Ok(Self::KimiK2),
+            "glm45" | "glm4_moe" | "glm-4.5" | "glm46" => Ok(Self::Glm45),
             other => {
                 Err(format!("unknown tool format `{other}` (expected one of: {})", Self::NAMES.join(", ")))
             }
@@ -195,6 +205,7 @@ enum Inner {
     Mistral(Box<mistral::Mistral>),
     /// Special-token markers with JSON arguments (DeepSeek, Kimi K2).
     Special(Box<deepseek::Special>),
+    Glm45(Box<glm45::Glm45>),
 }
 
 /// Feeds `text` to a state machine through the engine's undecided tail.
@@ -241,6 +252,7 @@ impl Engine {
             Format::KimiK2 => {
                 Inner::Special(Box::new(deepseek::Special::new(&kimi::KIMI_K2, tools, reasoning)))
             }
+            Format::Glm45 => Inner::Glm45(Box::new(glm45::Glm45::new(tools, reasoning))),
         };
         Self { inner, pending: String::new(), finished: false }
     }
@@ -259,6 +271,7 @@ impl Engine {
             Inner::Llama3(m) => feed_machine!(m, &mut self.pending, text, sink),
             Inner::Mistral(m) => feed_machine!(m, &mut self.pending, text, sink),
             Inner::Special(m) => feed_machine!(m, &mut self.pending, text, sink),
+            Inner::Glm45(m) => feed_machine!(m, &mut self.pending, text, sink),
         }
     }
 
@@ -271,6 +284,7 @@ impl Engine {
             Inner::Llama3(m) => finish_machine!(m, &mut self.pending, upstream, sink),
             Inner::Mistral(m) => finish_machine!(m, &mut self.pending, upstream, sink),
             Inner::Special(m) => finish_machine!(m, &mut self.pending, upstream, sink),
+            Inner::Glm45(m) => finish_machine!(m, &mut self.pending, upstream, sink),
         }
     }
 
@@ -282,6 +296,7 @@ impl Engine {
             Inner::Llama3(m) => m.outcomes(),
             Inner::Mistral(m) => m.outcomes(),
             Inner::Special(m) => m.outcomes(),
+            Inner::Glm45(m) => m.outcomes(),
         }
     }
 

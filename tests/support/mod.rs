@@ -5,6 +5,7 @@
 //! Both test binaries include this module; each uses only part of it.
 #![allow(dead_code, reason = "each test binary uses a different part of the shared helpers")]
 
+pub(crate) mod glm;
 pub(crate) mod special;
 
 use std::fmt::Write as _;
@@ -25,8 +26,9 @@ pub(crate) const M: Format = Format::Mistral;
 pub(crate) const D3: Format = Format::DeepseekV3;
 pub(crate) const D31: Format = Format::DeepseekV31;
 pub(crate) const K: Format = Format::KimiK2;
+pub(crate) const G: Format = Format::Glm45;
 
-pub(crate) const ALL_FORMATS: [Format; 9] = [Q, H, A, L, M, N, D3, D31, K];
+pub(crate) const ALL_FORMATS: [Format; 10] = [Q, H, A, L, M, N, D3, D31, K, G];
 pub(crate) const FINISHES: [UpstreamFinish; 2] = [UpstreamFinish::Stop, UpstreamFinish::Length];
 pub(crate) const REASONINGS: [Reasoning; 2] = [Reasoning::Auto, Reasoning::PromptOpened];
 
@@ -1713,6 +1715,7 @@ pub(crate) fn cases() -> Vec<Case> {
             .content_is_input(),
     ];
     cases.extend(special::cases());
+    cases.extend(glm::cases());
     cases
 }
 
