@@ -17,7 +17,7 @@ use super::log::RequestLog;
 use super::reply::{bytes_response, error_response};
 use super::rewrite::{ChatRequest, Plan};
 use super::router::dispatch::{self, Answer, Body, ByteStream, Mode, Payload, Target};
-use super::router::{Change, InFlight, Outcome, Policy};
+use super::router::{Change, InFlight, Model, Outcome, Policy};
 use super::sse::SseDecoder;
 use super::stream::{Progress, StreamTranslator, push_event};
 use super::{App, read_body};
@@ -55,8 +55,8 @@ async fn prepare(app: &App, request: Request, log: &mut RequestLog) -> Result<Pr
     let affinity = if table.router.affinity { parsed.affinity() } else { None };
     let tracing = app.trace.is_some();
     let (mut plan, mut sent) = (None, None);
-    let mut make = |id: &str| -> Result<Bytes, ApiError> {
-        let (body, p) = parsed.rewrite(id, &app.tools_cache)?;
+    let mut make = |id: &str, model: &Model| -> Result<Bytes, ApiError> {
+        let (body, p) = parsed.rewrite(id, model.format.call_id_len(), &app.tools_cache)?;
         if tracing {
             sent = Some(serde_json::from_slice::<Value>(&body).unwrap_or(Value::Null));
         }

@@ -14,6 +14,7 @@ use serde_json::Value;
 
 use super::log::RequestLog;
 use super::reply::error_response;
+use super::router::Model;
 use super::router::dispatch::{self, Answer, Mode, Payload, Target};
 use super::{App, read_json};
 use crate::openai::{ApiError, ErrorKind, completion_id};
@@ -45,7 +46,7 @@ async fn send(app: &App, target: Target, request: Request, log: &mut RequestLog)
     let model = table.resolve(requested).await?;
     model.label.clone_into(&mut log.model);
     log.stream = body.as_ref().and_then(|b| b.get("stream")).and_then(Value::as_bool).unwrap_or(false);
-    let mut make = |id: &str| -> Result<Bytes, ApiError> {
+    let mut make = |id: &str, _: &Model| -> Result<Bytes, ApiError> {
         let mut body = body.clone().unwrap_or_default();
         body.insert("model".into(), Value::String(id.to_owned()));
         serde_json::to_vec(&body)

@@ -282,9 +282,13 @@ impl<'a> ChatRequest<'a> {
     }
 
     /// The upstream body for the upstream model `upstream_model`, and the response plan.
+    ///
+    /// `id_len`: the exact length of alphanumeric tool call ids the model's chat template
+    /// accepts (Mistral's: 9), when it constrains them; history ids are mapped to fit.
     pub(crate) fn rewrite(
         &self,
         upstream_model: &str,
+        id_len: Option<usize>,
         cache: &ToolsCache,
     ) -> Result<(Vec<u8>, Plan), ApiError> {
         let model = self.model()?.unwrap_or_else(|| upstream_model.to_owned());
@@ -360,7 +364,9 @@ impl<'a> ChatRequest<'a> {
                 | "tool_choice"
                 | "skip_special_tokens"
                 | "tools" => {}
-                "messages" => field(&mut out, key, &write_messages(messages, instruction.as_deref())?),
+                "messages" => {
+                    field(&mut out, key, &write_messages(messages, instruction.as_deref(), id_len)?)
+                }
                 _ => {
                     if let Some(raw) = raw {
                         field(&mut out, key, raw.get());
@@ -425,8 +431,13 @@ fn json_key(key: &str) -> String {
 }
 
 /// The messages array for upstream: raw messages copied as they are, except those whose
-/// history calls need repair and the first one when it carries the steering instruction.
-fn write_messages(messages: &[&RawValue], instruction: Option<&str>) -> Result<String, ApiError> {
+/// history calls need repair (or ids that must be fitted to `id_len`) and the first one when
+/// it carries the steering instruction.
+fn write_messages(
+    messages: &[&RawValue],
+    instruction: Option<&str>,
+    id_len: Option<usize>,
+) -> Result<String, ApiError> {
     let mut out = String::with_capacity(messages.iter().map(|m| m.get().len() + 1).sum::<usize>() + 64);
     out.push('[');
     // Only steering needs to know the first message's role: don't parse it otherwise.
@@ -445,11 +456,15 @@ fn write_messages(messages: &[&RawValue], instruction: Option<&str>) -> Result<S
             return Err(bad(format!("messages[{i}] must be an object"), "messages"));
         }
         let steer_here = i == 0 && first_is_system && instruction.is_some();
-        if steer_here || text.contains("\"tool_calls\"") {
+        let fit_ids = id_len.filter(|_| text.contains("\"tool_call_id\"") || text.contains("\"tool_calls\""));
+        if steer_here || fit_ids.is_some() || text.contains("\"tool_calls\"") {
             let mut message: Value = serde_json::from_str(text)
                 .map_err(|_| bad(format!("messages[{i}] must be an object"), "messages"))?;
             if let Value::Object(map) = &mut message {
                 repair_message(map);
+                if let Some(len) = fit_ids {
+                    fit_message_ids(map, len);
+                }
                 if steer_here && let Some(text) = instruction {
                     steer(map, text);
                 }
@@ -523,6 +538,49 @@ fn repair_message(message: &mut Map<String, Value>) {
     }
 }
 
+/// Maps a message's tool call ids (an assistant's `tool_calls[].id`, a tool result's
+/// `tool_call_id`) to exactly `len` alphanumerics. An id that already fits is kept; any other
+/// is replaced by a stable hash of it, so a call and its result still match.
+fn fit_message_ids(message: &mut Map<String, Value>, len: usize) {
+    if let Some(Value::String(id)) = message.get_mut("tool_call_id") {
+        *id = fit_id(id, len);
+    }
+    if let Some(Value::Array(calls)) = message.get_mut("tool_calls") {
+        for call in calls {
+            if let Some(Value::String(id)) = call.get_mut("id") {
+                *id = fit_id(id, len);
+            }
+        }
+    }
+}
+
+/// `id` as exactly `len` ASCII alphanumerics: itself when it already is, otherwise a
+/// base-62 rendering of its 64-bit FNV-1a hash (deterministic across requests and restarts).
+pub(crate) fn fit_id(id: &str, len: usize) -> String {
+    const DIGITS: &[u8; 62] = b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    if id.len() == len && id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return id.to_owned();
+    }
+    let mut out = String::with_capacity(len);
+    let mut round = 0u64;
+    while out.len() < len {
+        let mut hash = 0xcbf2_9ce4_8422_2325_u64 ^ round;
+        for b in id.bytes() {
+            hash = (hash ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        // 10 base-62 digits use 59.5 of the 64 bits.
+        for _ in 0..10 {
+            if out.len() == len {
+                break;
+            }
+            out.push(char::from(DIGITS[usize::try_from(hash % 62).unwrap_or(0)]));
+            hash /= 62;
+        }
+        round += 1;
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -530,7 +588,8 @@ mod tests {
     #[allow(clippy::needless_pass_by_value, reason = "tests pass json! literals")]
     fn rewrite_chat(req: Value, model: &str) -> Result<(Map<String, Value>, Plan), ApiError> {
         let body = req.to_string();
-        let (out, plan) = ChatRequest::parse(body.as_bytes())?.rewrite(model, &ToolsCache::default())?;
+        let (out, plan) =
+            ChatRequest::parse(body.as_bytes())?.rewrite(model, None, &ToolsCache::default())?;
         match serde_json::from_slice(&out).expect("the upstream body is JSON") {
             Value::Object(map) => Ok((map, plan)),
             _ => unreachable!(),
@@ -584,7 +643,7 @@ mod tests {
         let body = br#"{"stream": true, "messages": [{"role": "user", "content": "hi"}], "stream": false, "max\u005ftokens": 5}"#;
         let (out, plan) = ChatRequest::parse(body)
             .expect("parses")
-            .rewrite("up", &ToolsCache::default())
+            .rewrite("up", None, &ToolsCache::default())
             .expect("rewrites");
         assert!(!plan.stream);
         let text = String::from_utf8(out).expect("utf-8");
@@ -676,6 +735,48 @@ mod tests {
         assert_eq!(args[4], json!({"cmd": "py"}));
         assert_eq!(calls[1]["id"], "b");
         assert_eq!(up["messages"][2]["tool_call_id"], "b");
+    }
+
+    /// Mistral's templates raise on any id that is not 9 alphanumerics: a history from
+    /// another model (or from OpenAI, `call_…`) is mapped, a call and its result still match.
+    #[test]
+    fn history_ids_fit_mistral_templates() {
+        let req = json!({"messages": [
+            {"role": "user", "content": "x"},
+            {"role": "assistant", "content": null, "tool_calls": [
+                {"id": "call_8f3a2b1c9d0e4f5a6b7c8d9e", "type": "function", "function": {"name": "run", "arguments": "{}"}},
+                {"id": "Ab3dE6gH9", "type": "function", "function": {"name": "run", "arguments": "{}"}},
+                {"id": "functions.run:2", "type": "function", "function": {"name": "run", "arguments": "{}"}}]},
+            {"role": "tool", "tool_call_id": "call_8f3a2b1c9d0e4f5a6b7c8d9e", "content": "a"},
+            {"role": "tool", "tool_call_id": "Ab3dE6gH9", "content": "b"},
+            {"role": "tool", "tool_call_id": "functions.run:2", "content": "c"}]});
+        let body = req.to_string();
+        let parsed = ChatRequest::parse(body.as_bytes()).expect("valid");
+        let (out, _) = parsed.rewrite("m", Some(9), &ToolsCache::default()).expect("valid");
+        let up: Value = serde_json::from_slice(&out).expect("JSON");
+        let ids: Vec<&str> = up["messages"][1]["tool_calls"]
+            .as_array()
+            .expect("calls")
+            .iter()
+            .map(|c| c["id"].as_str().expect("id"))
+            .collect();
+        for id in &ids {
+            assert_eq!(id.len(), 9, "{id}");
+            assert!(id.bytes().all(|b| b.is_ascii_alphanumeric()), "{id}");
+        }
+        assert_eq!(ids[1], "Ab3dE6gH9", "an id that fits is kept");
+        assert_ne!(ids[0], ids[2]);
+        for (i, id) in ids.iter().enumerate() {
+            assert_eq!(up["messages"][i + 2]["tool_call_id"], *id, "result {i} still answers its call");
+        }
+        // The same history maps the same way next turn (the cache prefix stays stable).
+        let (again, _) = parsed.rewrite("m", Some(9), &ToolsCache::default()).expect("valid");
+        assert_eq!(out, again);
+        // Other families keep ids as the client sent them.
+        let (plain, _) = parsed.rewrite("m", None, &ToolsCache::default()).expect("valid");
+        let plain: Value = serde_json::from_slice(&plain).expect("JSON");
+        assert_eq!(plain["messages"][1]["tool_calls"][0]["id"], "call_8f3a2b1c9d0e4f5a6b7c8d9e");
+        assert_eq!(plain["messages"][4]["tool_call_id"], "functions.run:2");
     }
 
     #[test]

@@ -243,3 +243,43 @@ async fn empty_history_arguments_mean_no_arguments() {
         assert_eq!(call["function"]["arguments"], "{}");
     }
 }
+
+/// Mistral: the ids handed out are 9 alphanumerics, and a history sent back (with those ids,
+/// or with OpenAI-style ones from another model) reaches vLLM with ids its template accepts.
+#[tokio::test(flavor = "multi_thread")]
+async fn mistral_ids_fit_its_template_both_ways() {
+    let env =
+        Env::with(Config::default(), |c| c.models[0].tool_format = podctl::toolcall::Format::Mistral).await;
+    env.standin.push_reply(Reply::text("[TOOL_CALLS]read_file[ARGS]{\"filepath\": \"a.rs\"}"));
+    let (_, body) = env.chat(&continue_request(false)).await;
+    let call = &body["choices"][0]["message"]["tool_calls"][0];
+    let given = call["id"].as_str().expect("id").to_owned();
+    assert!(given.len() == 9 && given.bytes().all(|b| b.is_ascii_alphanumeric()), "{given}");
+
+    env.standin.push_reply(Reply::text("Done."));
+    let mut request = continue_request(false);
+    let messages = request["messages"].as_array_mut().expect("messages");
+    messages.push(json!({"role": "assistant", "content": null, "tool_calls": [
+        call,
+        {"id": "call_Xy12_from_another_model", "type": "function",
+         "function": {"name": "read_file", "arguments": "{\"filepath\": \"b.rs\"}"}}]}));
+    messages.push(json!({"role": "tool", "tool_call_id": given, "content": "fn a() {}"}));
+    messages.push(
+        json!({"role": "tool", "tool_call_id": "call_Xy12_from_another_model", "content": "fn b() {}"}),
+    );
+    let (status, _) = env.chat(&request).await;
+    assert_eq!(status, 200);
+    let sent = env.standin.last_chat_request().expect("sent");
+    let sent_messages = sent["messages"].as_array().expect("messages");
+    let n = sent_messages.len();
+    let ids: Vec<&str> = sent_messages[n - 3]["tool_calls"]
+        .as_array()
+        .expect("calls")
+        .iter()
+        .map(|c| c["id"].as_str().expect("id"))
+        .collect();
+    assert_eq!(ids[0], given, "our own id fits already");
+    assert!(ids[1].len() == 9 && ids[1].bytes().all(|b| b.is_ascii_alphanumeric()), "{}", ids[1]);
+    assert_eq!(sent_messages[n - 2]["tool_call_id"], ids[0]);
+    assert_eq!(sent_messages[n - 1]["tool_call_id"], ids[1]);
+}

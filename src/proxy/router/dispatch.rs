@@ -46,7 +46,7 @@ pub(crate) enum Mode {
 pub(crate) enum Payload<'a> {
     None,
     Fixed(Bytes),
-    PerModel(&'a mut (dyn FnMut(&str) -> Result<Bytes, ApiError> + Send + Sync)),
+    PerModel(&'a mut (dyn FnMut(&str, &Model) -> Result<Bytes, ApiError> + Send + Sync)),
 }
 
 /// One request to send.
@@ -193,7 +193,7 @@ impl Request<'_> {
             Payload::Fixed(bytes) => Some(bytes.clone()),
             Payload::PerModel(make) => {
                 let id = model.model_id().await.map_err(Skip::Model)?;
-                Some(make(&id).map_err(Skip::Final)?)
+                Some(make(&id, model).map_err(Skip::Final)?)
             }
         };
         Ok(body)
