@@ -365,7 +365,7 @@ impl<'a> ChatRequest<'a> {
                 | "skip_special_tokens"
                 | "tools" => {}
                 "messages" => {
-                    field(&mut out, key, &write_messages(messages, instruction.as_deref(), id_len)?)
+                    field(&mut out, key, &write_messages(messages, instruction.as_deref(), id_len)?);
                 }
                 _ => {
                     if let Some(raw) = raw {
