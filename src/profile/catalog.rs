@@ -37,6 +37,11 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("qwen-bf16", include_str!("../../models/qwen-bf16.toml")),
     ("qwen-tp2", include_str!("../../models/qwen-tp2.toml")),
     ("qwen3", include_str!("../../models/qwen3.toml")),
+    ("llama3", include_str!("../../models/llama3.toml")),
+    ("devstral", include_str!("../../models/devstral.toml")),
+    ("deepseek-v31", include_str!("../../models/deepseek-v31.toml")),
+    ("glm45-air", include_str!("../../models/glm45-air.toml")),
+    ("kimi-k2", include_str!("../../models/kimi-k2.toml")),
 ];
 
 /// One profile a listing shows.

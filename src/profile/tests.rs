@@ -19,6 +19,30 @@ fn every_builtin_profile_parses_with_its_documented_settings() {
     assert_eq!(qwen.max_model_len, Some(MaxModelLen::Tokens(262_144)));
     assert_eq!(catalog::find_in("qwen3", &[]).expect("built in").tool_format, Format::Hermes);
     assert_eq!(catalog::find_in("qwen-tp2", &[]).expect("built in").parallel.tensor, 2);
+    // One popular model of each family, with its tool format.
+    for (name, format) in [
+        ("llama3", Format::Llama3Json),
+        ("devstral", Format::Mistral),
+        ("deepseek-v31", Format::DeepseekV31),
+        ("glm45-air", Format::Glm45),
+        ("kimi-k2", Format::KimiK2),
+    ] {
+        let p = catalog::find_in(name, &[]).expect("built in");
+        assert_eq!(p.tool_format, format, "{name}");
+        // The declared format is also the one the model's name implies.
+        assert_eq!(crate::proxy::litellm::guess_format(&p.model), Some(format), "{name}");
+    }
+}
+
+#[test]
+fn tool_format_defaults_to_what_the_model_name_implies() {
+    let llama = parse("model = \"meta-llama/Llama-3.1-8B-Instruct\"\n").expect("valid");
+    assert_eq!(llama.tool_format, Format::Llama3Json);
+    let unknown = parse("model = \"Org/M\"\n").expect("valid");
+    assert_eq!(unknown.tool_format, Format::Qwen3Coder);
+    let explicit =
+        parse("model = \"meta-llama/Llama-3.1-8B-Instruct\"\ntool_format = \"hermes\"\n").expect("valid");
+    assert_eq!(explicit.tool_format, Format::Hermes);
 }
 
 #[test]

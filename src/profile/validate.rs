@@ -164,7 +164,9 @@ pub(super) fn parse(name: &str, origin: Origin, text: &str) -> Result<Profile, P
             .get_ref()
             .parse::<Format>()
             .map_err(|e| cx.at(f.span(), e, format!("use one of: {}", Format::NAMES.join(", "))))?,
-        None => Format::Qwen3Coder,
+        // Unset: what the model's name implies (a Llama profile gets llama3_json), else
+        // the Qwen3-Coder XML the default model writes.
+        None => crate::proxy::litellm::guess_format(&model).unwrap_or(Format::Qwen3Coder),
     };
     let host = match &raw.host {
         Some(h) => {

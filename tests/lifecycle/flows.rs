@@ -115,6 +115,11 @@ fn dry_run_prints_the_exact_command_for_every_builtin_profile() {
         ("qwen-bf16", "Qwen/Qwen3-Coder-30B-A3B-Instruct"),
         ("qwen-tp2", "Qwen/Qwen3-Coder-30B-A3B-Instruct"),
         ("qwen3", "Qwen/Qwen3-30B-A3B-Instruct-2507-FP8"),
+        ("llama3", "meta-llama/Llama-3.1-8B-Instruct"),
+        ("devstral", "mistralai/Devstral-Small-2507"),
+        ("deepseek-v31", "deepseek-ai/DeepSeek-V3.1"),
+        ("glm45-air", "zai-org/GLM-4.5-Air-FP8"),
+        ("kimi-k2", "moonshotai/Kimi-K2-Instruct-0905"),
         ("tiny", "test/tiny-model"),
     ] {
         let out = sb.run(&["start", name, "--dry-run"]);
@@ -137,6 +142,13 @@ fn dry_run_prints_the_exact_command_for_every_builtin_profile() {
         assert!(lines.contains(&expected), "`{expected}` in:\n{qwen}");
     }
     assert!(!qwen.contains("tool-call-parser") && !qwen.contains("--api-key"), "{qwen}");
+    let devstral = String::from_utf8_lossy(&sb.run(&["start", "devstral", "--dry-run"]).stdout).into_owned();
+    assert!(
+        devstral.contains("--tokenizer-mode mistral") && devstral.contains("--load-format mistral"),
+        "{devstral}"
+    );
+    let kimi = String::from_utf8_lossy(&sb.run(&["start", "kimi-k2", "--dry-run"]).stdout).into_owned();
+    assert!(kimi.contains("--trust-remote-code") && kimi.contains("--tensor-parallel-size 8"), "{kimi}");
     let tp2 = sb.run(&["start", "qwen-tp2", "--dry-run"]);
     assert!(String::from_utf8_lossy(&tp2.stdout).contains("--tensor-parallel-size 2"));
     let with_proxy = sb.run(&["start-vllm", "tiny", "--dry-run", "--proxy"]);
