@@ -1,7 +1,9 @@
 //! Throughput of the tool-call engine on realistic outputs, fed whole and in 1-character
-//! chunks (the worst streaming case) and 4-character chunks (about one token each).
+//! chunks (the worst streaming case) and 4-character chunks (about one token each); then
+//! every format on the same two outputs written its own way (`formats` group).
 //!
-//! Run: `cargo bench --bench toolcall`. Results are recorded in BENCHMARKS.md.
+//! Run: `cargo bench --bench toolcall` (`-- formats` for the per-format group only).
+//! Results are recorded in BENCHMARKS.md.
 
 use std::fmt::Write as _;
 use std::hint::black_box;
@@ -90,7 +92,11 @@ fn inputs() -> Vec<(&'static str, String)> {
 }
 
 fn run(text_pieces: &[&str], tools: &Arc<Tools>) -> usize {
-    let mut engine = Engine::new(Format::Qwen3Coder, Arc::clone(tools), Reasoning::Auto);
+    run_as(Format::Qwen3Coder, text_pieces, tools)
+}
+
+fn run_as(format: Format, text_pieces: &[&str], tools: &Arc<Tools>) -> usize {
+    let mut engine = Engine::new(format, Arc::clone(tools), Reasoning::Auto);
     let mut count = Count::default();
     for piece in text_pieces {
         engine.feed(black_box(piece), &mut count);
@@ -148,5 +154,106 @@ fn linearity(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, engine, linearity);
+/// One call in `format`'s own shape; `args` are (key, value) pairs of strings.
+fn call_in(format: Format, name: &str, index: usize, args: &[(&str, &str)]) -> String {
+    let json = || {
+        let map: serde_json::Map<String, serde_json::Value> =
+            args.iter().map(|(k, v)| ((*k).to_owned(), serde_json::Value::String((*v).to_owned()))).collect();
+        serde_json::Value::Object(map).to_string()
+    };
+    match format {
+        Format::Qwen3Coder | Format::Auto | Format::None => {
+            let mut s = format!("<tool_call>\n<function={name}>\n");
+            for (k, v) in args {
+                let _ = write!(s, "<parameter={k}>\n{v}\n</parameter>\n");
+            }
+            s + "</function>\n</tool_call>"
+        }
+        Format::Hermes => {
+            format!("<tool_call>\n{{\"name\": \"{name}\", \"arguments\": {}}}\n</tool_call>", json())
+        }
+        Format::Llama3Json => format!("{{\"name\": \"{name}\", \"parameters\": {}}}", json()),
+        Format::Mistral => format!("[TOOL_CALLS]{name}[ARGS]{}", json()),
+        Format::DeepseekV3 => format!(
+            "<｜tool▁call▁begin｜>function<｜tool▁sep｜>{name}\n```json\n{}\n```<｜tool▁call▁end｜>",
+            json()
+        ),
+        Format::DeepseekV31 => {
+            format!("<｜tool▁call▁begin｜>{name}<｜tool▁sep｜>{}<｜tool▁call▁end｜>", json())
+        }
+        Format::KimiK2 => format!(
+            "<|tool_call_begin|>functions.{name}:{index}<|tool_call_argument_begin|>{}<|tool_call_end|>",
+            json()
+        ),
+        Format::Glm45 => {
+            let mut s = format!("<tool_call>{name}\n");
+            for (k, v) in args {
+                let _ = write!(s, "<arg_key>{k}</arg_key>\n<arg_value>{v}</arg_value>\n");
+            }
+            s + "</tool_call>"
+        }
+    }
+}
+
+/// A whole output holding `calls` in `format`'s own shape, as its models write them.
+fn output_in(format: Format, calls: &[String]) -> String {
+    match format {
+        Format::Llama3Json => format!("<|python_tag|>{}", calls.join("; ")),
+        Format::DeepseekV3 | Format::DeepseekV31 => {
+            format!("I'll do that.\n\n<｜tool▁calls▁begin｜>{}<｜tool▁calls▁end｜>", calls.concat())
+        }
+        Format::KimiK2 => {
+            format!("I'll do that.<|tool_calls_section_begin|>{}<|tool_calls_section_end|>", calls.concat())
+        }
+        Format::Mistral => format!("I'll do that.\n{}", calls.concat()),
+        _ => format!("I'll do that.\n\n{}", calls.join("\n")),
+    }
+}
+
+/// Every format on a 1 MiB `write_file` call and on 100 small `read_file` calls, each written
+/// the format's own way; the call counts are checked before measuring.
+fn formats(c: &mut Criterion) {
+    let tools = tools();
+    let code = repeat_to(CODE, 1 << 20);
+    let mut group = c.benchmark_group("formats");
+    group.sample_size(10);
+    for &format in Format::ALL {
+        if format == Format::None {
+            continue;
+        }
+        let big = output_in(
+            format,
+            &[call_in(format, "write_file", 0, &[("path", "src/user.rs"), ("content", &code)])],
+        );
+        let small: Vec<String> = (0..100)
+            .map(|i| {
+                call_in(
+                    format,
+                    "read_file",
+                    i,
+                    &[("path", &format!("src/module_{i}/mod.rs")), ("limit", &(100 + i).to_string())],
+                )
+            })
+            .collect();
+        let small = output_in(format, &small);
+        for (name, text, want) in [("write_file_1MiB", big, 1), ("100_small_calls", small, 100)] {
+            let message =
+                Engine::translate(format, Arc::clone(&tools), Reasoning::Auto, &text, UpstreamFinish::Stop);
+            assert_eq!(message.tool_calls.len(), want, "{format} {name}: the input must parse");
+            group.throughput(Throughput::Bytes(text.len() as u64));
+            for (mode, pieces) in [("whole", vec![text.as_str()]), ("chunk4", chunks(&text, 4))] {
+                group.bench_with_input(
+                    BenchmarkId::new(format!("{format}/{name}"), mode),
+                    &pieces,
+                    |b, pieces| {
+                        b.iter(|| run_as(format, pieces, &tools));
+                    },
+                );
+            }
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, engine, linearity, formats);
 criterion_main!(benches);
