@@ -128,6 +128,12 @@ pub(super) fn build_config(args: &ProxyArgs) -> Result<(ProxyConfig, Vec<String>
     let mut keys = args.api_keys.clone();
     if let Some(path) = args.api_key_file.as_ref().or(file.api_key_file.as_ref()) {
         keys.extend(config::read_key_file(path).map_err(invalid)?);
+        warnings.extend(config::exposure_warning(path));
+    }
+    if !file.api_keys.is_empty()
+        && let Some(path) = args.config.as_ref().or(args.litellm_config.as_ref())
+    {
+        warnings.extend(config::exposure_warning(path));
     }
     if keys.is_empty() {
         keys.clone_from(&file.api_keys);
@@ -351,6 +357,8 @@ async fn wait_for_signal() {
 
 #[cfg(test)]
 mod tests {
+    use std::os::unix::fs::PermissionsExt as _;
+
     use clap::Parser;
 
     use super::*;
@@ -423,6 +431,8 @@ mod tests {
              litellm_settings:\n  drop_params: true\n\
              general_settings:\n  master_key: sk-master\n",
         );
+        // Private, as it holds a key (else a second warning says to chmod 600).
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).expect("chmod");
         let (config, warnings) =
             build_config(&args(&["--litellm-config", &file.to_string_lossy()])).expect("imported");
         let model = &config.models[0];
@@ -450,6 +460,16 @@ mod tests {
             build_config(&args(&["--host", "0.0.0.0", "--api-key-file", &keys.to_string_lossy()]))
                 .expect("valid");
         assert_eq!(config.keys, ["sk-a", "sk-b"]);
+        // A key file others can read gets a warning with the fix; a private one none.
+        let warned = |mode: u32| {
+            std::fs::set_permissions(&keys, std::fs::Permissions::from_mode(mode)).expect("chmod");
+            let (_, warnings) =
+                build_config(&args(&["--api-key-file", &keys.to_string_lossy()])).expect("valid");
+            warnings.into_iter().find(|w| w.contains("chmod 600"))
+        };
+        let warning = warned(0o644).expect("warned");
+        assert!(warning.contains("mode 644") && !warning.contains("sk-a"), "{warning}");
+        assert_eq!(warned(0o600), None);
         let _ = std::fs::remove_file(keys);
         let err = build_config(&args(&["--host", "0.0.0.0"]));
         if std::env::var_os("PODCTL_API_KEY").is_none() {

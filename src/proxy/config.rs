@@ -360,6 +360,20 @@ pub fn read_key_file(path: &Path) -> Result<Vec<String>, ConfigError> {
     Ok(keys)
 }
 
+/// A warning when a file that holds API keys can be read or written by other users
+/// (`chmod 600` fixes it); `None` when it is private or cannot be examined.
+pub fn exposure_warning(path: &Path) -> Option<String> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = std::fs::metadata(path).ok()?.permissions().mode() & 0o777;
+    (mode & 0o077 != 0).then(|| {
+        format!(
+            "{} holds API keys and other users can read it (mode {mode:03o}); fix: chmod 600 {}",
+            path.display(),
+            path.display()
+        )
+    })
+}
+
 /// Checks and normalises an upstream base URL (`http://host:port/v1`).
 pub fn normalise_upstream(url: &str) -> Result<String, ConfigError> {
     let trimmed = url.trim().trim_end_matches('/');
