@@ -38,6 +38,13 @@ pub struct ProxyArgs {
     /// A file of keys, one per line.
     #[arg(long, value_name = "FILE")]
     pub api_key_file: Option<PathBuf>,
+    /// Serve HTTPS with this PEM certificate chain (needs --tls-key). Not needed behind
+    /// RunPod's HTTP proxy, which already serves https://POD-PORT.proxy.runpod.net.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
     /// The model name clients use (e.g. qwen3-coder-30b); mapped to the upstream's model id.
     #[arg(long, value_name = "NAME")]
     pub model_name: Option<String>,
@@ -216,6 +223,11 @@ pub(super) fn build_config(args: &ProxyArgs) -> Result<(ProxyConfig, Vec<String>
         log_json: args.log_format.or(file.log_format) == Some(LogFormat::Json),
         router: file.router.resolve(),
         metrics_public: args.metrics_public || file.metrics_public.unwrap_or(false),
+        tls: config::tls_files(
+            args.tls_cert.as_ref().or(file.tls_cert.as_ref()),
+            args.tls_key.as_ref().or(file.tls_key.as_ref()),
+        )
+        .map_err(invalid)?,
     };
     Ok((config, warnings))
 }

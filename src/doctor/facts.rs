@@ -307,11 +307,9 @@ pub async fn gather(profile: Option<&str>, continue_config: Option<PathBuf>) -> 
         (None, Err(_)) => (None, 4000),
     };
     let served_name = profile.as_ref().map(|p| p.served_model_name.clone()).unwrap_or_default();
-    let key = profile
-        .as_ref()
-        .ok()
-        .and_then(|p| crate::supervisor::proxy::config(p).ok())
-        .and_then(|c| c.keys.into_iter().next());
+    let proxy_config = profile.as_ref().ok().and_then(|p| crate::supervisor::proxy::config(p).ok());
+    let proxy_tls = proxy_config.as_ref().is_some_and(|c| c.tls.is_some());
+    let key = proxy_config.and_then(|c| c.keys.into_iter().next());
     let vllm_key =
         profile.as_ref().ok().and_then(|p| p.api_key_env.as_ref()).and_then(|v| std::env::var(v).ok());
 
@@ -319,10 +317,12 @@ pub async fn gather(profile: Option<&str>, continue_config: Option<PathBuf>) -> 
         .connect_timeout(Duration::from_millis(500))
         .timeout(Duration::from_millis(1500))
         .no_proxy()
+        // The proxy's own certificate names the pod, not 127.0.0.1: this is a local check.
+        .tls_danger_accept_invalid_certs(proxy_tls)
         .build()
         .unwrap_or_default();
     let vllm_base = format!("http://{}:{vllm_port}", crate::vllm::connect_host(&vllm_host));
-    let proxy_base = format!("http://127.0.0.1:{proxy_port}");
+    let proxy_base = format!("{}://127.0.0.1:{proxy_port}", if proxy_tls { "https" } else { "http" });
     let (v_health, v_models, p_health, p_ready, p_nokey, p_key) = tokio::join!(
         get(&client, format!("{vllm_base}/health"), None),
         get(&client, format!("{vllm_base}/v1/models"), vllm_key.as_deref()),

@@ -41,6 +41,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use super::tls::TlsFiles;
 use crate::toolcall::{Format, Reasoning};
 
 /// One vLLM server serving a model.
@@ -139,6 +140,8 @@ pub struct ProxyConfig {
     pub router: RouterConfig,
     /// `/metrics` answers without a key.
     pub metrics_public: bool,
+    /// Serve HTTPS with this certificate and key.
+    pub tls: Option<TlsFiles>,
 }
 
 pub const DEFAULT_UPSTREAM: &str = "http://127.0.0.1:8000/v1";
@@ -172,6 +175,9 @@ pub struct FileConfig {
     pub log_format: Option<LogFormat>,
     pub insecure_no_auth: Option<bool>,
     pub metrics_public: Option<bool>,
+    /// Serve HTTPS: the PEM certificate chain and its private key.
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
     #[serde(default)]
     pub router: FileRouter,
     #[serde(default)]
@@ -372,6 +378,25 @@ pub fn exposure_warning(path: &Path) -> Option<String> {
             path.display()
         )
     })
+}
+
+/// The TLS files from a certificate and a key setting: both or neither.
+pub fn tls_files(cert: Option<&PathBuf>, key: Option<&PathBuf>) -> Result<Option<TlsFiles>, ConfigError> {
+    match (cert, key) {
+        (None, None) => Ok(None),
+        (Some(cert), Some(key)) => {
+            let files = TlsFiles { cert: cert.clone(), key: key.clone() };
+            // Read now, so a bad file stops the start with its reason, not the first client.
+            super::tls::load(&files)?;
+            Ok(Some(files))
+        }
+        (Some(_), None) => Err(ConfigError::Invalid(
+            "a TLS certificate without its key: give --tls-key (tls_key) too".to_owned(),
+        )),
+        (None, Some(_)) => Err(ConfigError::Invalid(
+            "a TLS key without its certificate: give --tls-cert (tls_cert) too".to_owned(),
+        )),
+    }
 }
 
 /// Checks and normalises an upstream base URL (`http://host:port/v1`).

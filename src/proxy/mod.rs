@@ -20,6 +20,7 @@ pub mod router;
 mod routes;
 mod sse;
 mod stream;
+pub mod tls;
 mod trace;
 
 use std::sync::{Arc, PoisonError, RwLock};
@@ -139,7 +140,8 @@ pub async fn serve_with(
         let host = crate::vllm::connect_host(&ip);
         let host =
             if addr.is_ipv6() && !host.starts_with('[') { format!("[{host}]") } else { host.to_owned() };
-        let url = format!("http://{host}:{}/v1", addr.port());
+        let scheme = if config.tls.is_some() { "https" } else { "http" };
+        let url = format!("{scheme}://{host}:{}/v1", addr.port());
         tokio::spawn(router::probe::write_status(Arc::clone(&app), path, url, background.clone()));
     }
     if let Some(sender) = &hooks.on_start {
@@ -147,14 +149,34 @@ pub async fn serve_with(
     }
     let closing = app.closing.clone();
     let router = routes::router(app);
+    if let Some(files) = &config.tls {
+        let tls = tls::load(files).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+        let listener = tls::TlsListener::new(listener, tls)?;
+        run(listener, router, shutdown, config.grace, closing).await
+    } else {
+        // Without TCP_NODELAY the small last frames of a stream (the finish chunk, `[DONE]`,
+        // the chunked terminator) wait for the client's delayed ACK: tens of ms per stream.
+        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
+        run(listener, router, shutdown, config.grace, closing).await
+    }
+}
+
+/// Serves `router` on `listener` until `shutdown`, then for up to `grace`.
+async fn run<L>(
+    listener: L,
+    router: axum::Router,
+    shutdown: CancellationToken,
+    grace: std::time::Duration,
+    closing: CancellationToken,
+) -> std::io::Result<()>
+where
+    L: axum::serve::Listener,
+    L::Addr: std::fmt::Debug,
+{
     let stop = shutdown.clone();
-    // Without TCP_NODELAY the small last frames of a stream (the finish chunk, `[DONE]`, the
-    // chunked terminator) wait for the client's delayed ACK: tens of ms per stream.
-    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
     let server = axum::serve(listener, router).with_graceful_shutdown(async move { stop.cancelled().await });
-    let grace = config.grace;
     tokio::select! {
         result = server => result,
         () = async { shutdown.cancelled().await; tokio::time::sleep(grace).await } => {

@@ -26,6 +26,12 @@ pub fn config(profile: &Profile) -> Result<ProxyConfig, String> {
         .into_iter()
         .collect();
     let file = config_file();
+    let mut tls = None;
+    if file.is_file() {
+        let settings = config::FileConfig::load(&file).map_err(|e| e.to_string())?;
+        tls = config::tls_files(settings.tls_cert.as_ref(), settings.tls_key.as_ref())
+            .map_err(|e| format!("{}: {e}", file.display()))?;
+    }
     if keys.is_empty() && file.is_file() {
         let settings = config::FileConfig::load(&file).map_err(|e| e.to_string())?;
         keys = settings.api_keys;
@@ -70,6 +76,7 @@ pub fn config(profile: &Profile) -> Result<ProxyConfig, String> {
         log_json: false,
         router: config::RouterConfig::default(),
         metrics_public: false,
+        tls,
     })
 }
 

@@ -38,6 +38,7 @@ pub(crate) fn config(upstream: String) -> ProxyConfig {
         log_json: false,
         router: RouterConfig::default(),
         metrics_public: false,
+        tls: None,
     }
 }
 

@@ -11,3 +11,4 @@ mod errors;
 mod harness;
 mod lifecycle;
 mod routing;
+mod tls;
