@@ -12,7 +12,7 @@ use crate::proxy::config::{
     self, ConfigError, DEFAULT_PORT, DEFAULT_UPSTREAM, FileConfig, LogFormat, ModelConfig, ProxyConfig,
     ReplicaConfig,
 };
-use crate::proxy::litellm;
+use crate::proxy::{limits, litellm};
 use crate::toolcall::{Format, Reasoning};
 use crate::ui::{self, Printer, UserError};
 
@@ -45,6 +45,12 @@ pub struct ProxyArgs {
     /// The PEM private key of --tls-cert.
     #[arg(long, value_name = "FILE", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
+    /// Connections held open at once; more wait to be accepted [default: 4096].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_connections: Option<u64>,
+    /// Requests one API key may have in flight; more get 429 [default: 512].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_in_flight_per_key: Option<u64>,
     /// The model name clients use (e.g. qwen3-coder-30b); mapped to the upstream's model id.
     #[arg(long, value_name = "NAME")]
     pub model_name: Option<String>,
@@ -228,6 +234,18 @@ pub(super) fn build_config(args: &ProxyArgs) -> Result<(ProxyConfig, Vec<String>
             args.tls_key.as_ref().or(file.tls_key.as_ref()),
         )
         .map_err(invalid)?,
+        max_connections: args
+            .max_connections
+            .and_then(|n| usize::try_from(n).ok())
+            .or(file.max_connections)
+            .unwrap_or(limits::DEFAULT_MAX_CONNECTIONS)
+            .max(1),
+        max_in_flight_per_key: args
+            .max_in_flight_per_key
+            .and_then(|n| usize::try_from(n).ok())
+            .or(file.max_in_flight_per_key)
+            .unwrap_or(limits::DEFAULT_MAX_IN_FLIGHT_PER_KEY)
+            .max(1),
     };
     Ok((config, warnings))
 }

@@ -14,6 +14,8 @@ pub enum ErrorKind {
     Unauthorized,
     NotFound,
     PayloadTooLarge,
+    /// A limit on requests in flight was reached (429).
+    TooManyRequests,
     /// The upstream could not be reached or answered nonsense.
     BadGateway,
     /// The upstream is up but not ready (503).
@@ -30,6 +32,7 @@ impl ErrorKind {
             Self::Unauthorized => 401,
             Self::NotFound => 404,
             Self::PayloadTooLarge => 413,
+            Self::TooManyRequests => 429,
             Self::Internal => 500,
             Self::BadGateway => 502,
             Self::Unavailable => 503,
@@ -42,6 +45,7 @@ impl ErrorKind {
             Self::BadRequest | Self::PayloadTooLarge => "invalid_request_error",
             Self::Unauthorized => "authentication_error",
             Self::NotFound => "not_found_error",
+            Self::TooManyRequests => "rate_limit_error",
             Self::BadGateway | Self::Unavailable | Self::GatewayTimeout => "upstream_error",
             Self::Internal => "server_error",
         }

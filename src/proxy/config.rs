@@ -142,6 +142,10 @@ pub struct ProxyConfig {
     pub metrics_public: bool,
     /// Serve HTTPS with this certificate and key.
     pub tls: Option<TlsFiles>,
+    /// Connections held open at once; more wait in the kernel's backlog.
+    pub max_connections: usize,
+    /// Requests one API key may have in flight; more get 429.
+    pub max_in_flight_per_key: usize,
 }
 
 pub const DEFAULT_UPSTREAM: &str = "http://127.0.0.1:8000/v1";
@@ -178,6 +182,8 @@ pub struct FileConfig {
     /// Serve HTTPS: the PEM certificate chain and its private key.
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
+    pub max_connections: Option<usize>,
+    pub max_in_flight_per_key: Option<usize>,
     #[serde(default)]
     pub router: FileRouter,
     #[serde(default)]

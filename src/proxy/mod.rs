@@ -10,6 +10,7 @@ mod chat;
 mod choice;
 mod complete;
 pub mod config;
+pub mod limits;
 pub mod litellm;
 mod log;
 pub(crate) mod metrics;
@@ -151,7 +152,7 @@ pub async fn serve_with(
     let router = routes::router(app);
     if let Some(files) = &config.tls {
         let tls = tls::load(files).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
-        let listener = tls::TlsListener::new(listener, tls)?;
+        let listener = limits::Limited::new(tls::TlsListener::new(listener, tls)?, config.max_connections);
         run(listener, router, shutdown, config.grace, closing).await
     } else {
         // Without TCP_NODELAY the small last frames of a stream (the finish chunk, `[DONE]`,
@@ -159,6 +160,7 @@ pub async fn serve_with(
         let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
             let _ = tcp.set_nodelay(true);
         });
+        let listener = limits::Limited::new(listener, config.max_connections);
         run(listener, router, shutdown, config.grace, closing).await
     }
 }

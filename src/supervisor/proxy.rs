@@ -77,6 +77,8 @@ pub fn config(profile: &Profile) -> Result<ProxyConfig, String> {
         router: config::RouterConfig::default(),
         metrics_public: false,
         tls,
+        max_connections: crate::proxy::limits::DEFAULT_MAX_CONNECTIONS,
+        max_in_flight_per_key: crate::proxy::limits::DEFAULT_MAX_IN_FLIGHT_PER_KEY,
     })
 }
 

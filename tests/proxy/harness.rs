@@ -39,6 +39,8 @@ pub(crate) fn config(upstream: String) -> ProxyConfig {
         router: RouterConfig::default(),
         metrics_public: false,
         tls: None,
+        max_connections: 4096,
+        max_in_flight_per_key: 512,
     }
 }
 

@@ -10,5 +10,6 @@ mod endpoints;
 mod errors;
 mod harness;
 mod lifecycle;
+mod limits;
 mod routing;
 mod tls;

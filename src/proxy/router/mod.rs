@@ -74,7 +74,7 @@ impl Table {
             .collect();
         Self {
             models,
-            keys: Keys::new(&config.keys),
+            keys: Keys::new(&config.keys, config.max_in_flight_per_key),
             router: config.router.clone(),
             metrics_public: config.metrics_public,
         }
