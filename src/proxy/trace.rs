@@ -29,6 +29,10 @@ impl Tracer {
                 tokio::fs::write(&path, text).await
             }
             .await;
+            if result.is_err() {
+                // A half-written trace would mislead: none is better.
+                let _ = tokio::fs::remove_file(&path).await;
+            }
             if let Err(e) = result
                 && !this.warned.swap(true, Ordering::Relaxed)
             {

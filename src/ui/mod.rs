@@ -24,8 +24,13 @@ pub fn init_tracing_with(verbose: u8, quiet: bool, service: bool, json: bool) {
     let level = if quiet { "error" } else { levels[base.min(levels.len() - 1)] };
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(format!("podctl={level}")));
-    let builder =
-        tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false);
+    // A log that cannot be written (stderr on a full disk) is dropped: the default would
+    // report it with `eprintln!`, which panics when stderr fails, taking the service down.
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .log_internal_errors(false);
     let _ = if json {
         builder.json().flatten_event(true).try_init()
     } else {

@@ -8,6 +8,7 @@ mod standin;
 mod chat;
 mod endpoints;
 mod errors;
+mod faults;
 mod harness;
 mod lifecycle;
 mod limits;

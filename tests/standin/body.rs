@@ -69,7 +69,12 @@ pub(crate) fn play(steps: Vec<Step>, guard: CancelGuard) -> Body {
     Body::from_stream(futures_util::stream::unfold(state, |(mut steps, mut guard)| async move {
         loop {
             match steps.next() {
-                Some(Step::Data(bytes)) => return Some((Ok(bytes), (steps, guard))),
+                Some(Step::Data(bytes)) => {
+                    if let Some(guard) = &guard {
+                        guard.shared.sent.fetch_add(bytes.len() as u64, std::sync::atomic::Ordering::Relaxed);
+                    }
+                    return Some((Ok(bytes), (steps, guard)));
+                }
                 Some(Step::Flush) => tokio::task::yield_now().await,
                 Some(Step::Sleep(pause)) => tokio::time::sleep(pause).await,
                 Some(Step::Fail) => {

@@ -204,6 +204,11 @@ impl StandIn {
         matches!(tokio::time::timeout(timeout, count.wait_for(|&c| c >= n)).await, Ok(Ok(_)))
     }
 
+    /// Body bytes the streaming responses have handed to hyper so far.
+    pub(crate) fn sent_bytes(&self) -> u64 {
+        self.shared.sent.load(Ordering::Relaxed)
+    }
+
     /// What `GET /health` answers: 200 (the default), or 503 while "starting".
     pub(crate) fn set_health(&self, status: u16) {
         self.shared.health.store(status, Ordering::Relaxed);
@@ -241,6 +246,9 @@ pub(crate) struct Shared {
     requests: Mutex<Vec<Recorded>>,
     health: AtomicU16,
     cancelled: watch::Sender<usize>,
+    /// Body bytes handed to hyper by streaming responses (they leave as fast as the reader
+    /// takes them: a measure of backpressure).
+    sent: std::sync::atomic::AtomicU64,
     /// Start time, the `created` of the model card.
     created: u64,
 }
@@ -254,6 +262,7 @@ impl Shared {
             requests: Mutex::new(Vec::new()),
             health: AtomicU16::new(200),
             cancelled: watch::Sender::new(0),
+            sent: std::sync::atomic::AtomicU64::new(0),
             created: SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()),
         }
     }
