@@ -136,6 +136,17 @@ const VOCAB: &[&str] = &[
     "</arg_value>\n<arg_key>limit</arg_key>\n<arg_value>7",
     "</arg_value>\n</tool_call>",
     "<tool_call>list_dir</tool_call>",
+    // auto: markers that decide a family, whole and cut, and near misses
+    "<｜tool_calls_begin｜>",
+    "<｜tool▁calls｜>",
+    "<|tool_call_section_begin|>",
+    "<|tool_call_begin|>",
+    "<tool_call>read_file",
+    "<tool_call>list_dir\n",
+    "<tool_call>\nnot yet",
+    "<tool_call>nope ",
+    "</tool_ca",
+    "[THI",
 ];
 
 /// Every byte offset inside `input` (not 0, not the end) that is a char boundary.

@@ -298,6 +298,41 @@ table! {
     g_qwen_xml_is_text,
     g_name_template_is_text,
     g_key_without_value_is_text,
+    // auto telling the families apart (tests/support/auto.rs)
+    a_detects_mistral,
+    a_detects_mistral_array,
+    a_detects_mistral_think,
+    a_detects_llama3_python_tag,
+    a_detects_llama3_then_bare_objects,
+    a_llama3_bare_json_not_detected,
+    a_detects_deepseek_v31,
+    a_detects_deepseek_v3,
+    a_detects_deepseek_misspelled,
+    a_detects_deepseek_call_without_section,
+    a_detects_kimi,
+    a_detects_kimi_call_without_section,
+    a_detects_glm45,
+    a_detects_glm45_without_args,
+    a_detects_glm45_name_at_end,
+    a_glm45_undeclared_word_at_end_is_text,
+    a_tool_call_prose_keeps_qwen,
+    a_prose_before_marker,
+    a_reasoning_before_marker,
+    a_marker_inside_reasoning,
+    a_glm45_inside_reasoning,
+    a_prompt_opened_then_marker,
+    a_prompt_opened_marker_ends_think,
+    a_second_family_after_call_is_text,
+    a_second_family_after_hermes_call_is_text,
+    a_qwen_markup_after_mistral_is_text,
+    a_kimi_after_deepseek_is_text,
+    a_marker_inside_qwen_value_is_data,
+    a_brackets_and_late_think_are_prose,
+    a_truncated_under_length,
+    a_glm45_truncated_under_length,
+    a_complete_then_truncated_length,
+    a_partial_marker_under_length_dropped,
+    a_partial_marker_under_stop_is_text,
 }
 
 #[test]
@@ -423,6 +458,69 @@ fn streamed_truncated_call_is_closed_not_ended() {
             );
         }
     }
+}
+
+/// `auto` reports the family its markers decided (call ids follow it), and announces it to
+/// the sink before the events that follow from it.
+#[test]
+fn auto_reports_the_decided_family() {
+    use podctl::toolcall::{Event, Format, Sink};
+    #[derive(Default)]
+    struct Seen {
+        family: Option<Format>,
+        /// Calls started before the announcement (prose may come first, calls may not).
+        calls_before: usize,
+    }
+    impl Sink for Seen {
+        fn event(&mut self, event: Event<'_>) {
+            if self.family.is_none() && matches!(event, Event::CallStart { .. }) {
+                self.calls_before += 1;
+            }
+        }
+        fn family(&mut self, family: Format) {
+            self.family = Some(family);
+        }
+    }
+    let read = r#"{"path": "a.rs"}"#;
+    let cases: Vec<(String, Format)> = vec![
+        (format!("Sure.\n{}", support::mistral("read_file", read)), Format::Mistral),
+        (format!("[THINK]x[/THINK]{}", support::mistral("read_file", read)), Format::Mistral),
+        (support::llama(r#"{"name": "read_file", "parameters": {}}"#), Format::Llama3Json),
+        (support::special::ds_section(&support::special::ds_v31_call("read_file", read)), Format::DeepseekV3),
+        (support::special::kimi_call("read_file", 0, read), Format::KimiK2),
+        (
+            "<tool_call>read_file\n<arg_key>path</arg_key>\n<arg_value>a</arg_value>\n</tool_call>"
+                .to_owned(),
+            Format::Glm45,
+        ),
+        ("<tool_call>list_dir".to_owned(), Format::Glm45),
+        (support::xml("read_file", &[("path", "a.rs")]), A),
+        (
+            format!(
+                "{}\n{}",
+                support::xml("read_file", &[("path", "a.rs")]),
+                support::mistral("read_file", read)
+            ),
+            A,
+        ),
+        ("Hello [TOOL_CA".to_owned(), A),
+    ];
+    for (input, want) in cases {
+        for chunks in [vec![input.as_str()], input.split_inclusive(['>', ']', '|', '\n']).collect()] {
+            let mut engine = Engine::new(A, tools(), Reasoning::Auto);
+            let mut seen = Seen::default();
+            for chunk in &chunks {
+                engine.feed(chunk, &mut seen);
+            }
+            engine.finish(UpstreamFinish::Stop, &mut seen);
+            assert_eq!(engine.family(), want, "{input:?} in {chunks:?}");
+            assert_eq!(seen.family, (want != A).then_some(want), "{input:?} in {chunks:?}");
+            if want != A {
+                assert_eq!(seen.calls_before, 0, "{input:?} in {chunks:?}");
+            }
+        }
+    }
+    assert_eq!(Engine::new(support::M, tools(), Reasoning::Auto).family(), support::M);
 }
 
 /// Issue 8: Kimi K2's `functions.NAME:IDX` is the call's id, in the events (streaming) and

@@ -90,7 +90,7 @@ pub(super) fn run(args: &TranslateArgs, printer: &Printer) -> anyhow::Result<()>
     }
     let reason = engine.finish(args.finish_reason, &mut builder);
     let message = builder.build(reason);
-    let out = serde_json::to_string_pretty(&message_json(&message, args.format))?;
+    let out = serde_json::to_string_pretty(&message_json(&message, engine.family()))?;
     printer.data(&out)?;
     Ok(())
 }

@@ -30,7 +30,8 @@ pub(crate) struct ChoiceTranslator {
 
 #[derive(Debug)]
 struct Policy {
-    /// The model's tool format: its family may constrain the call ids (Mistral: 9 alphanumerics).
+    /// The model's tool format: its family may constrain the call ids (Mistral: 9
+    /// alphanumerics). For `auto`, the family its markers decided, once they did.
     format: Format,
     max_calls: usize,
     /// A forced named call: other names are never returned.
@@ -93,6 +94,11 @@ impl Sink for Collect<'_> {
             }
             Event::CallTruncated { .. } => {}
         }
+    }
+
+    /// `auto` decided the family: its ids from here (Mistral's 9 alphanumerics).
+    fn family(&mut self, family: Format) {
+        self.policy.format = family;
     }
 }
 
@@ -210,5 +216,17 @@ mod tests {
         let deepseek = "<｜tool▁call▁begin｜>read_file<｜tool▁sep｜>{\"path\": \"a\"}<｜tool▁call▁end｜>";
         let fresh = ids(Format::DeepseekV31, deepseek);
         assert!(fresh.len() == 1 && fresh[0].starts_with("call_"), "{fresh:?}");
+        // `auto`: ids in the shape of the family its markers decided (Mistral: 9 alphanumerics).
+        assert_eq!(ids(Format::Auto, kimi), ["functions.read_file:7"]);
+        let mistral = ids(Format::Auto, "Sure.\n[TOOL_CALLS]read_file[ARGS]{\"path\": \"a\"}");
+        assert!(
+            mistral.len() == 1
+                && mistral[0].len() == 9
+                && mistral[0].bytes().all(|b| b.is_ascii_alphanumeric()),
+            "{mistral:?}"
+        );
+        let qwen =
+            ids(Format::Auto, "<tool_call>\n{\"name\": \"read_file\", \"arguments\": {}}\n</tool_call>");
+        assert!(qwen.len() == 1 && qwen[0].starts_with("call_"), "{qwen:?}");
     }
 }

@@ -37,6 +37,7 @@ use memchr::memchr;
 use serde_json::Value;
 
 use super::Reasoning;
+use super::auto::Handover;
 use super::event::{Event, FinishReason, Sink, UpstreamFinish};
 use super::outcome::{Outcomes, bump};
 use super::pyliteral;
@@ -178,6 +179,15 @@ impl Special {
             outcomes: Outcomes::default(),
             ids: Vec::new(),
         }
+    }
+
+    /// Takes over from the undecided `auto` machine at a section or call opener (`auto.rs`).
+    pub(crate) fn resume(dialect: &'static Dialect, handover: Handover) -> Self {
+        let mut machine = Self::new(dialect, Arc::clone(&handover.tools), handover.reasoning_mode());
+        machine.content = handover.content;
+        machine.reasoning = handover.reasoning;
+        machine.outcomes = handover.outcomes;
+        machine
     }
 
     pub(crate) fn outcomes(&self) -> Outcomes {

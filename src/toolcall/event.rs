@@ -33,6 +33,12 @@ pub enum Event<'a> {
 /// Receives the engine's events.
 pub trait Sink {
     fn event(&mut self, event: Event<'_>);
+
+    /// [`Format::Auto`](super::Format::Auto) decided the output's family (see
+    /// [`Engine::family`](super::Engine::family)), before any event that follows from it.
+    fn family(&mut self, family: super::Format) {
+        let _ = family;
+    }
 }
 
 impl<F: FnMut(Event<'_>)> Sink for F {

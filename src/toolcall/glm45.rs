@@ -19,6 +19,7 @@ use std::sync::Arc;
 use memchr::memchr;
 
 use super::Reasoning;
+use super::auto::Handover;
 use super::coerce::{coerce_into, key_prefix};
 use super::event::{Event, FinishReason, Sink, UpstreamFinish};
 use super::outcome::{Outcomes, bump};
@@ -180,6 +181,15 @@ impl Glm45 {
             outcomes: Outcomes::default(),
             call_repaired: false,
         }
+    }
+
+    /// Takes over from the undecided `auto` machine at `<tool_call>NAME` (`auto.rs`).
+    pub(crate) fn resume(handover: Handover) -> Self {
+        let mut machine = Self::new(Arc::clone(&handover.tools), handover.reasoning_mode());
+        machine.content = handover.content;
+        machine.reasoning = handover.reasoning;
+        machine.outcomes = handover.outcomes;
+        machine
     }
 
     pub(crate) fn outcomes(&self) -> Outcomes {

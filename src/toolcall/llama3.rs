@@ -24,6 +24,7 @@ use memchr::{memchr2, memchr3};
 use serde_json::{Map, Value};
 
 use super::Reasoning;
+use super::auto::Handover;
 use super::coerce::normalise;
 use super::event::{Event, FinishReason, Sink, UpstreamFinish};
 use super::outcome::{Outcomes, bump};
@@ -84,6 +85,13 @@ impl Llama3 {
             Reasoning::PromptOpened => State::Think,
         };
         Self { core: Core::new(tools), state, in_fence: false }
+    }
+
+    /// Takes over from the undecided `auto` machine at `<|python_tag|>` (`auto.rs`).
+    pub(crate) fn resume(handover: Handover) -> Self {
+        let mut machine = Self::new(Arc::clone(&handover.tools), handover.reasoning_mode());
+        machine.core.adopt(handover);
+        machine
     }
 
     pub(crate) fn outcomes(&self) -> Outcomes {
@@ -526,6 +534,14 @@ impl Core {
             complete: 0,
             outcomes: Outcomes::default(),
         }
+    }
+
+    /// Continues the channels and counts of the undecided `auto` machine.
+    pub(crate) fn adopt(&mut self, handover: Handover) {
+        self.content = handover.content;
+        self.reasoning = handover.reasoning;
+        self.line_start = handover.line_start;
+        self.outcomes = handover.outcomes;
     }
 
     /// Text for the content or reasoning channel.

@@ -18,6 +18,7 @@ use std::sync::Arc;
 use memchr::memchr;
 
 use super::Reasoning;
+use super::auto::Handover;
 use super::event::{FinishReason, Sink, UpstreamFinish};
 use super::llama3::{Brackets, Core, Decoded, Step, decode_args, decode_call, decode_value};
 use super::outcome::{Outcomes, bump};
@@ -131,6 +132,13 @@ impl Mistral {
             Reasoning::PromptOpened => State::Think,
         };
         Self { core: Core::new(tools), state }
+    }
+
+    /// Takes over from the undecided `auto` machine at `[TOOL_CALLS]` or `[THINK]` (`auto.rs`).
+    pub(crate) fn resume(handover: Handover) -> Self {
+        let mut machine = Self::new(Arc::clone(&handover.tools), handover.reasoning_mode());
+        machine.core.adopt(handover);
+        machine
     }
 
     pub(crate) fn outcomes(&self) -> Outcomes {

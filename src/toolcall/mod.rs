@@ -13,6 +13,11 @@
 //!   per delta, so cost is linear in the output length.
 //! * `qwen` is the state machine for the Qwen family (`qwen3_coder` XML calls, `hermes`
 //!   JSON calls, `auto` choosing per call) including `<think>` reasoning.
+//! * `auto` tells every family apart by its markers: the Qwen machine reads the output
+//!   until another family's first decisive marker (`[TOOL_CALLS]`/`[THINK]`,
+//!   `<|python_tag|>`, DeepSeek's or Kimi K2's call openers, `<tool_call>NAME` followed by
+//!   `<arg_key>` or `</tool_call>`), then hands it over to that family's machine. Llama 3's
+//!   bare JSON (without `<|python_tag|>`) is not detected: it cannot be told from prose.
 //! * `llama3` (`llama3_json`: `<|python_tag|>` and bare `{"name", "parameters"}` objects)
 //!   and `mistral` (`[TOOL_CALLS]` JSON arrays or `NAME[ARGS]{json}`, `[THINK]` reasoning)
 //!   are one state machine each, with the same guarantees.
@@ -26,6 +31,7 @@
 //!   streaming, so streamed content equals the final content.
 //! * [`MessageBuilder`] folds events into the final assistant message.
 
+mod auto;
 mod coerce;
 mod deepseek;
 mod event;
@@ -60,7 +66,16 @@ pub enum Format {
     Qwen3Coder,
     /// Hermes JSON: `<tool_call>{"name": …, "arguments": {…}}</tool_call>` (Qwen2.5, Qwen3).
     Hermes,
-    /// Either Qwen family, decided per call from what follows `<tool_call>`.
+    /// Any family, told apart by its markers (one proxy can front several models): the
+    /// Qwen families are decided per call from what follows `<tool_call>` (`<function=` or
+    /// `{`); the first decisive marker of another family (`[TOOL_CALLS]` or a leading
+    /// `[THINK]`: Mistral; `<|python_tag|>`: Llama 3; DeepSeek's `<｜tool▁calls▁begin｜>`
+    /// or `<｜tool▁call▁begin｜>` and their misspellings: DeepSeek V3/V3.1; Kimi K2's
+    /// `<|tool_calls_section_begin|>` or `<|tool_call_begin|>`; `<tool_call>NAME` then
+    /// `<arg_key>` or `</tool_call>`: GLM-4.5) hands the rest of the output to that family,
+    /// for good, if no call was returned before it. Llama 3's bare JSON without
+    /// `<|python_tag|>` is not detected (it cannot be told from JSON in prose).
+    /// [`Engine::family`] says what was decided.
     Auto,
     /// No parsing: the text is the content, untouched.
     None,
@@ -127,7 +142,8 @@ impl Format {
 
     /// The length of the random alphanumeric tool-call ids this family's chat template
     /// accepts, when it constrains them: Mistral's templates reject any id that is not
-    /// exactly 9 alphanumerics. `None`: OpenAI-style `call_…` ids.
+    /// exactly 9 alphanumerics. `None`: OpenAI-style `call_…` ids. For `auto` the
+    /// decided family counts: ask [`Engine::family`] (or [`Sink::family`]).
     pub fn call_id_len(self) -> Option<usize> {
         match self {
             Self::Mistral => Some(9),
@@ -189,6 +205,9 @@ pub enum Reasoning {
 #[derive(Debug)]
 pub struct Engine {
     inner: Inner,
+    /// The format whose machine reads the output: the configured one, or for
+    /// [`Format::Auto`] the family its markers decided (see [`Engine::family`]).
+    family: Format,
     /// Undecided input: a suffix that could still become a marker. Bounded by the longest
     /// lookahead the grammar needs (a tag with its name), not by the output length.
     pending: String,
@@ -254,7 +273,41 @@ impl Engine {
             }
             Format::Glm45 => Inner::Glm45(Box::new(glm45::Glm45::new(tools, reasoning))),
         };
-        Self { inner, pending: String::new(), finished: false }
+        Self { inner, family: format, pending: String::new(), finished: false }
+    }
+
+    /// The format the output is read as: the configured one, except for [`Format::Auto`]
+    /// once another family's marker decided it (then that family: `mistral`,
+    /// `llama3_json`, `deepseek_v3` for both DeepSeek shapes, `kimi_k2`, `glm45`).
+    /// `auto` while undecided or while the Qwen families are read (they are decided per
+    /// call). Call ids follow it ([`Format::call_id_len`]); [`Sink::family`] announces a
+    /// decision before the events that follow it.
+    pub fn family(&self) -> Format {
+        self.family
+    }
+
+    /// `auto` found another family's marker: that family's machine takes over, continuing
+    /// the content and reasoning channels, and is given the input not yet consumed.
+    fn hand_over(&mut self, sink: &mut impl Sink) {
+        let Inner::Qwen(qwen) = std::mem::replace(&mut self.inner, Inner::Passthrough { any: false }) else {
+            unreachable!("only the auto machine hands over");
+        };
+        let (switch, handover) = qwen.hand_over();
+        let mut rest = switch.replay;
+        rest.push_str(&self.pending);
+        self.pending = rest;
+        self.family = switch.family;
+        self.inner = match switch.family {
+            Format::Llama3Json => Inner::Llama3(Box::new(llama3::Llama3::resume(handover))),
+            Format::Mistral => Inner::Mistral(Box::new(mistral::Mistral::resume(handover))),
+            Format::KimiK2 => Inner::Special(Box::new(deepseek::Special::resume(&kimi::KIMI_K2, handover))),
+            Format::Glm45 => Inner::Glm45(Box::new(glm45::Glm45::resume(handover))),
+            Format::DeepseekV3 | Format::DeepseekV31 => {
+                Inner::Special(Box::new(deepseek::Special::resume(&deepseek::DEEPSEEK, handover)))
+            }
+            other => unreachable!("auto hands over to another family, not {other}"),
+        };
+        sink.family(switch.family);
     }
 
     /// Feeds the next piece of model output; events decided by it go to `sink` at once.
@@ -267,7 +320,13 @@ impl Engine {
                     sink.event(Event::Content(text));
                 }
             }
-            Inner::Qwen(q) => feed_machine!(q, &mut self.pending, text, sink),
+            Inner::Qwen(q) => {
+                feed_machine!(&mut **q, &mut self.pending, text, &mut *sink);
+                if q.switching() {
+                    self.hand_over(sink);
+                    self.feed("", sink);
+                }
+            }
             Inner::Llama3(m) => feed_machine!(m, &mut self.pending, text, sink),
             Inner::Mistral(m) => feed_machine!(m, &mut self.pending, text, sink),
             Inner::Special(m) => feed_machine!(m, &mut self.pending, text, sink),
@@ -280,7 +339,18 @@ impl Engine {
         self.finished = true;
         match &mut self.inner {
             Inner::Passthrough { .. } => FinishReason::decide(upstream, 0),
-            Inner::Qwen(q) => finish_machine!(q, &mut self.pending, upstream, sink),
+            Inner::Qwen(q) => {
+                let rest = std::mem::take(&mut self.pending);
+                let used = q.run(&rest, Some(upstream), sink);
+                q.switch_at_end();
+                if q.switching() {
+                    rest[used..].clone_into(&mut self.pending);
+                    self.hand_over(sink);
+                    return self.finish(upstream, sink);
+                }
+                debug_assert_eq!(used, rest.len(), "the final run decides everything");
+                q.finish(upstream, sink)
+            }
             Inner::Llama3(m) => finish_machine!(m, &mut self.pending, upstream, sink),
             Inner::Mistral(m) => finish_machine!(m, &mut self.pending, upstream, sink),
             Inner::Special(m) => finish_machine!(m, &mut self.pending, upstream, sink),

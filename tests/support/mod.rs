@@ -5,6 +5,7 @@
 //! Both test binaries include this module; each uses only part of it.
 #![allow(dead_code, reason = "each test binary uses a different part of the shared helpers")]
 
+pub(crate) mod auto;
 pub(crate) mod glm;
 pub(crate) mod special;
 
@@ -1716,6 +1717,7 @@ pub(crate) fn cases() -> Vec<Case> {
     ];
     cases.extend(special::cases());
     cases.extend(glm::cases());
+    cases.extend(auto::cases());
     cases
 }
 

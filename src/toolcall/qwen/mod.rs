@@ -7,20 +7,25 @@
 //! begin a marker. Unbounded pieces that must be held while a decision is pending (the
 //! whitespace between tags, a value being typed, a JSON block) live in the state, so
 //! nothing is ever re-scanned.
+//!
+//! In `auto` mode, until a call is returned, prose and reasoning are also watched for the
+//! decisive markers of the other families (`auto.rs`): `run` stops at one, and the engine
+//! hands the rest of the output to that family's machine.
 
 mod hermes;
 mod xml;
 
 use std::sync::Arc;
 
-use memchr::memchr;
+use memchr::{memchr, memchr2};
 
-use super::Reasoning;
+use super::auto::{self, Found, Handover, Switch};
 use super::event::{Event, FinishReason, Sink, UpstreamFinish};
 use super::outcome::{Outcomes, bump};
 use super::scan::{self, Match, Tag};
 use super::shaper::Shaper;
 use super::tools::Tools;
+use super::{Format, Reasoning};
 
 pub(crate) use hermes::{Block as JsonScan, Decoded, call as json_call};
 pub(crate) use xml::CallCtx;
@@ -41,6 +46,12 @@ pub(crate) enum State {
     Think,
     /// After `<tool_call>`: whitespace until `<function=` (XML) or `{` (JSON) decides.
     CallOpen {
+        held: String,
+        from_think: bool,
+    },
+    /// `auto`, after `<tool_call>NAME` and a space or `<`: `<arg_key>` or `</tool_call>`
+    /// next makes it GLM-4.5's call (`auto.rs`).
+    GlmNamed {
         held: String,
         from_think: bool,
     },
@@ -91,6 +102,11 @@ pub(crate) struct Qwen {
     /// The current (or last) call's markup needed a repair: counted as recovered if it
     /// ends complete.
     call_repaired: bool,
+    /// `auto`: until a call is returned, another family's marker hands the output over
+    /// (`auto.rs`).
+    detect: bool,
+    /// Set when such a marker was found: `run` stops there.
+    switch: Option<Switch>,
 }
 
 impl Qwen {
@@ -112,7 +128,45 @@ impl Qwen {
             scratch: String::new(),
             outcomes: Outcomes::default(),
             call_repaired: false,
+            detect: xml && json,
+            switch: None,
         }
+    }
+
+    /// Whether another family's marker was found: the engine then hands the output over
+    /// ([`Qwen::hand_over`]) and gives that machine the input `run` left unconsumed.
+    pub(crate) fn switching(&self) -> bool {
+        self.switch.is_some()
+    }
+
+    /// The family decided, and what the machine taking over starts from.
+    pub(crate) fn hand_over(self) -> (Switch, Handover) {
+        let switch = self.switch.expect("hand_over only after `switching`");
+        let think = switch.think;
+        let handover = Handover {
+            tools: self.tools,
+            content: self.content,
+            reasoning: self.reasoning,
+            think,
+            line_start: self.line_start,
+            outcomes: self.outcomes,
+        };
+        (switch, handover)
+    }
+
+    /// At the end of output, after the final `run`: a `<tool_call>NAME` left undecided
+    /// is GLM-4.5's to decide (`<tool_call>list_dir` is its call without arguments).
+    pub(crate) fn switch_at_end(&mut self) {
+        if matches!(self.state, State::GlmNamed { .. })
+            && let State::GlmNamed { held, from_think } = std::mem::take(&mut self.state)
+        {
+            self.switch = Some(Switch { family: Format::Glm45, replay: held, think: from_think });
+        }
+    }
+
+    /// Still deciding between families: no call returned yet.
+    fn detecting(&self) -> bool {
+        self.detect && self.next_index == 0
     }
 
     pub(crate) fn outcomes(&self) -> Outcomes {
@@ -137,7 +191,12 @@ impl Qwen {
         let mut pos = 0;
         while pos < buf.len() {
             match self.step(&buf[pos..], eof, sink) {
-                Step::Advance(n) => pos += n,
+                Step::Advance(n) => {
+                    pos += n;
+                    if self.switch.is_some() {
+                        break;
+                    }
+                }
                 Step::NeedMore => {
                     debug_assert!(eof.is_none(), "nothing is pending at the end of output");
                     break;
@@ -164,6 +223,7 @@ impl Qwen {
         match std::mem::take(&mut self.state) {
             State::Text | State::Think => unreachable!("handled in place above"),
             State::CallOpen { held, from_think } => self.step_call_open(rest, held, from_think, eof, sink),
+            State::GlmNamed { held, from_think } => self.step_glm_named(rest, held, from_think, eof, sink),
             State::FuncBody { held, name, wrapped, from_think } => {
                 self.step_func_body(rest, held, name, wrapped, from_think, eof, sink)
             }
@@ -194,7 +254,8 @@ impl Qwen {
         eof: Option<UpstreamFinish>,
         sink: &mut impl Sink,
     ) -> Step {
-        let lt = find_lt(rest);
+        let detect = self.detecting();
+        let lt = if detect { find_lt_or_bracket(rest) } else { find_lt(rest) };
         if lt > 0 {
             self.text(&rest[..lt], think, sink);
             return Step::Advance(lt);
@@ -203,6 +264,23 @@ impl Qwen {
         // `<think>` opens reasoning only before any answer text or call; elsewhere it is
         // text, so there is nothing to hold back for it.
         let think_opens = !think && !self.content.emitted() && self.next_index == 0;
+        if detect {
+            match auto::marker(rest, think_opens) {
+                Found::Yes(family) => {
+                    self.switch = Some(Switch { family, replay: String::new(), think });
+                    return Step::Advance(0);
+                }
+                Found::Partial => partial = true,
+                Found::No => {}
+            }
+            if rest.starts_with('[') {
+                if partial && let Some(step) = Self::undecided(eof, rest) {
+                    return step;
+                }
+                self.text("[", think, sink);
+                return Step::Advance(1);
+            }
+        }
         let markers: &[&str] =
             if think_opens { &["<tool_call>", "</think>", "<think>"] } else { &["<tool_call>", "</think>"] };
         for &marker in markers {
@@ -322,7 +400,7 @@ impl Qwen {
                     bump(&mut self.outcomes.recovered);
                 }
             }
-            State::CallOpen { held, from_think } => {
+            State::CallOpen { held, from_think } | State::GlmNamed { held, from_think } => {
                 if stop {
                     bump(&mut self.outcomes.as_text);
                     self.text(&held, from_think, sink);
@@ -362,5 +440,16 @@ fn find_lt(rest: &str) -> usize {
         bytes.iter().position(|&b| b == b'<').unwrap_or(bytes.len())
     } else {
         memchr(b'<', bytes).unwrap_or(bytes.len())
+    }
+}
+
+/// Position of the next `<` or `[` (or the end): while `auto` is undecided, `[` may begin
+/// Mistral's markers.
+fn find_lt_or_bracket(rest: &str) -> usize {
+    let bytes = rest.as_bytes();
+    if bytes.len() < 16 {
+        bytes.iter().position(|&b| b == b'<' || b == b'[').unwrap_or(bytes.len())
+    } else {
+        memchr2(b'<', b'[', bytes).unwrap_or(bytes.len())
     }
 }

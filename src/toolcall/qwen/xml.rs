@@ -8,10 +8,12 @@
 use memchr::memchr;
 
 use super::{Qwen, State, Step};
+use crate::toolcall::Format;
+use crate::toolcall::auto::Switch;
 use crate::toolcall::coerce::{coerce_into, key_prefix};
 use crate::toolcall::event::{Event, Sink, UpstreamFinish};
 use crate::toolcall::outcome::bump;
-use crate::toolcall::scan::{self, MAX_HELD, Match, Tag};
+use crate::toolcall::scan::{self, MAX_HELD, MAX_NAME, Match, Tag};
 use crate::toolcall::schema::Types;
 
 /// A committed call and the value being read.
@@ -117,9 +119,76 @@ impl Qwen {
                 Tag::No => {}
             }
         }
+        if self.detecting() && rest.as_bytes().first().is_some_and(|&b| scan::is_name_byte(b)) {
+            // `auto`: a name after `<tool_call>` may be GLM-4.5's call shape.
+            let n = rest.bytes().take(MAX_NAME + 1).take_while(|&b| scan::is_name_byte(b)).count();
+            if n <= MAX_NAME {
+                if n == rest.len() {
+                    if eof.is_none() {
+                        // The name may go on.
+                        self.state = State::CallOpen { held, from_think };
+                        return Step::NeedMore;
+                    }
+                    // A name at the end of output: GLM-4.5's machine decides it.
+                    held.push_str(rest);
+                    self.switch = Some(Switch { family: Format::Glm45, replay: held, think: from_think });
+                    return Step::Advance(rest.len());
+                }
+                let next = rest.as_bytes()[n];
+                if next == b'<' || scan::leading_ws(&rest[n..]) > 0 {
+                    held.push_str(&rest[..n]);
+                    self.state = State::GlmNamed { held, from_think };
+                    return Step::Advance(n);
+                }
+            }
+        }
         if self.json && rest.starts_with('{') {
             self.state = State::Json(Box::new(super::hermes::Block::new(held, from_think)));
             return Step::Advance(0);
+        }
+        self.revert(&held, from_think, sink)
+    }
+
+    /// `auto`, after `<tool_call>NAME`: whitespace, then `<arg_key>` or `</tool_call>` make
+    /// it GLM-4.5's call (its machine takes over and reads the `<tool_call>` again);
+    /// anything else gives the would-be call up, as after `<tool_call>` with prose.
+    pub(super) fn step_glm_named(
+        &mut self,
+        rest: &str,
+        mut held: String,
+        from_think: bool,
+        eof: Option<UpstreamFinish>,
+        sink: &mut impl Sink,
+    ) -> Step {
+        let ws = scan::leading_ws(rest);
+        if ws > 0 {
+            held.push_str(&rest[..ws]);
+            if held.len() > MAX_HELD {
+                return self.revert(&held, from_think, sink);
+            }
+            self.state = State::GlmNamed { held, from_think };
+            return Step::Advance(ws);
+        }
+        let mut partial = false;
+        for marker in ["<arg_key>", "</tool_call>"] {
+            match scan::starts(rest, marker) {
+                Match::Yes => {
+                    self.switch = Some(Switch { family: Format::Glm45, replay: held, think: from_think });
+                    return Step::Advance(0);
+                }
+                Match::Partial => partial = true,
+                Match::No => {}
+            }
+        }
+        if partial {
+            if eof.is_none() {
+                self.state = State::GlmNamed { held, from_think };
+                return Step::NeedMore;
+            }
+            // A tag cut off by the end of output: GLM-4.5's machine decides it.
+            held.push_str(rest);
+            self.switch = Some(Switch { family: Format::Glm45, replay: held, think: from_think });
+            return Step::Advance(rest.len());
         }
         self.revert(&held, from_think, sink)
     }
