@@ -279,6 +279,25 @@ fn table_inputs_char_by_char_and_around_multibyte() {
     }
 }
 
+/// The fuzz target's seeds (fuzz/seeds/toolcall, one or more per format) replayed on the
+/// stable toolchain, so CI checks every format's fuzz properties too: each seed's text
+/// whole, char by char and around multi-byte chars, in every format, finish and mode.
+#[test]
+fn fuzz_seeds_hold_every_property_in_every_format() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds/toolcall");
+    let mut seeds = 0;
+    for entry in std::fs::read_dir(&dir).expect("fuzz seeds") {
+        let bytes = std::fs::read(entry.expect("entry").path()).expect("seed");
+        // The fuzz input's first two bytes pick the format and the chunking; the rest is text.
+        let text = String::from_utf8_lossy(bytes.get(2..).unwrap_or_default()).into_owned();
+        if let Err(e) = check_chunkings(&text, &fixed_chunkings(&text)) {
+            panic!("{e}");
+        }
+        seeds += 1;
+    }
+    assert!(seeds >= 10, "only {seeds} seeds in {}", dir.display());
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
 
