@@ -6,6 +6,7 @@
 #
 #   bash benches/proxy-load.sh [SECONDS_PER_RUN]     (default 10)
 #   PROXY_ARGS="--workers 1" bash benches/proxy-load.sh   (extra `podctl proxy` flags)
+#   CONCURRENCIES="1 2 4 8 16 32 64 128 256 512" bash benches/proxy-load.sh 5   (the curve)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 secs="${1:-10}"
@@ -13,6 +14,7 @@ work="$(mktemp -d)"
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
 trap cleanup EXIT
+ulimit -n 65536 2>/dev/null || true
 
 cargo build --release --locked --bin podctl --example standin --example load >&2
 bin=target/release
@@ -55,7 +57,7 @@ field() { python3 -c "import json,sys; print(json.loads(sys.argv[1])['$2'])" "$1
 
 echo "| concurrency | direct req/s | proxy req/s | direct p50 / p99 ms | proxy p50 / p99 ms | added p50 / p99 ms | errors |"
 echo "|---|---|---|---|---|---|---|"
-for c in 1 16 64; do
+for c in ${CONCURRENCIES:-1 16 64}; do
   d=$(load "http://127.0.0.1:$up_port/v1/chat/completions" "$work/direct.json" "$c")
   p=$(load "http://127.0.0.1:$px_port/v1/chat/completions" "$work/chat.json" "$c")
   printf '| %s | %s | %s | %s / %s | %s / %s | %.3f / %.3f | %s |\n' "$c" \
