@@ -77,6 +77,9 @@ pub struct ProxyArgs {
     /// End a stream with an error after vLLM sent nothing for this many seconds [default: 600].
     #[arg(long, value_name = "SECS")]
     pub max_silence_secs: Option<u64>,
+    /// Answer 408 when a request body has not fully arrived after this many seconds [default: 60].
+    #[arg(long, value_name = "SECS")]
+    pub body_timeout_secs: Option<u64>,
     /// On SIGINT/SIGTERM, seconds to let requests in flight finish [default: 30].
     #[arg(long, value_name = "SECS")]
     pub grace_secs: Option<u64>,
@@ -223,6 +226,9 @@ pub(super) fn build_config(args: &ProxyArgs) -> Result<(ProxyConfig, Vec<String>
         keepalive: Duration::from_secs(args.keepalive_secs.or(file.keepalive_secs).unwrap_or(15).max(1)),
         max_silence: Duration::from_secs(
             args.max_silence_secs.or(file.max_silence_secs).unwrap_or(600).max(1),
+        ),
+        body_timeout: Duration::from_secs(
+            args.body_timeout_secs.or(file.body_timeout_secs).unwrap_or(60).max(1),
         ),
         grace: Duration::from_secs(args.grace_secs.or(file.grace_secs).unwrap_or(30)),
         trace_dir: args.trace_dir.clone().or(file.trace_dir),

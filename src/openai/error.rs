@@ -16,6 +16,8 @@ pub enum ErrorKind {
     PayloadTooLarge,
     /// A limit on requests in flight was reached (429).
     TooManyRequests,
+    /// The client did not send its request body in time (408).
+    RequestTimeout,
     /// The upstream could not be reached or answered nonsense.
     BadGateway,
     /// The upstream is up but not ready (503).
@@ -31,6 +33,7 @@ impl ErrorKind {
             Self::BadRequest => 400,
             Self::Unauthorized => 401,
             Self::NotFound => 404,
+            Self::RequestTimeout => 408,
             Self::PayloadTooLarge => 413,
             Self::TooManyRequests => 429,
             Self::Internal => 500,
@@ -42,7 +45,7 @@ impl ErrorKind {
 
     fn type_name(self) -> &'static str {
         match self {
-            Self::BadRequest | Self::PayloadTooLarge => "invalid_request_error",
+            Self::BadRequest | Self::PayloadTooLarge | Self::RequestTimeout => "invalid_request_error",
             Self::Unauthorized => "authentication_error",
             Self::NotFound => "not_found_error",
             Self::TooManyRequests => "rate_limit_error",

@@ -78,12 +78,34 @@ pub(crate) async fn require_key(State(app): State<Arc<App>>, request: Request, n
         ));
     };
     drop(table);
-    next.run(request).await.map(|body| {
-        axum::body::Body::new(http_body_util::BodyExt::map_frame(body, move |frame| {
-            let _held = &permit;
-            frame
-        }))
-    })
+    next.run(request).await.map(|body| axum::body::Body::new(Held { body, _permit: permit }))
+}
+
+/// A response body that holds its key's place until it ends or is dropped. It keeps the
+/// body's size hint, so a whole answer still goes out with `content-length`.
+struct Held {
+    body: axum::body::Body,
+    _permit: tokio::sync::OwnedSemaphorePermit,
+}
+
+impl axum::body::HttpBody for Held {
+    type Data = axum::body::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
+        std::pin::Pin::new(&mut self.body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.body.size_hint()
+    }
 }
 
 /// `Ok(None)` when no keys are set, `Ok(Some(index))` when the request carries one of them.

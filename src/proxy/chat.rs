@@ -44,7 +44,7 @@ struct Prepared {
 }
 
 async fn prepare(app: &App, request: Request, log: &mut RequestLog) -> Result<Prepared, ApiError> {
-    let bytes = read_body(request, app.max_body).await?;
+    let bytes = read_body(app, request).await?;
     let parsed = ChatRequest::parse(&bytes)?;
     let requested = parsed.model()?;
     let table = app.table();

@@ -9,6 +9,7 @@
 //! max_body_mb = 32
 //! keepalive_secs = 15
 //! max_silence_secs = 600      # a stream whose vLLM sends nothing this long ends with an error
+//! body_timeout_secs = 60      # a request body not fully received in this long gets 408
 //! grace_secs = 30
 //! trace_dir = "/workspace/podctl/traces"
 //! log_format = "text"          # or "json"
@@ -134,6 +135,9 @@ pub struct ProxyConfig {
     pub keepalive: Duration,
     /// A stream whose upstream sends nothing for this long ends with an error.
     pub max_silence: Duration,
+    /// A request body must arrive whole within this long (a stalled upload gets 408 rather
+    /// than holding its connection and task forever).
+    pub body_timeout: Duration,
     pub grace: Duration,
     pub trace_dir: Option<PathBuf>,
     pub log_json: bool,
@@ -174,6 +178,7 @@ pub struct FileConfig {
     pub max_body_mb: Option<usize>,
     pub keepalive_secs: Option<u64>,
     pub max_silence_secs: Option<u64>,
+    pub body_timeout_secs: Option<u64>,
     pub grace_secs: Option<u64>,
     pub trace_dir: Option<PathBuf>,
     pub log_format: Option<LogFormat>,

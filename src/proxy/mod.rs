@@ -10,6 +10,8 @@ mod chat;
 mod choice;
 mod complete;
 pub mod config;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod limits;
 pub mod litellm;
 mod log;
@@ -45,6 +47,8 @@ pub struct App {
     max_body: usize,
     keepalive: Duration,
     max_silence: Duration,
+    /// A request body not fully received in this long is refused (408).
+    body_timeout: Duration,
     trace: Option<Arc<trace::Tracer>>,
     tools_cache: rewrite::ToolsCache,
     metrics: metrics::Metrics,
@@ -62,6 +66,7 @@ impl App {
             max_body: config.max_body,
             keepalive: config.keepalive,
             max_silence: config.max_silence,
+            body_timeout: config.body_timeout,
             trace: config.trace_dir.clone().map(|dir| Arc::new(trace::Tracer::new(dir))),
             tools_cache: rewrite::ToolsCache::default(),
             metrics: metrics::Metrics::new(),
@@ -189,9 +194,22 @@ where
     }
 }
 
-/// Reads a request body of at most `limit` bytes.
-async fn read_body(request: axum::extract::Request, limit: usize) -> Result<axum::body::Bytes, ApiError> {
-    axum::body::to_bytes(request.into_body(), limit).await.map_err(|e| {
+/// Reads a request body of at most `max_body` bytes, which must arrive whole within
+/// `body_timeout` (a client that sends headers and part of a body, then stalls, gets 408
+/// instead of holding the connection and this task forever).
+async fn read_body(app: &App, request: axum::extract::Request) -> Result<axum::body::Bytes, ApiError> {
+    let limit = app.max_body;
+    let read = axum::body::to_bytes(request.into_body(), limit);
+    let Ok(result) = tokio::time::timeout(app.body_timeout, read).await else {
+        return Err(ApiError::new(
+            ErrorKind::RequestTimeout,
+            format!(
+                "request body not received within {} s (the proxy's limit; raise it with --body-timeout-secs)",
+                app.body_timeout.as_secs_f64()
+            ),
+        ));
+    };
+    result.map_err(|e| {
         let too_large = std::error::Error::source(&e)
             .is_some_and(|s| s.downcast_ref::<http_body_util::LengthLimitError>().is_some());
         if too_large {
@@ -208,12 +226,12 @@ async fn read_body(request: axum::extract::Request, limit: usize) -> Result<axum
     })
 }
 
-/// Reads a request body of at most `limit` bytes as a JSON object.
+/// Reads a request body as a JSON object (see [`read_body`]).
 async fn read_json(
+    app: &App,
     request: axum::extract::Request,
-    limit: usize,
 ) -> Result<serde_json::Map<String, serde_json::Value>, ApiError> {
-    let bytes = read_body(request, limit).await?;
+    let bytes = read_body(app, request).await?;
     match serde_json::from_slice::<serde_json::Value>(&bytes) {
         Ok(serde_json::Value::Object(map)) => Ok(map),
         Ok(_) => Err(ApiError::new(ErrorKind::BadRequest, "request body must be a JSON object")),

@@ -40,8 +40,14 @@ pub(crate) async fn forward(app: Arc<App>, target: Target, request: Request) -> 
 
 async fn send(app: &App, target: Target, request: Request, log: &mut RequestLog) -> Result<Answer, ApiError> {
     let method = request.method().clone();
-    let body = if method == Method::POST { Some(read_json(request, app.max_body).await?) } else { None };
-    let requested = body.as_ref().and_then(|b| b.get("model")).and_then(Value::as_str);
+    let body = if method == Method::POST { Some(read_json(app, request).await?) } else { None };
+    let requested = match body.as_ref().and_then(|b| b.get("model")) {
+        None | Some(Value::Null) => None,
+        Some(Value::String(name)) => Some(name.as_str()),
+        Some(_) => {
+            return Err(ApiError::new(ErrorKind::BadRequest, "`model` must be a string").param("model"));
+        }
+    };
     let table = app.table();
     let model = table.resolve(requested).await?;
     model.label.clone_into(&mut log.model);

@@ -21,7 +21,7 @@ pub(crate) fn bytes_response(status: u16, body: Vec<u8>) -> Response {
 
 pub(crate) fn error_response(error: &ApiError) -> Response {
     let mut response = json_response(error.status, &error.body());
-    if error.status == 413 {
+    if error.status == 413 || error.status == 408 {
         // The rest of the body was never read: the connection cannot carry another
         // request, and a client that tried would get a reset instead of an answer.
         response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));

@@ -297,9 +297,20 @@ impl<'a> ChatRequest<'a> {
             Some(Value::Bool(b)) => b,
             Some(_) => return Err(bad("`stream` must be true or false", "stream")),
         };
-        let include_usage = stream
-            && self.value("stream_options").and_then(|o| o.get("include_usage").and_then(Value::as_bool))
-                == Some(true);
+        let include_usage = match self.value("stream_options") {
+            None | Some(Value::Null) => false,
+            Some(Value::Object(options)) => match options.get("include_usage") {
+                None | Some(Value::Null) => false,
+                Some(Value::Bool(b)) => stream && *b,
+                Some(_) => {
+                    return Err(bad(
+                        "`stream_options.include_usage` must be true or false",
+                        "stream_options",
+                    ));
+                }
+            },
+            Some(_) => return Err(bad("`stream_options` must be an object", "stream_options")),
+        };
 
         let messages = match &self.fields.messages {
             Messages::Absent => return Err(bad("`messages` is required", "messages")),
@@ -458,10 +469,11 @@ fn write_messages(
         let steer_here = i == 0 && first_is_system && instruction.is_some();
         let fit_ids = id_len.filter(|_| text.contains("\"tool_call_id\"") || text.contains("\"tool_calls\""));
         if steer_here || fit_ids.is_some() || text.contains("\"tool_calls\"") {
+            // Only the nesting limit can fail here: the text is one JSON object.
             let mut message: Value = serde_json::from_str(text)
-                .map_err(|_| bad(format!("messages[{i}] must be an object"), "messages"))?;
+                .map_err(|e| bad(format!("messages[{i}] cannot be read: {e}"), "messages"))?;
             if let Value::Object(map) = &mut message {
-                repair_message(map);
+                repair_message(map, i)?;
                 if let Some(len) = fit_ids {
                     fit_message_ids(map, len);
                 }
@@ -523,12 +535,26 @@ fn steer(system: &mut Map<String, Value>, instruction: &str) {
     }
 }
 
-/// Makes every history call's `arguments` in one message a JSON-object string (spec
-/// section 8), keeping ids and links intact.
-fn repair_message(message: &mut Map<String, Value>) {
-    let Some(Value::Array(calls)) = message.get_mut("tool_calls") else { return };
-    for call in calls {
-        let Some(Value::Object(function)) = call.get_mut("function") else { continue };
+/// Makes every history call's `arguments` in message `at` a JSON-object string (spec
+/// section 8), keeping ids and links intact. What cannot be repaired (a `tool_calls` that
+/// is not an array, a call without a named `function`) is a 400 naming it, not a request
+/// vLLM's template would choke on.
+fn repair_message(message: &mut Map<String, Value>, at: usize) -> Result<(), ApiError> {
+    let calls = match message.get_mut("tool_calls") {
+        None | Some(Value::Null) => return Ok(()),
+        Some(Value::Array(calls)) => calls,
+        Some(_) => return Err(bad(format!("messages[{at}].tool_calls must be an array"), "messages")),
+    };
+    for (c, call) in calls.iter_mut().enumerate() {
+        let function = match call.get_mut("function") {
+            Some(Value::Object(function)) if function.get("name").is_some_and(Value::is_string) => function,
+            _ => {
+                return Err(bad(
+                    format!("messages[{at}].tool_calls[{c}] needs a `function` with a string `name`"),
+                    "messages",
+                ));
+            }
+        };
         let repaired = match function.get("arguments") {
             Some(Value::String(text)) => crate::toolcall::repair_arguments(text),
             Some(Value::Object(map)) => Value::Object(map.clone()).to_string(),
@@ -536,6 +562,7 @@ fn repair_message(message: &mut Map<String, Value>) {
         };
         function.insert("arguments".into(), Value::String(repaired));
     }
+    Ok(())
 }
 
 /// Maps a message's tool call ids (an assistant's `tool_calls[].id`, a tool result's
@@ -798,6 +825,21 @@ mod tests {
             ),
             (json!({"messages": [{"role": "user", "content": "x"}], "model": 3}), "model"),
             (json!({"messages": [3]}), "messages"),
+            (
+                json!({"messages": [{"role": "user", "content": "x"}], "stream_options": "x"}),
+                "stream_options",
+            ),
+            (
+                json!({"messages": [{"role": "user", "content": "x"}], "stream": true,
+                "stream_options": {"include_usage": "yes"}}),
+                "stream_options",
+            ),
+            (json!({"messages": [{"role": "assistant", "tool_calls": "oops"}]}), "messages"),
+            (json!({"messages": [{"role": "assistant", "tool_calls": [{"id": "a"}]}]}), "messages"),
+            (
+                json!({"messages": [{"role": "assistant", "tool_calls": [{"function": {"arguments": "{}"}}]}]}),
+                "messages",
+            ),
         ];
         for (req, param) in cases {
             let err = rewrite_chat(obj(req.clone()), "m").expect_err("invalid");

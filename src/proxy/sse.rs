@@ -8,7 +8,7 @@
 /// Events longer than this are an upstream fault, not a reason to grow without bound.
 pub(crate) const MAX_EVENT: usize = 64 << 20;
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct SseDecoder {
     /// Bytes of the current, unfinished line.
     line: Vec<u8>,
@@ -16,6 +16,14 @@ pub(crate) struct SseDecoder {
     data: Option<String>,
     /// The previous byte was `\r`: a following `\n` belongs to the same line end.
     after_cr: bool,
+    /// The longest line or event accepted ([`MAX_EVENT`]; smaller in tests and fuzzing).
+    max_event: usize,
+}
+
+impl Default for SseDecoder {
+    fn default() -> Self {
+        Self::with_limit(MAX_EVENT)
+    }
 }
 
 /// What the stream did that cannot be decoded.
@@ -23,11 +31,21 @@ pub(crate) struct SseDecoder {
 pub(crate) enum SseError {
     #[error("upstream sent an event that is not UTF-8")]
     NotUtf8,
-    #[error("upstream sent an event larger than {MAX_EVENT} bytes")]
-    TooLarge,
+    #[error("upstream sent an event larger than {0} bytes")]
+    TooLarge(usize),
 }
 
 impl SseDecoder {
+    /// A decoder that refuses lines and events longer than `max_event` bytes.
+    pub(crate) fn with_limit(max_event: usize) -> Self {
+        Self { line: Vec::new(), data: None, after_cr: false, max_event }
+    }
+
+    /// Bytes held for the unfinished line and event.
+    pub(crate) fn buffered(&self) -> usize {
+        self.line.len() + self.data.as_ref().map_or(0, String::len)
+    }
+
     /// Decodes `bytes`, pushing each completed event's data to `out`.
     pub(crate) fn feed(&mut self, bytes: &[u8], out: &mut Vec<String>) -> Result<(), SseError> {
         let mut start = 0;
@@ -47,14 +65,19 @@ impl SseDecoder {
             }
         }
         self.line.extend_from_slice(&bytes[start..]);
-        if self.line.len() > MAX_EVENT {
-            return Err(SseError::TooLarge);
+        if self.line.len() > self.max_event {
+            return Err(SseError::TooLarge(self.max_event));
         }
         Ok(())
     }
 
     fn end_line(&mut self, out: &mut Vec<String>) -> Result<(), SseError> {
         let line = std::mem::take(&mut self.line);
+        // Checked on ended lines too, not only on the unfinished one a read stops in: the
+        // same stream fails the same way however the network happened to split it.
+        if line.len() > self.max_event {
+            return Err(SseError::TooLarge(self.max_event));
+        }
         if line.is_empty() {
             if let Some(data) = self.data.take() {
                 out.push(data);
@@ -75,8 +98,8 @@ impl SseDecoder {
                 Some(data) => {
                     data.push('\n');
                     data.push_str(value);
-                    if data.len() > MAX_EVENT {
-                        return Err(SseError::TooLarge);
+                    if data.len() > self.max_event {
+                        return Err(SseError::TooLarge(self.max_event));
                     }
                 }
                 None => self.data = Some(value.to_owned()),
@@ -127,5 +150,25 @@ mod tests {
         decoder.feed(b"data: {\"a\"", &mut out).expect("ok");
         assert!(out.is_empty());
         assert_eq!(SseDecoder::default().feed(b"data: \xff\n", &mut out), Err(SseError::NotUtf8));
+    }
+
+    /// A line over the limit fails whether it arrives whole or in pieces (it used to pass
+    /// when one read held all of it).
+    #[test]
+    fn long_lines_fail_in_any_split() {
+        let stream = b"data: ok\n\n: a comment longer than the limit\ndata: x\n\n";
+        let mut whole = Vec::new();
+        assert_eq!(SseDecoder::with_limit(16).feed(stream, &mut whole), Err(SseError::TooLarge(16)));
+        assert_eq!(whole, ["ok"]);
+        for size in 1..stream.len() {
+            let mut decoder = SseDecoder::with_limit(16);
+            let mut out = Vec::new();
+            let result = stream.chunks(size).try_for_each(|piece| decoder.feed(piece, &mut out));
+            assert_eq!(
+                (result, out.as_slice()),
+                (Err(SseError::TooLarge(16)), &["ok".to_owned()][..]),
+                "{size}"
+            );
+        }
     }
 }

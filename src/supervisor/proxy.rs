@@ -69,6 +69,7 @@ pub fn config(profile: &Profile) -> Result<ProxyConfig, String> {
         max_body: 32 << 20,
         keepalive: Duration::from_secs(15),
         max_silence: Duration::from_mins(10),
+        body_timeout: Duration::from_mins(1),
         // Short: on stop, requests in flight get this long before their connections to
         // vLLM are dropped, which vLLM's own shutdown waits for.
         grace: Duration::from_secs(2),

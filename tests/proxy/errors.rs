@@ -5,11 +5,14 @@ use serde_json::{Value, json};
 use crate::harness::{Env, config, continue_request};
 use crate::standin::{Reply, StandIn};
 
-fn assert_openai_error(body: &Value, status: u16) -> String {
+/// Checks the OpenAI error shape `{"error": {"message", "type", "param", "code"}}` and
+/// returns the message.
+pub(crate) fn assert_openai_error(body: &Value, status: u16) -> String {
     let error = &body["error"];
     assert!(error.is_object(), "OpenAI error shape: {body}");
     assert_eq!(error["code"], status, "{body}");
     assert!(error["type"].is_string(), "{body}");
+    assert!(error.get("param").is_some_and(|p| p.is_null() || p.is_string()), "{body}");
     error["message"].as_str().expect("message").to_owned()
 }
 

@@ -33,6 +33,7 @@ pub(crate) fn config(upstream: String) -> ProxyConfig {
         max_body: 1 << 20,
         keepalive: Duration::from_secs(15),
         max_silence: Duration::from_mins(10),
+        body_timeout: Duration::from_mins(1),
         grace: Duration::from_secs(5),
         trace_dir: None,
         log_json: false,

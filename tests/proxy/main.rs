@@ -1,10 +1,11 @@
 //! The proxy on real sockets in front of the stand-in vLLM (no tool parser): translation
 //! streaming and not, every error path, auth, cancellation, keep-alive, graceful stop,
-//! model aliasing and the pass-through endpoints.
+//! model aliasing, the pass-through endpoints, and malformed or hostile input.
 
 #[path = "../standin/mod.rs"]
 mod standin;
 
+mod bad_input;
 mod chat;
 mod endpoints;
 mod errors;

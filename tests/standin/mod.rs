@@ -8,7 +8,8 @@
 //!   similar 400 for `required` and a named function, always as plain JSON (even with
 //!   `stream: true`); `tool_choice: "none"` is served. 404 for an unknown model; 400 for a body
 //!   that is not JSON, a schema error, or a history `tool_calls[].function.arguments` that is
-//!   not a JSON-object string (see `validate`). Otherwise the next queued [`Reply`] (FIFO), or
+//!   not a JSON-object string, or `max_tokens`/`n` that are not integers, are below 1, or
+//!   (`max_tokens`) do not fit the context with the prompt (see `validate`). Otherwise the next queued [`Reply`] (FIFO), or
 //!   `Config::default_reply`, streamed as vLLM streams (see `answer`) or as one object.
 //! * `POST /v1/completions` (same replies, `choices[].text`), `POST /v1/embeddings`,
 //!   `POST /tokenize`, `POST /detokenize`, `GET /version`, `GET /v1/models`, `GET /health`.

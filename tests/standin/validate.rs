@@ -37,6 +37,11 @@ pub(crate) struct ChatRequest {
     /// `None`: absent; `Some(Value::Null)`: explicitly null.
     #[serde(default, deserialize_with = "present")]
     tool_choice: Option<Value>,
+    /// Sampling fields vLLM checks (any JSON value, so the checks answer in vLLM's words).
+    #[serde(default)]
+    pub(crate) max_tokens: Option<Value>,
+    #[serde(default)]
+    pub(crate) n: Option<Value>,
 }
 
 /// The part of a legacy completions request the stand-in checks.
@@ -50,6 +55,11 @@ pub(crate) struct CompletionRequest {
     pub(crate) stream: Option<bool>,
     #[serde(default)]
     pub(crate) stream_options: Option<StreamOptions>,
+    /// Sampling fields vLLM checks (any JSON value, so the checks answer in vLLM's words).
+    #[serde(default)]
+    pub(crate) max_tokens: Option<Value>,
+    #[serde(default)]
+    pub(crate) n: Option<Value>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -170,6 +180,72 @@ pub(crate) fn history(messages: &[Message]) -> Result<(), Rejection> {
                 Some(_) => return Err((400, format!("{at}: Input should be a valid string"))),
             }
         }
+    }
+    Ok(())
+}
+
+/// pydantic's lax `int`: an integer, a float without a fraction, a bool, or a string that
+/// reads as an integer. `Err` is pydantic's message.
+fn lax_int(value: &Value) -> Result<i128, &'static str> {
+    match value {
+        Value::Bool(b) => Ok(i128::from(*b)),
+        Value::Number(n) => match (n.as_i64(), n.as_u64(), n.as_f64()) {
+            (Some(i), _, _) => Ok(i128::from(i)),
+            (_, Some(u), _) => Ok(i128::from(u)),
+            #[allow(clippy::cast_possible_truncation, reason = "saturating is what matters here")]
+            (_, _, Some(f)) if f.fract() == 0.0 => Ok(f as i128),
+            _ => Err("Input should be a valid integer, got a number with a fractional part"),
+        },
+        Value::String(s) => s
+            .trim()
+            .parse::<i128>()
+            .map_err(|_| "Input should be a valid integer, unable to parse string as an integer"),
+        _ => Err("Input should be a valid integer"),
+    }
+}
+
+/// vLLM's checks of `max_tokens` and `n`, in its order: the schema (pydantic), the context
+/// length (`_validate_input`, counting a prompt token per 4 bytes of the request here), then
+/// the sampling parameters' own checks.
+pub(crate) fn sampling(
+    max_tokens: Option<&Value>,
+    n: Option<&Value>,
+    body_len: usize,
+) -> Result<(), Rejection> {
+    let field = |name: &str, value: Option<&Value>| -> Result<Option<i128>, Rejection> {
+        match value {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => lax_int(v).map(Some).map_err(|msg| {
+                (
+                    400,
+                    format!(
+                        "[{{'type': 'int_parsing', 'loc': ('body', '{name}'), 'msg': '{msg}', 'input': {v}}}]"
+                    ),
+                )
+            }),
+        }
+    };
+    let max_tokens = field("max_tokens", max_tokens)?;
+    let n = field("n", n)?;
+    let prompt = i128::try_from(body_len / 4).unwrap_or(i128::MAX);
+    let max_len = i128::from(super::endpoints::MAX_MODEL_LEN);
+    if let Some(max) = max_tokens
+        && prompt + max > max_len
+    {
+        return Err((
+            400,
+            format!(
+                "'max_tokens' or 'max_completion_tokens' is too large: {max}. This model's maximum \
+                 context length is {max_len} tokens and your request has {prompt} input tokens \
+                 ({max} > {max_len} - {prompt})."
+            ),
+        ));
+    }
+    if let Some(n) = n.filter(|&n| n < 1) {
+        return Err((400, format!("n must be at least 1, got {n}.")));
+    }
+    if let Some(max) = max_tokens.filter(|&m| m < 1) {
+        return Err((400, format!("max_tokens must be at least 1, got {max}.")));
     }
     Ok(())
 }
