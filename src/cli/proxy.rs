@@ -80,6 +80,13 @@ pub struct ProxyArgs {
     /// Answer 408 when a request body has not fully arrived after this many seconds [default: 60].
     #[arg(long, value_name = "SECS")]
     pub body_timeout_secs: Option<u64>,
+    /// Close a connection whose request head (line and headers) has not fully arrived after
+    /// this many seconds [default: 30].
+    #[arg(long, value_name = "SECS")]
+    pub header_timeout_secs: Option<u64>,
+    /// The most kilobytes of request headers; more gets 431 [default: 64].
+    #[arg(long, value_name = "KB", value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pub max_header_kb: Option<u64>,
     /// On SIGINT/SIGTERM, seconds to let requests in flight finish [default: 30].
     #[arg(long, value_name = "SECS")]
     pub grace_secs: Option<u64>,
@@ -227,6 +234,14 @@ pub(super) fn build_config(args: &ProxyArgs) -> Result<(ProxyConfig, Vec<String>
         max_silence: Duration::from_secs(
             args.max_silence_secs.or(file.max_silence_secs).unwrap_or(600).max(1),
         ),
+        header_timeout: Duration::from_secs(
+            args.header_timeout_secs.or(file.header_timeout_secs).unwrap_or(30).max(1),
+        ),
+        max_header_bytes: usize::try_from(
+            args.max_header_kb.or(file.max_header_kb).unwrap_or(64).clamp(1, 1024),
+        )
+        .unwrap_or(64)
+            << 10,
         body_timeout: Duration::from_secs(
             args.body_timeout_secs.or(file.body_timeout_secs).unwrap_or(60).max(1),
         ),

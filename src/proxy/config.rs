@@ -10,6 +10,8 @@
 //! keepalive_secs = 15
 //! max_silence_secs = 600      # a stream whose vLLM sends nothing this long ends with an error
 //! body_timeout_secs = 60      # a request body not fully received in this long gets 408
+//! header_timeout_secs = 30    # a request head not fully received in this long: closed
+//! max_header_kb = 64          # bigger request headers get 431
 //! grace_secs = 30
 //! trace_dir = "/workspace/podctl/traces"
 //! log_format = "text"          # or "json"
@@ -138,6 +140,11 @@ pub struct ProxyConfig {
     /// A request body must arrive whole within this long (a stalled upload gets 408 rather
     /// than holding its connection and task forever).
     pub body_timeout: Duration,
+    /// A request's head must arrive whole within this long (slow-loris), else the
+    /// connection is closed.
+    pub header_timeout: Duration,
+    /// The most bytes of request headers (431 over it).
+    pub max_header_bytes: usize,
     pub grace: Duration,
     pub trace_dir: Option<PathBuf>,
     pub log_json: bool,
@@ -179,6 +186,8 @@ pub struct FileConfig {
     pub keepalive_secs: Option<u64>,
     pub max_silence_secs: Option<u64>,
     pub body_timeout_secs: Option<u64>,
+    pub header_timeout_secs: Option<u64>,
+    pub max_header_kb: Option<u64>,
     pub grace_secs: Option<u64>,
     pub trace_dir: Option<PathBuf>,
     pub log_format: Option<LogFormat>,

@@ -21,6 +21,7 @@ mod reply;
 mod rewrite;
 pub mod router;
 mod routes;
+mod server;
 mod sse;
 mod stream;
 pub mod tls;
@@ -155,10 +156,11 @@ pub async fn serve_with(
     }
     let closing = app.closing.clone();
     let router = routes::router(app);
+    let limits = server::HeadLimits { timeout: config.header_timeout, max_bytes: config.max_header_bytes };
     if let Some(files) = &config.tls {
         let tls = tls::load(files).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
         let listener = limits::Limited::new(tls::TlsListener::new(listener, tls)?, config.max_connections);
-        run(listener, router, shutdown, config.grace, closing).await
+        server::run(listener, router, limits, shutdown, config.grace, closing).await
     } else {
         // Without TCP_NODELAY the small last frames of a stream (the finish chunk, `[DONE]`,
         // the chunked terminator) wait for the client's delayed ACK: tens of ms per stream.
@@ -166,31 +168,7 @@ pub async fn serve_with(
             let _ = tcp.set_nodelay(true);
         });
         let listener = limits::Limited::new(listener, config.max_connections);
-        run(listener, router, shutdown, config.grace, closing).await
-    }
-}
-
-/// Serves `router` on `listener` until `shutdown`, then for up to `grace`.
-async fn run<L>(
-    listener: L,
-    router: axum::Router,
-    shutdown: CancellationToken,
-    grace: std::time::Duration,
-    closing: CancellationToken,
-) -> std::io::Result<()>
-where
-    L: axum::serve::Listener,
-    L::Addr: std::fmt::Debug,
-{
-    let stop = shutdown.clone();
-    let server = axum::serve(listener, router).with_graceful_shutdown(async move { stop.cancelled().await });
-    tokio::select! {
-        result = server => result,
-        () = async { shutdown.cancelled().await; tokio::time::sleep(grace).await } => {
-            tracing::warn!("grace period of {}s over: closing the requests still open", grace.as_secs());
-            closing.cancel();
-            Ok(())
-        }
+        server::run(listener, router, limits, shutdown, config.grace, closing).await
     }
 }
 

@@ -70,6 +70,8 @@ pub fn config(profile: &Profile) -> Result<ProxyConfig, String> {
         keepalive: Duration::from_secs(15),
         max_silence: Duration::from_mins(10),
         body_timeout: Duration::from_mins(1),
+        header_timeout: Duration::from_secs(30),
+        max_header_bytes: 64 << 10,
         // Short: on stop, requests in flight get this long before their connections to
         // vLLM are dropped, which vLLM's own shutdown waits for.
         grace: Duration::from_secs(2),

@@ -357,6 +357,7 @@ async fn start() -> Env {
     Env::with(Config::default(), |c| {
         c.keys = vec![KEY.into()];
         c.body_timeout = BODY_TIMEOUT;
+        c.header_timeout = BODY_TIMEOUT;
     })
     .await
 }
@@ -499,10 +500,17 @@ async fn hostile_heads_get_a_4xx_or_a_close() {
     }
     still_serves(&env, "200 headers").await;
 
-    // 100 kB fits hyper's head buffer (about 400 kB): served like any request.
-    let big = format!("x-big: {}\r\n", "a".repeat(100_000));
+    // 60 kB fits the default limit on headers (64 kB): served like any request.
+    let big = format!("x-big: {}\r\n", "a".repeat(60_000));
     let answer = raw(&env, &head("GET", "/v1/models", &big), b"").await.expect("an answer");
     assert_eq!(status_of(&answer), 200, "{answer}");
+    still_serves(&env, "a 60 kB header").await;
+
+    // 100 kB is over it: 431, or the connection is closed.
+    let over = format!("x-big: {}\r\n", "a".repeat(100_000));
+    if let Some(answer) = raw(&env, &head("GET", "/v1/models", &over), b"").await {
+        assert_eq!(status_of(&answer), 431, "a 100 kB header: {answer}");
+    }
     still_serves(&env, "a 100 kB header").await;
 
     // 1 MiB does not: 431, or the connection is closed.
@@ -539,15 +547,19 @@ async fn hostile_heads_get_a_4xx_or_a_close() {
     }
     still_serves(&env, "content-length with transfer-encoding").await;
 
-    // Headers that never end: hyper's header timeout needs a timer axum::serve does not set,
-    // so the connection is held (a task and a small buffer), but nothing else waits on it.
+    // Headers that never end (slow-loris): nothing else waits on them, and the connection
+    // is closed once the header timeout is over.
     let addr = env.url.trim_start_matches("http://");
     let mut slow = TcpStream::connect(addr).await.expect("connect");
+    let started = std::time::Instant::now();
     slow.write_all(b"POST /v1/chat/completions HTTP/1.1\r\nhost: localhost\r\nx-slow: ")
         .await
         .expect("part of a head");
     still_serves(&env, "a head that never ends").await;
-    drop(slow);
+    let mut sink = Vec::new();
+    let closed = tokio::time::timeout(BODY_TIMEOUT * 4, slow.read_to_end(&mut sink)).await;
+    assert!(closed.is_ok(), "a head that never ends still holds its connection");
+    assert!(started.elapsed() >= BODY_TIMEOUT, "closed before the header timeout");
 
     // A Content-Length that is not a number.
     let answer = raw(&env, &head("POST", "/v1/chat/completions", "content-length: lots\r\n"), b"{}").await;

@@ -34,6 +34,8 @@ pub(crate) fn config(upstream: String) -> ProxyConfig {
         keepalive: Duration::from_secs(15),
         max_silence: Duration::from_mins(10),
         body_timeout: Duration::from_mins(1),
+        header_timeout: Duration::from_secs(30),
+        max_header_bytes: 64 << 10,
         grace: Duration::from_secs(5),
         trace_dir: None,
         log_json: false,
