@@ -159,11 +159,27 @@ impl Llama3 {
                     self.state = State::Separator { held, tagged };
                     return Step::Advance(ws);
                 }
-                if rest.starts_with('{') && (tagged || bare_prefix(rest) != Match::No) {
-                    self.open_object(held, tagged, false);
-                } else {
-                    self.core.text(&held, false, sink);
+                if rest.starts_with('{') {
+                    match (tagged, bare_prefix(rest), eof) {
+                        (true, _, _) | (false, Match::Yes, _) => {
+                            self.open_object(held, tagged, false);
+                            return Step::Advance(0);
+                        }
+                        // `{"na` may still become a call: decided by what follows, never by
+                        // where a delta ended.
+                        (false, Match::Partial, None) => {
+                            self.state = State::Separator { held, tagged };
+                            return Step::NeedMore;
+                        }
+                        // Cut off under `length` while it could still be a call: dropped,
+                        // like any would-be call.
+                        (false, Match::Partial, Some(UpstreamFinish::Length)) => {
+                            return Step::Advance(rest.len());
+                        }
+                        (false, Match::Partial, Some(UpstreamFinish::Stop)) | (false, Match::No, _) => {}
+                    }
                 }
+                self.core.text(&held, false, sink);
                 Step::Advance(0)
             }
         }
