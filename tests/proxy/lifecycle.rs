@@ -60,7 +60,14 @@ async fn graceful_stop_lets_streams_finish() {
 async fn trace_dir_keeps_raw_text_and_result() {
     let dir = std::env::temp_dir().join(format!("podctl-trace-{}", std::process::id()));
     let trace = dir.clone();
-    let env = Env::with(Config::default(), move |c| c.trace_dir = Some(trace)).await;
+    // Keys on both sides: neither may reach a trace.
+    let standin = Config { require_key: Some("sk-vllm-secret-42".into()), ..Config::default() };
+    let env = Env::with(standin, move |c| {
+        c.trace_dir = Some(trace);
+        c.keys = vec!["sk-client-secret-17".into()];
+        c.models[0].replicas[0].key = Some("sk-vllm-secret-42".into());
+    })
+    .await;
     env.standin.push_reply(Reply::text(READ_CALL));
     let (_, body) = env.chat(&continue_request(false)).await;
     let id = body["id"].as_str().expect("id").to_owned();
@@ -79,6 +86,8 @@ async fn trace_dir_keeps_raw_text_and_result() {
     assert_eq!(record["upstream_text"][0], READ_CALL);
     assert_eq!(record["response"]["choices"][0]["finish_reason"], "tool_calls");
     assert!(record["request"]["tool_choice"] == "none");
+    let text = std::fs::read_to_string(&path).expect("trace");
+    assert!(!text.contains("sk-client-secret-17") && !text.contains("sk-vllm-secret-42"), "a key in a trace");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
