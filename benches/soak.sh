@@ -74,7 +74,9 @@ pids+=($!)
 echo "soak: $conc conversations for $secs s over $replicas replicas" >&2
 $bin/examples/conversations --url "$base/v1/chat/completions" --model qwen3-coder-30b \
   --concurrency "$conc" --seconds "$secs" --threads 1 > "$work/result.json"
-sleep 3
+# Idle pooled connections to the replicas close after 4 s (vLLM closes its own after 5):
+# count once they have.
+sleep 10
 fd_after=$(fds)
 rss_after=$(rss)
 echo "conversations: $(cat "$work/result.json")" >&2

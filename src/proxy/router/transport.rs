@@ -64,6 +64,9 @@ impl Transport {
             // vLLM (uvicorn) closes idle connections after 5 s; reusing one it is closing
             // fails the request, so ours are dropped first.
             .pool_idle_timeout(Duration::from_secs(4))
+            // Without a timer the idle timeout is only checked when a connection is wanted:
+            // after a burst, hundreds of idle sockets would stay open for good.
+            .pool_timer(hyper_util::rt::TokioTimer::new())
             .pool_max_idle_per_host(256)
             .build(connector);
         Self { plain, tls }
