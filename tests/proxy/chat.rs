@@ -283,3 +283,67 @@ async fn mistral_ids_fit_its_template_both_ways() {
     assert_eq!(sent_messages[n - 2]["tool_call_id"], ids[0]);
     assert_eq!(sent_messages[n - 1]["tool_call_id"], ids[1]);
 }
+
+/// The events of one choice of a stream with several (`n`): its chunks, the usage chunk and
+/// `[DONE]`, so each can be checked as a stream of its own.
+fn choice_events(events: &[Value], index: u64) -> Vec<Value> {
+    events
+        .iter()
+        .filter(|e| match e["choices"].as_array() {
+            Some(choices) if !choices.is_empty() => {
+                assert_eq!(choices.len(), 1, "one choice per chunk: {e}");
+                choices[0]["index"] == index
+            }
+            _ => true,
+        })
+        .cloned()
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn several_choices_are_translated_each_on_its_own() {
+    let env = Env::start().await;
+    // The stand-in answers `n` choices with the same text; streamed, their chunks interleave
+    // piece by piece as vLLM's do, and every tag is cut.
+    env.standin.push_reply(Reply::chunked(READ_CALL, vec![3, 5, 1]));
+    env.standin.push_reply(Reply::text(READ_CALL));
+    let mut request = continue_request(true);
+    request["n"] = json!(2);
+    let (status, events) = env.chat_stream(&request).await;
+    assert_eq!(status, 200);
+    let mut ids = Vec::new();
+    for index in 0..2 {
+        let (content, calls, finish) = check_stream(&choice_events(&events, index));
+        assert_eq!(
+            (content.as_str(), finish.as_str()),
+            ("Let me look at it.", "tool_calls"),
+            "choice {index}"
+        );
+        assert_eq!(calls.len(), 1, "choice {index}");
+        assert_eq!(calls[0].1, "read_file");
+        assert_eq!(
+            serde_json::from_str::<Value>(&calls[0].2).expect("JSON"),
+            json!({"filepath": "src/main.rs"})
+        );
+        ids.push(calls[0].0.clone());
+    }
+    assert_ne!(ids[0], ids[1], "tool call ids are unique across choices");
+    assert!(
+        !events.iter().any(|e| e["choices"].as_array().is_some_and(|c| c.iter().any(|c| c["index"] == 2)))
+    );
+
+    let mut request = continue_request(false);
+    request["n"] = json!(2);
+    let (status, body) = env.chat(&request).await;
+    assert_eq!(status, 200, "{body}");
+    let choices = body["choices"].as_array().expect("choices");
+    assert_eq!(choices.len(), 2, "{body}");
+    for (index, choice) in choices.iter().enumerate() {
+        assert_eq!(choice["index"], index);
+        assert_eq!(choice["finish_reason"], "tool_calls");
+        assert_eq!(choice["message"]["content"], "Let me look at it.");
+        assert_eq!(choice["message"]["tool_calls"][0]["function"]["name"], "read_file");
+    }
+    assert_ne!(choices[0]["message"]["tool_calls"][0]["id"], choices[1]["message"]["tool_calls"][0]["id"]);
+    assert_eq!(env.standin.last_chat_request().expect("sent")["n"], 2);
+}

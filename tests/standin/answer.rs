@@ -38,6 +38,8 @@ pub(crate) struct Ask {
     pub(crate) api: Api,
     pub(crate) stream: bool,
     pub(crate) include_usage: bool,
+    /// Choices asked for (`n`): each gets the same text, streamed interleaved as vLLM does.
+    pub(crate) n: usize,
 }
 
 /// One generation: the ids and timestamps shared by all its chunks, and what the model wrote.
@@ -124,7 +126,7 @@ fn garbage(g: &Generation, split: bool, guard: CancelGuard) -> Response {
     }
     let mut steps = Vec::new();
     if g.ask.api == Api::Chat {
-        push_event(&mut steps, &g.chunk(true, "", None), split);
+        push_event(&mut steps, &g.chunk(0, true, "", None), split);
     }
     push_event(&mut steps, GARBAGE, split);
     push_event(&mut steps, "[DONE]", split);
@@ -156,7 +158,7 @@ impl Generation {
     }
 
     fn completion_tokens(&self) -> u64 {
-        self.pieces.len() as u64
+        (self.pieces.len() * self.ask.n) as u64
     }
 
     fn object(&self, stream: bool) -> &'static str {
@@ -167,18 +169,19 @@ impl Generation {
         }
     }
 
-    /// One streamed chunk: the role chunk (`role`), a text piece, or a finish chunk.
-    fn chunk(&self, role: bool, text: &str, finish: Option<&str>) -> String {
+    /// One streamed chunk of choice `index`: the role chunk (`role`), a text piece, or a
+    /// finish chunk.
+    fn chunk(&self, index: usize, role: bool, text: &str, finish: Option<&str>) -> String {
         let choice = match self.ask.api {
             Api::Chat => wire::ChunkChoice::Chat {
-                index: 0,
+                index,
                 delta: wire::Delta { role: role.then_some("assistant"), content: text },
                 logprobs: None,
                 finish_reason: finish,
                 stop_reason: finish.map(|_| None),
             },
             Api::Completion => wire::ChunkChoice::Text {
-                index: 0,
+                index,
                 text,
                 logprobs: None,
                 finish_reason: finish,
@@ -213,9 +216,9 @@ impl Generation {
     /// The whole non-streaming response.
     fn full(&self) -> String {
         let text = self.pieces.concat();
-        let choice = match self.ask.api {
+        let choice = |index| match self.ask.api {
             Api::Chat => wire::FullChoice::Chat {
-                index: 0,
+                index,
                 message: wire::Message {
                     role: "assistant",
                     content: &text,
@@ -231,7 +234,7 @@ impl Generation {
                 stop_reason: None,
             },
             Api::Completion => wire::FullChoice::Text {
-                index: 0,
+                index,
                 text: &text,
                 logprobs: None,
                 finish_reason: self.finish,
@@ -244,7 +247,7 @@ impl Generation {
             object: self.object(false),
             created: self.created,
             model: &self.model,
-            choices: [choice],
+            choices: (0..self.ask.n).map(choice).collect(),
             service_tier: None,
             system_fingerprint: None,
             usage: self.usage().into(),
@@ -257,8 +260,11 @@ impl Generation {
     /// The SSE body, step by step.
     fn stream_steps(&self, split: bool) -> Vec<Step> {
         let mut steps = Vec::new();
+        let choices = 0..self.ask.n;
         if self.ask.api == Api::Chat {
-            push_event(&mut steps, &self.chunk(true, "", None), split);
+            for c in choices.clone() {
+                push_event(&mut steps, &self.chunk(c, true, "", None), split);
+            }
         }
         let n = self.pieces.len();
         let finish_on_last = self.finish == "length" && n > 0;
@@ -277,7 +283,9 @@ impl Generation {
                 steps.push(Step::Sleep(self.delay));
             }
             let finish = (finish_on_last && i + 1 == n).then_some(self.finish);
-            push_event(&mut steps, &self.chunk(false, piece, finish), split);
+            for c in choices.clone() {
+                push_event(&mut steps, &self.chunk(c, false, piece, finish), split);
+            }
         }
         if self.drop_after.is_some() {
             // Asked to drop after more pieces than there are: drop before the finish chunk.
@@ -285,7 +293,9 @@ impl Generation {
             return steps;
         }
         if !finish_on_last {
-            push_event(&mut steps, &self.chunk(false, "", Some(self.finish)), split);
+            for c in choices {
+                push_event(&mut steps, &self.chunk(c, false, "", Some(self.finish)), split);
+            }
         }
         if self.ask.include_usage {
             push_event(&mut steps, &self.usage_chunk(), split);

@@ -17,7 +17,7 @@ pub(crate) struct Full<'a> {
     pub(crate) object: &'static str,
     pub(crate) created: u64,
     pub(crate) model: &'a str,
-    pub(crate) choices: [FullChoice<'a>; 1],
+    pub(crate) choices: Vec<FullChoice<'a>>,
     pub(crate) service_tier: Null,
     pub(crate) system_fingerprint: Null,
     pub(crate) usage: FullUsage,
@@ -29,14 +29,14 @@ pub(crate) struct Full<'a> {
 #[serde(untagged)]
 pub(crate) enum FullChoice<'a> {
     Chat {
-        index: u32,
+        index: usize,
         message: Message<'a>,
         logprobs: Null,
         finish_reason: &'a str,
         stop_reason: Null,
     },
     Text {
-        index: u32,
+        index: usize,
         text: &'a str,
         logprobs: Null,
         finish_reason: &'a str,
@@ -100,7 +100,7 @@ pub(crate) struct Chunk<'a> {
 #[serde(untagged)]
 pub(crate) enum ChunkChoice<'a> {
     Chat {
-        index: u32,
+        index: usize,
         delta: Delta<'a>,
         logprobs: Null,
         finish_reason: Option<&'a str>,
@@ -109,7 +109,7 @@ pub(crate) enum ChunkChoice<'a> {
         stop_reason: Option<Null>,
     },
     Text {
-        index: u32,
+        index: usize,
         text: &'a str,
         logprobs: Null,
         finish_reason: Option<&'a str>,
