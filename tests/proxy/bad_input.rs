@@ -172,6 +172,12 @@ fn rows() -> Vec<Row> {
         chat("n a string", with("n", json!("two")), 400, "valid integer"),
         // n > 1 is vLLM's to answer: the proxy translates each choice by its index.
         chat("n 2 passes through", with("n", json!(2)), 200, "chat.completion"),
+        chat(
+            "n 2 with greedy sampling",
+            json!({"model": ALIAS, "messages": user(), "n": 2, "temperature": 0}),
+            400,
+            "n must be 1 when using greedy sampling",
+        ),
         // Tools with broken schemas, and a choice of a tool that was not declared.
         chat("a tool without function.name", with("tools", no_name), 400, "no function name"),
         chat("a tool whose parameters is a string", with("tools", string_params), 400, "parameters"),

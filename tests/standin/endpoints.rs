@@ -60,7 +60,7 @@ fn check_chat(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<Ask, 
     check_model(shared, req.model.as_deref())?;
     validate::tool_choice_without_parser(&req)?;
     validate::history(&req.messages)?;
-    validate::sampling(req.max_tokens.as_ref(), req.n.as_ref(), body.len())?;
+    validate::sampling(req.max_tokens.as_ref(), req.n.as_ref(), req.temperature.as_ref(), body.len())?;
     let include_usage = req.stream_options.and_then(|o| o.include_usage) == Some(true);
     Ok(Ask { api: Api::Chat, stream, include_usage, n: choices(req.n.as_ref()) })
 }
@@ -81,7 +81,7 @@ fn check_completion(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Result
     let stream = req.stream == Some(true);
     validate::stream_options(stream, req.stream_options.as_ref())?;
     check_model(shared, req.model.as_deref())?;
-    validate::sampling(req.max_tokens.as_ref(), req.n.as_ref(), body.len())?;
+    validate::sampling(req.max_tokens.as_ref(), req.n.as_ref(), req.temperature.as_ref(), body.len())?;
     let include_usage = req.stream_options.and_then(|o| o.include_usage) == Some(true);
     Ok(Ask { api: Api::Completion, stream, include_usage, n: choices(req.n.as_ref()) })
 }

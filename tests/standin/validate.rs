@@ -42,6 +42,8 @@ pub(crate) struct ChatRequest {
     pub(crate) max_tokens: Option<Value>,
     #[serde(default)]
     pub(crate) n: Option<Value>,
+    #[serde(default)]
+    pub(crate) temperature: Option<Value>,
 }
 
 /// The part of a legacy completions request the stand-in checks.
@@ -60,6 +62,8 @@ pub(crate) struct CompletionRequest {
     pub(crate) max_tokens: Option<Value>,
     #[serde(default)]
     pub(crate) n: Option<Value>,
+    #[serde(default)]
+    pub(crate) temperature: Option<Value>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -206,10 +210,12 @@ fn lax_int(value: &Value) -> Result<i128, &'static str> {
 
 /// vLLM's checks of `max_tokens` and `n`, in its order: the schema (pydantic), the context
 /// length (`_validate_input`, counting a prompt token per 4 bytes of the request here), then
-/// the sampling parameters' own checks.
+/// the sampling parameters' own checks (greedy sampling, temperature below 1e-5, allows one
+/// choice only).
 pub(crate) fn sampling(
     max_tokens: Option<&Value>,
     n: Option<&Value>,
+    temperature: Option<&Value>,
     body_len: usize,
 ) -> Result<(), Rejection> {
     let field = |name: &str, value: Option<&Value>| -> Result<Option<i128>, Rejection> {
@@ -246,6 +252,10 @@ pub(crate) fn sampling(
     }
     if let Some(max) = max_tokens.filter(|&m| m < 1) {
         return Err((400, format!("max_tokens must be at least 1, got {max}.")));
+    }
+    let greedy = temperature.and_then(Value::as_f64).is_some_and(|t| t < 1e-5);
+    if let Some(n) = n.filter(|&n| n > 1 && greedy) {
+        return Err((400, format!("n must be 1 when using greedy sampling, got {n}.")));
     }
     Ok(())
 }
