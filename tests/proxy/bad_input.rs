@@ -360,12 +360,17 @@ fn rows() -> Vec<Row> {
 }
 
 async fn start() -> Env {
-    Env::with(Config::default(), |c| {
+    let mut env = Env::with(Config::default(), |c| {
         c.keys = vec![KEY.into()];
         c.body_timeout = BODY_TIMEOUT;
         c.header_timeout = BODY_TIMEOUT;
     })
-    .await
+    .await;
+    // Every good request on a new connection: it proves the proxy still accepts at once, and
+    // no pooled connection idles into the header timeout (which also closes a keep-alive
+    // connection waiting for its next request), where reusing it would race its close.
+    env.client = reqwest::Client::builder().pool_max_idle_per_host(0).build().expect("client");
+    env
 }
 
 /// A good request is answered at once, and the proxy task is still running.
