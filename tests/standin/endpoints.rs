@@ -60,9 +60,9 @@ fn check_chat(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<Ask, 
     check_model(shared, req.model.as_deref())?;
     validate::tool_choice_without_parser(&req)?;
     validate::history(&req.messages)?;
-    validate::sampling(req.max_tokens.as_ref(), req.n.as_ref(), req.temperature.as_ref(), body.len())?;
+    let n = validate::sampling(&req.sampling, body.len())?;
     let include_usage = req.stream_options.and_then(|o| o.include_usage) == Some(true);
-    Ok(Ask { api: Api::Chat, stream, include_usage, n: choices(req.n.as_ref()) })
+    Ok(Ask { api: Api::Chat, stream, include_usage, n })
 }
 
 pub(crate) async fn completions(
@@ -81,15 +81,9 @@ fn check_completion(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Result
     let stream = req.stream == Some(true);
     validate::stream_options(stream, req.stream_options.as_ref())?;
     check_model(shared, req.model.as_deref())?;
-    validate::sampling(req.max_tokens.as_ref(), req.n.as_ref(), req.temperature.as_ref(), body.len())?;
+    let n = validate::sampling(&req.sampling, body.len())?;
     let include_usage = req.stream_options.and_then(|o| o.include_usage) == Some(true);
-    Ok(Ask { api: Api::Completion, stream, include_usage, n: choices(req.n.as_ref()) })
-}
-
-/// How many choices to answer: `n` once validated (≥ 1; a float such as `2.0` counts as 1),
-/// at most 16 here.
-fn choices(n: Option<&Value>) -> usize {
-    n.and_then(Value::as_u64).map_or(1, |n| usize::try_from(n.clamp(1, 16)).unwrap_or(1))
+    Ok(Ask { api: Api::Completion, stream, include_usage, n })
 }
 
 /// A JSON body whose `model`, when given, is the served one.

@@ -37,13 +37,8 @@ pub(crate) struct ChatRequest {
     /// `None`: absent; `Some(Value::Null)`: explicitly null.
     #[serde(default, deserialize_with = "present")]
     tool_choice: Option<Value>,
-    /// Sampling fields vLLM checks (any JSON value, so the checks answer in vLLM's words).
-    #[serde(default)]
-    pub(crate) max_tokens: Option<Value>,
-    #[serde(default)]
-    pub(crate) n: Option<Value>,
-    #[serde(default)]
-    pub(crate) temperature: Option<Value>,
+    #[serde(flatten)]
+    pub(crate) sampling: Sampling,
 }
 
 /// The part of a legacy completions request the stand-in checks.
@@ -57,13 +52,20 @@ pub(crate) struct CompletionRequest {
     pub(crate) stream: Option<bool>,
     #[serde(default)]
     pub(crate) stream_options: Option<StreamOptions>,
-    /// Sampling fields vLLM checks (any JSON value, so the checks answer in vLLM's words).
+    #[serde(flatten)]
+    pub(crate) sampling: Sampling,
+}
+
+/// The sampling fields vLLM checks, in chat and legacy completion requests alike (any JSON
+/// value, so the checks answer in vLLM's words).
+#[derive(Debug, Deserialize)]
+pub(crate) struct Sampling {
     #[serde(default)]
-    pub(crate) max_tokens: Option<Value>,
+    max_tokens: Option<Value>,
     #[serde(default)]
-    pub(crate) n: Option<Value>,
+    n: Option<Value>,
     #[serde(default)]
-    pub(crate) temperature: Option<Value>,
+    temperature: Option<Value>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -211,13 +213,8 @@ fn lax_int(value: &Value) -> Result<i128, &'static str> {
 /// vLLM's checks of `max_tokens` and `n`, in its order: the schema (pydantic), the context
 /// length (`_validate_input`, counting a prompt token per 4 bytes of the request here), then
 /// the sampling parameters' own checks (greedy sampling, temperature below 1e-5, allows one
-/// choice only).
-pub(crate) fn sampling(
-    max_tokens: Option<&Value>,
-    n: Option<&Value>,
-    temperature: Option<&Value>,
-    body_len: usize,
-) -> Result<(), Rejection> {
+/// choice only). Returns how many choices to answer: `n`, at most 16 here.
+pub(crate) fn sampling(sampling: &Sampling, body_len: usize) -> Result<usize, Rejection> {
     let field = |name: &str, value: Option<&Value>| -> Result<Option<i128>, Rejection> {
         match value {
             None | Some(Value::Null) => Ok(None),
@@ -231,8 +228,8 @@ pub(crate) fn sampling(
             }),
         }
     };
-    let max_tokens = field("max_tokens", max_tokens)?;
-    let n = field("n", n)?;
+    let max_tokens = field("max_tokens", sampling.max_tokens.as_ref())?;
+    let n = field("n", sampling.n.as_ref())?;
     let prompt = i128::try_from(body_len / 4).unwrap_or(i128::MAX);
     let max_len = i128::from(super::endpoints::MAX_MODEL_LEN);
     if let Some(max) = max_tokens
@@ -253,9 +250,9 @@ pub(crate) fn sampling(
     if let Some(max) = max_tokens.filter(|&m| m < 1) {
         return Err((400, format!("max_tokens must be at least 1, got {max}.")));
     }
-    let greedy = temperature.and_then(Value::as_f64).is_some_and(|t| t < 1e-5);
+    let greedy = sampling.temperature.as_ref().and_then(Value::as_f64).is_some_and(|t| t < 1e-5);
     if let Some(n) = n.filter(|&n| n > 1 && greedy) {
         return Err((400, format!("n must be 1 when using greedy sampling, got {n}.")));
     }
-    Ok(())
+    Ok(n.map_or(1, |n| usize::try_from(n.min(16)).unwrap_or(1)))
 }
