@@ -12,15 +12,11 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 secs="${1:-10}"
 replicas="${REPLICAS:-1}"
 target="${TARGET_DIR:-/tmp/prof-target}"
-work="$(mktemp -d)"
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
-trap cleanup EXIT
+source benches/lib.sh
 
 CARGO_PROFILE_RELEASE_DEBUG=line-tables-only \
   cargo build --release --locked --bin podctl --example standin --target-dir "$target" >&2
 bin="$target/release"
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 python3 benches/continue_request.py "$work"
 
 upstreams=()

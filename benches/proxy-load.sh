@@ -10,15 +10,11 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 secs="${1:-10}"
-work="$(mktemp -d)"
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
-trap cleanup EXIT
+source benches/lib.sh
 ulimit -n 65536 2>/dev/null || true
 
 cargo build --release --locked --bin podctl --example standin --example load >&2
 bin=target/release
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 # A Continue-sized request: 9 tools with schemas, a 2 kB system prompt, a short history.
 python3 benches/continue_request.py "$work"

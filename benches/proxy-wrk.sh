@@ -9,11 +9,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 cargo build --release --locked --bin podctl --example standin >&2
 bin=target/release
-work="$(mktemp -d)"
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+source benches/lib.sh
 proxy_cpu="" other_cpu=""
 if [ -n "${PIN:-}" ]; then proxy_cpu="taskset -c 0"; other_cpu="taskset -c 1"; fi
 python3 benches/continue_request.py "$work"

@@ -14,24 +14,11 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 secs="${1:-600}"
 conc="${CONCURRENCY:-1000}"
 replicas=4
-work="$(mktemp -d)"
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+source benches/lib.sh
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 [ -n "${NO_BUILD:-}" ] || cargo build --release --locked --bin podctl --example standin --example conversations >&2
 bin=target/release
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_for() {
-  for _ in $(seq 200); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.05; done
-  echo "timed out waiting for '$2' in $1" >&2; return 1
-}
 
 reply=$(python3 -c "print(('The loop over 0..=len is correct but clearer as words.truncate(n). ' * 99)[:160])")
 upstreams=()
