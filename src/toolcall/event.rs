@@ -36,7 +36,7 @@ pub trait Sink {
 
     /// [`Format::Auto`](super::Format::Auto) decided the output's family (see
     /// [`Engine::family`](super::Engine::family)), before any event that follows from it.
-    fn family(&mut self, family: super::Format) {
+    fn family(&mut self, family: super::format::Format) {
         let _ = family;
     }
 }

@@ -1,15 +1,15 @@
 //! Kimi K2 tool calls (`kimi_k2`):
 //! `<|tool_calls_section_begin|><|tool_call_begin|>functions.NAME:IDX<|tool_call_argument_begin|>{…}<|tool_call_end|>…<|tool_calls_section_end|>`.
 //!
-//! The machine is the one DeepSeek uses (`deepseek.rs`: special-token markers around JSON
+//! The machine is the special-token one (`special.rs`, shared with DeepSeek: markers around JSON
 //! arguments, the same guarantees); this file holds Kimi's markers and call header. The
 //! model's `functions.NAME:IDX` is kept as the OpenAI tool call id (the Kimi chat template
 //! renders history calls by that id, so the model sees its own ids again); an id repeated
 //! within one response is not passed on, so ids stay unique. The singular
 //! `<|tool_call_section_begin|>` some Kimi outputs use is accepted too.
 
-use super::deepseek::{Dialect, Header};
 use super::scan;
+use super::special::{Dialect, Header};
 
 pub(crate) const KIMI_K2: Dialect = Dialect {
     section_begin: &["<|tool_calls_section_begin|>", "<|tool_call_section_begin|>"],

@@ -14,26 +14,19 @@
 //!   begins with one of the keys `"name"`, `"parameters"`, `"arguments"`, is strict JSON
 //!   with exactly those keys and names a **declared** tool is a call (the bare-call rule
 //!   4 of the XML format); anything else is prose, so JSON in an answer stays content.
-//!
-//! The helpers at the end (bracket scanner, call decoding, the shared call/text core) are
-//! used by the Mistral format too.
-
-use std::sync::Arc;
 
 use memchr::{memchr2, memchr3};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use super::Reasoning;
-use super::auto::Handover;
-use super::coerce::normalise;
-use super::event::{Event, FinishReason, Sink, UpstreamFinish};
-use super::outcome::{Outcomes, bump};
-use super::pyliteral;
-use super::scan::{self, MAX_HELD, Match};
-use super::shaper::Shaper;
+use super::core::Core;
+use super::event::{Sink, UpstreamFinish};
+use super::json::{Decoded, JsonBlock, decode_call, decode_value};
+use super::machine::{Eof, Machine, Start, Step};
+use super::scan::{self, Held, MAX_HELD, Match, MatchAny};
 use super::tools::Tools;
 
-const PYTHON_TAG: &str = "<|python_tag|>";
+/// The special token Llama writes before a call (its decisive marker for `auto`).
+pub(crate) const PYTHON_TAG: &str = "<|python_tag|>";
 const FENCE: &str = "```";
 
 #[derive(Debug, Default)]
@@ -59,15 +52,19 @@ enum State {
     },
 }
 
+impl State {
+    /// Prose, or reasoning when `think`.
+    fn channel(think: bool) -> Self {
+        if think { Self::Think } else { Self::Text }
+    }
+}
+
+/// An object that may be a call; what precedes it (the tag, a separator) is held with it.
 #[derive(Debug)]
 struct Object {
-    /// What precedes the object (the tag, a separator), for when it turns out to be text.
-    held: String,
-    body: String,
+    json: JsonBlock,
     /// Opened by `<|python_tag|>` (or a separator after such a call): lenient decoding.
     tagged: bool,
-    from_think: bool,
-    scan: Brackets,
 }
 
 #[derive(Debug)]
@@ -79,54 +76,23 @@ pub(crate) struct Llama3 {
 }
 
 impl Llama3 {
-    pub(crate) fn new(tools: Arc<Tools>, reasoning: Reasoning) -> Self {
-        let state = match reasoning {
-            Reasoning::Auto => State::Text,
-            Reasoning::PromptOpened => State::Think,
-        };
-        Self { core: Core::new(tools), state, in_fence: false }
+    /// A fresh choice, or `auto` handing over at `<|python_tag|>` (`detect.rs`).
+    pub(crate) fn new(start: Start) -> Self {
+        Self { core: start.core.lines(true), state: State::channel(start.think), in_fence: false }
     }
 
-    /// Takes over from the undecided `auto` machine at `<|python_tag|>` (`auto.rs`).
-    pub(crate) fn resume(handover: Handover) -> Self {
-        let mut machine = Self::new(Arc::clone(&handover.tools), handover.reasoning_mode());
-        machine.core.adopt(handover);
-        machine
-    }
-
-    pub(crate) fn outcomes(&self) -> Outcomes {
-        self.core.outcomes
-    }
-
-    /// Consumes what can be decided from `buf`; returns how many bytes. With `eof` set,
-    /// everything is decided.
-    pub(crate) fn run(&mut self, buf: &str, eof: Option<UpstreamFinish>, sink: &mut impl Sink) -> usize {
-        let mut pos = 0;
-        while pos < buf.len() {
-            match self.step(&buf[pos..], eof, sink) {
-                Step::Advance(n) => pos += n,
-                Step::NeedMore => {
-                    debug_assert!(eof.is_none(), "nothing is pending at the end of output");
-                    break;
-                }
-            }
-        }
-        pos
-    }
-
-    fn step(&mut self, rest: &str, eof: Option<UpstreamFinish>, sink: &mut impl Sink) -> Step {
+    fn step_state(&mut self, rest: &str, eof: Eof, sink: &mut impl Sink) -> Step {
         match std::mem::take(&mut self.state) {
             State::Text => self.step_text(rest, false, eof, sink),
             State::Think => self.step_text(rest, true, eof, sink),
             State::Tag { mut held, from_think } => {
-                let ws = scan::leading_ws(rest);
-                if ws > 0 {
-                    held.push_str(&rest[..ws]);
-                    if held.len() > MAX_HELD {
-                        return self.give_up(&held, from_think, sink);
+                match scan::hold_ws(&mut held, rest) {
+                    Held::Took(ws) => {
+                        self.state = State::Tag { held, from_think };
+                        return Step::Advance(ws);
                     }
-                    self.state = State::Tag { held, from_think };
-                    return Step::Advance(ws);
+                    Held::Over => return self.give_up(&held, from_think, sink),
+                    Held::None => {}
                 }
                 if rest.starts_with('{') {
                     self.open_object(held, true, from_think);
@@ -186,30 +152,17 @@ impl Llama3 {
     }
 
     fn open_object(&mut self, held: String, tagged: bool, from_think: bool) {
-        self.state = State::Object(Box::new(Object {
-            held,
-            body: String::new(),
-            tagged,
-            from_think,
-            scan: Brackets::default(),
-        }));
+        self.state = State::Object(Box::new(Object { json: JsonBlock::new(held, from_think), tagged }));
     }
 
     /// A would-be call given up: its text goes back to the channel it came from.
     fn give_up(&mut self, held: &str, from_think: bool, sink: &mut impl Sink) -> Step {
-        bump(&mut self.core.outcomes.as_text);
-        self.core.text(held, from_think, sink);
-        self.state = if from_think { State::Think } else { State::Text };
+        self.core.give_up(held, from_think, sink);
+        self.state = State::channel(from_think);
         Step::Advance(0)
     }
 
-    fn step_text(
-        &mut self,
-        rest: &str,
-        think: bool,
-        eof: Option<UpstreamFinish>,
-        sink: &mut impl Sink,
-    ) -> Step {
+    fn step_text(&mut self, rest: &str, think: bool, eof: Eof, sink: &mut impl Sink) -> Step {
         let next = if think || !self.core.line_start {
             memchr2(b'<', b'\n', rest.as_bytes())
         } else {
@@ -218,11 +171,11 @@ impl Llama3 {
         let at = next.unwrap_or(rest.len());
         if at > 0 {
             self.core.text(&rest[..at], think, sink);
-            self.state = if think { State::Think } else { State::Text };
+            self.state = State::channel(think);
             return Step::Advance(at);
         }
         let (marker_state, step) = self.text_marker(rest, think, eof, sink);
-        self.state = marker_state.unwrap_or(if think { State::Think } else { State::Text });
+        self.state = marker_state.unwrap_or(State::channel(think));
         step
     }
 
@@ -231,36 +184,29 @@ impl Llama3 {
         &mut self,
         rest: &str,
         think: bool,
-        eof: Option<UpstreamFinish>,
+        eof: Eof,
         sink: &mut impl Sink,
     ) -> (Option<State>, Step) {
         let first = rest.as_bytes()[0];
         let mut partial = false;
         match first {
             b'<' => {
-                let think_opens = !think && !self.core.content.emitted() && self.core.next_index == 0;
-                let markers: &[&str] = if think_opens {
+                let markers: &[&str] = if self.core.think_opens(think) {
                     &[PYTHON_TAG, "</think>", "<think>"]
                 } else {
                     &[PYTHON_TAG, "</think>"]
                 };
-                for &marker in markers {
-                    match scan::starts(rest, marker) {
-                        Match::Yes => return (self.on_marker(marker, think), Step::Advance(marker.len())),
-                        Match::Partial => partial = true,
-                        Match::No => {}
+                match scan::starts_any(rest, markers) {
+                    MatchAny::Yes(marker) => {
+                        return (self.on_marker(marker, think), Step::Advance(marker.len()));
                     }
+                    MatchAny::Partial => partial = true,
+                    MatchAny::No => {}
                 }
             }
             b'{' if !think && !self.in_fence && self.core.line_start => match bare_prefix(rest) {
                 Match::Yes => {
-                    let object = Object {
-                        held: String::new(),
-                        body: String::new(),
-                        tagged: false,
-                        from_think: false,
-                        scan: Brackets::default(),
-                    };
+                    let object = Object { json: JsonBlock::new(String::new(), false), tagged: false };
                     return (Some(State::Object(Box::new(object))), Step::Advance(0));
                 }
                 Match::Partial => partial = true,
@@ -295,8 +241,7 @@ impl Llama3 {
         match (marker, think) {
             (PYTHON_TAG, _) => Some(State::Tag { held: marker.to_owned(), from_think: think }),
             ("</think>", true) => {
-                self.core.reasoning.boundary();
-                self.core.line_start = true;
+                self.core.end_reasoning();
                 Some(State::Text)
             }
             // A stray `</think>`: never content, and it separates what surrounds it.
@@ -309,42 +254,40 @@ impl Llama3 {
     }
 
     fn step_object(&mut self, rest: &str, mut object: Box<Object>, sink: &mut impl Sink) -> Step {
-        match object.scan.scan(rest) {
-            None => {
-                object.body.push_str(rest);
-                self.state = State::Object(object);
-                Step::Advance(rest.len())
-            }
-            Some(end) => {
-                object.body.push_str(&rest[..end]);
-                self.settle(&object, sink);
-                Step::Advance(end)
-            }
+        let (taken, whole) = object.json.take(rest);
+        if whole {
+            self.decide(&object, sink);
+        } else {
+            self.state = State::Object(object);
         }
+        Step::Advance(taken)
     }
 
     /// A whole object: a call if it decodes to one, else text.
-    fn settle(&mut self, object: &Object, sink: &mut impl Sink) {
+    fn decide(&mut self, object: &Object, sink: &mut impl Sink) {
+        let json = &object.json;
         let decoded = if object.tagged {
-            decode_value(&object.body)
+            decode_value(&json.body)
                 .and_then(|(value, lenient)| decode_call(value, &self.core.tools, lenient))
         } else {
-            decode_bare(&object.body, &self.core.tools)
+            decode_bare(&json.body, &self.core.tools)
         };
         if let Some(call) = decoded {
-            self.core.call(&call, object.from_think, sink);
+            self.core.whole_call(&call.name, None, &call.args, json.from_think, call.lenient, sink);
             self.state = State::AfterCall { tagged: object.tagged };
         } else {
-            bump(&mut self.core.outcomes.as_text);
-            let channel = object.from_think;
-            self.core.text(&object.held, channel, sink);
-            self.core.text(&object.body, channel, sink);
-            self.state = if channel { State::Think } else { State::Text };
+            json.give_up(&mut self.core, sink);
+            self.state = State::channel(json.from_think);
         }
     }
+}
 
-    /// The end of output: settles the state left after the final `run`.
-    pub(crate) fn finish(&mut self, upstream: UpstreamFinish, sink: &mut impl Sink) -> FinishReason {
+impl Machine for Llama3 {
+    fn step(&mut self, rest: &str, eof: Eof, sink: &mut impl Sink) -> Step {
+        self.step_state(rest, eof, sink)
+    }
+
+    fn settle(&mut self, upstream: UpstreamFinish, sink: &mut impl Sink) {
         let stop = upstream == UpstreamFinish::Stop;
         match std::mem::take(&mut self.state) {
             State::Text | State::Think | State::AfterCall { .. } => {}
@@ -362,13 +305,14 @@ impl Llama3 {
             // An object never closed is not JSON: text under `stop`, dropped under `length`.
             State::Object(object) => {
                 if stop {
-                    bump(&mut self.core.outcomes.as_text);
-                    self.core.text(&object.held, object.from_think, sink);
-                    self.core.text(&object.body, object.from_think, sink);
+                    object.json.give_up(&mut self.core, sink);
                 }
             }
         }
-        FinishReason::decide(upstream, self.core.complete)
+    }
+
+    fn core(&self) -> &Core {
+        &self.core
     }
 }
 
@@ -408,188 +352,4 @@ fn decode_bare(body: &str, tools: &Tools) -> Option<Decoded> {
         return None;
     }
     decode_call(Value::Object(object), tools, false)
-}
-
-// ------------------------------------------------------------------ shared with `mistral`
-
-/// What one step did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Step {
-    /// Consumed this many bytes (0 when only the state changed).
-    Advance(usize),
-    /// The front of the input cannot be decided until more arrives.
-    NeedMore,
-}
-
-/// A JSON-string-aware bracket counter: finds where the object or array that starts the
-/// scanned text ends. Strings in either quote are skipped (Python-style literals use `'`).
-#[derive(Debug, Default)]
-pub(crate) struct Brackets {
-    depth: u32,
-    quote: Option<u8>,
-    escaped: bool,
-}
-
-impl Brackets {
-    /// Scans `rest`; returns the length up to and including the bracket that closes the
-    /// outermost one, or `None` when `rest` ends first.
-    pub(crate) fn scan(&mut self, rest: &str) -> Option<usize> {
-        let bytes = rest.as_bytes();
-        let mut i = 0;
-        while i < bytes.len() {
-            if self.escaped {
-                self.escaped = false;
-                i += 1;
-                continue;
-            }
-            if let Some(q) = self.quote {
-                let j = memchr2(q, b'\\', &bytes[i..])?;
-                i += j;
-                if bytes[i] == b'\\' {
-                    self.escaped = true;
-                } else {
-                    self.quote = None;
-                }
-                i += 1;
-                continue;
-            }
-            match bytes[i] {
-                b'"' | b'\'' => self.quote = Some(bytes[i]),
-                b'{' | b'[' => self.depth = self.depth.saturating_add(1),
-                b'}' | b']' => {
-                    self.depth = self.depth.saturating_sub(1);
-                    if self.depth == 0 {
-                        return Some(i + 1);
-                    }
-                }
-                _ => {}
-            }
-            i += 1;
-        }
-        None
-    }
-}
-
-/// One call decoded from JSON.
-#[derive(Debug)]
-pub(crate) struct Decoded {
-    pub(crate) name: String,
-    /// The arguments as JSON object text.
-    pub(crate) args: String,
-    /// Not strict JSON as written (a Python-style literal, arguments as a string holding
-    /// one): counted as recovered.
-    pub(crate) lenient: bool,
-}
-
-/// Strict JSON, else a Python-style literal (`lenient`).
-pub(crate) fn decode_value(text: &str) -> Option<(Value, bool)> {
-    match serde_json::from_str::<Value>(text) {
-        Ok(value) => Some((value, false)),
-        Err(_) => pyliteral::parse(text.trim()).map(|value| (value, true)),
-    }
-}
-
-/// `{"name": …, "arguments"|"parameters": …}` as a call (spec section 5's rules).
-pub(crate) fn decode_call(value: Value, tools: &Tools, lenient: bool) -> Option<Decoded> {
-    let Value::Object(mut object) = value else { return None };
-    let Some(Value::String(name)) = object.remove("name") else { return None };
-    let args = object.remove("arguments").or_else(|| object.remove("parameters")).unwrap_or(Value::Null);
-    decode_args(name, args, tools, lenient)
-}
-
-/// A call's arguments value as a schema-typed JSON object; `None` if it is not an object
-/// (or a string holding one) or the name is not an identifier.
-pub(crate) fn decode_args(name: String, args: Value, tools: &Tools, mut lenient: bool) -> Option<Decoded> {
-    if !scan::is_name(&name) {
-        return None;
-    }
-    let mut args: Map<String, Value> = match args {
-        Value::Null => Map::new(),
-        Value::Object(map) => map,
-        Value::String(text) => {
-            let (decoded, lax) = decode_value(&text)?;
-            lenient |= lax;
-            match decoded {
-                Value::Object(map) => map,
-                _ => return None,
-            }
-        }
-        _ => return None,
-    };
-    if let Some(tool) = tools.get(&name) {
-        for (key, value) in &mut args {
-            if let Some(types) = tool.param(key) {
-                normalise(value, types);
-            }
-        }
-    }
-    Some(Decoded { name, args: Value::Object(args).to_string(), lenient })
-}
-
-/// The content and reasoning channels and the call counters of one choice.
-#[derive(Debug)]
-pub(crate) struct Core {
-    pub(crate) tools: Arc<Tools>,
-    pub(crate) content: Shaper,
-    pub(crate) reasoning: Shaper,
-    /// Only whitespace since the last newline (or the start, or a call).
-    pub(crate) line_start: bool,
-    pub(crate) next_index: usize,
-    pub(crate) complete: usize,
-    pub(crate) outcomes: Outcomes,
-}
-
-impl Core {
-    pub(crate) fn new(tools: Arc<Tools>) -> Self {
-        Self {
-            tools,
-            content: Shaper::new(false),
-            reasoning: Shaper::new(true),
-            line_start: true,
-            next_index: 0,
-            complete: 0,
-            outcomes: Outcomes::default(),
-        }
-    }
-
-    /// Continues the channels and counts of the undecided `auto` machine.
-    pub(crate) fn adopt(&mut self, handover: Handover) {
-        self.content = handover.content;
-        self.reasoning = handover.reasoning;
-        self.line_start = handover.line_start;
-        self.outcomes = handover.outcomes;
-    }
-
-    /// Text for the content or reasoning channel.
-    pub(crate) fn text(&mut self, text: &str, think: bool, sink: &mut impl Sink) {
-        if think {
-            self.reasoning.push(text, sink);
-        } else {
-            let blank = |s: &str| s.bytes().all(|b| matches!(b, b' ' | b'\t' | b'\r'));
-            self.line_start = match text.rfind('\n') {
-                Some(i) => blank(&text[i + 1..]),
-                None => self.line_start && blank(text),
-            };
-            self.content.push(text, sink);
-        }
-    }
-
-    /// A whole, complete call: the text segment before it ends, then its events.
-    pub(crate) fn call(&mut self, call: &Decoded, from_think: bool, sink: &mut impl Sink) {
-        if from_think {
-            self.reasoning.boundary();
-        }
-        self.content.boundary();
-        let index = self.next_index;
-        self.next_index += 1;
-        sink.event(Event::CallStart { index, name: &call.name, id: None });
-        sink.event(Event::CallArgs { index, fragment: &call.args });
-        sink.event(Event::CallEnd { index });
-        self.line_start = true;
-        self.complete += 1;
-        bump(&mut self.outcomes.calls);
-        if call.lenient {
-            bump(&mut self.outcomes.recovered);
-        }
-    }
 }

@@ -13,23 +13,23 @@
 //! Python-style literal; a block that does not decode to calls stays text. Never a call
 //! with invalid arguments; a call cut off by `length` is never returned.
 
-use std::sync::Arc;
-
 use memchr::memchr;
 
-use super::Reasoning;
-use super::auto::Handover;
-use super::event::{FinishReason, Sink, UpstreamFinish};
-use super::llama3::{Brackets, Core, Decoded, Step, decode_args, decode_call, decode_value};
-use super::outcome::{Outcomes, bump};
-use super::scan::{self, MAX_HELD, MAX_NAME, Match};
+use super::core::Core;
+use super::event::{Sink, UpstreamFinish};
+use super::json::{Decoded, JsonBlock, decode_args, decode_call, decode_value};
+use super::machine::{Eof, Machine, Start, Step, undecided};
+use super::scan::{self, Held, MAX_NAME, Match, MatchAny};
+use super::tools::Tools;
 
-const TOOL_CALLS: &str = "[TOOL_CALLS]";
+/// Opens the calls (Mistral's decisive marker for `auto`).
+pub(crate) const TOOL_CALLS: &str = "[TOOL_CALLS]";
 const ARGS: &str = "[ARGS]";
 const CALL_ID: &str = "[CALL_ID]";
 /// Longest call id accepted after `[CALL_ID]` (Mistral writes 9 characters).
 const MAX_ID: usize = 64;
-const THINK: &str = "[THINK]";
+/// Opens reasoning (decisive for `auto` only where reasoning may begin).
+pub(crate) const THINK: &str = "[THINK]";
 const THINK_END: &str = "[/THINK]";
 
 #[derive(Debug, Default)]
@@ -54,15 +54,19 @@ enum State {
     AfterCall,
 }
 
+impl State {
+    /// Prose, or reasoning when `think`.
+    fn channel(think: bool) -> Self {
+        if think { Self::Think } else { Self::Text }
+    }
+}
+
+/// JSON held whole, with the markup before it.
 #[derive(Debug)]
 struct Block {
-    /// The markup before the JSON, for when the block turns out to be text.
-    held: String,
-    body: String,
+    json: JsonBlock,
     /// `Some`: the arguments of a `NAME[ARGS]` call; `None`: a list of call objects.
     name: Option<String>,
-    from_think: bool,
-    scan: Brackets,
 }
 
 #[derive(Debug)]
@@ -126,64 +130,23 @@ fn header(rest: &str, bare_json: bool) -> Header<'_> {
 }
 
 impl Mistral {
-    pub(crate) fn new(tools: Arc<super::Tools>, reasoning: Reasoning) -> Self {
-        let state = match reasoning {
-            Reasoning::Auto => State::Text,
-            Reasoning::PromptOpened => State::Think,
-        };
-        Self { core: Core::new(tools), state }
+    /// A fresh choice, or `auto` handing over at `[TOOL_CALLS]` or `[THINK]` (`detect.rs`).
+    pub(crate) fn new(start: Start) -> Self {
+        Self { core: start.core.lines(false), state: State::channel(start.think) }
     }
 
-    /// Takes over from the undecided `auto` machine at `[TOOL_CALLS]` or `[THINK]` (`auto.rs`).
-    pub(crate) fn resume(handover: Handover) -> Self {
-        let mut machine = Self::new(Arc::clone(&handover.tools), handover.reasoning_mode());
-        machine.core.adopt(handover);
-        machine
-    }
-
-    pub(crate) fn outcomes(&self) -> Outcomes {
-        self.core.outcomes
-    }
-
-    /// Consumes what can be decided from `buf`; returns how many bytes. With `eof` set,
-    /// everything is decided.
-    pub(crate) fn run(&mut self, buf: &str, eof: Option<UpstreamFinish>, sink: &mut impl Sink) -> usize {
-        let mut pos = 0;
-        while pos < buf.len() {
-            match self.step(&buf[pos..], eof, sink) {
-                Step::Advance(n) => pos += n,
-                Step::NeedMore => {
-                    debug_assert!(eof.is_none(), "nothing is pending at the end of output");
-                    break;
-                }
-            }
-        }
-        pos
-    }
-
-    /// Waits for more input, or at the end of output drops a cut-off marker (`length`) or
-    /// lets the caller treat it as text (`stop`: `None`).
-    fn undecided(eof: Option<UpstreamFinish>, rest: &str) -> Option<Step> {
-        match eof {
-            None => Some(Step::NeedMore),
-            Some(UpstreamFinish::Stop) => None,
-            Some(UpstreamFinish::Length) => Some(Step::Advance(rest.len())),
-        }
-    }
-
-    fn step(&mut self, rest: &str, eof: Option<UpstreamFinish>, sink: &mut impl Sink) -> Step {
+    fn step_state(&mut self, rest: &str, eof: Eof, sink: &mut impl Sink) -> Step {
         match std::mem::take(&mut self.state) {
             State::Text => self.step_text(rest, false, eof, sink),
             State::Think => self.step_text(rest, true, eof, sink),
             State::Open { mut held, from_think } => {
-                let ws = scan::leading_ws(rest);
-                if ws > 0 {
-                    held.push_str(&rest[..ws]);
-                    if held.len() > MAX_HELD {
-                        return self.give_up(&held, from_think, sink);
+                match scan::hold_ws(&mut held, rest) {
+                    Held::Took(ws) => {
+                        self.state = State::Open { held, from_think };
+                        return Step::Advance(ws);
                     }
-                    self.state = State::Open { held, from_think };
-                    return Step::Advance(ws);
+                    Held::Over => return self.give_up(&held, from_think, sink),
+                    Held::None => {}
                 }
                 if rest.starts_with('[') || rest.starts_with('{') {
                     self.open_json(held, None, from_think);
@@ -195,12 +158,12 @@ impl Mistral {
                         self.state = State::Args { held, name: name.to_owned(), from_think };
                         Step::Advance(len)
                     }
-                    Header::Partial => match Self::undecided(eof, rest) {
+                    Header::Partial => match undecided(eof, rest) {
                         Some(step) => {
                             if step == Step::NeedMore {
                                 self.state = State::Open { held, from_think };
                             } else {
-                                self.state = if from_think { State::Think } else { State::Text };
+                                self.state = State::channel(from_think);
                             }
                             step
                         }
@@ -210,14 +173,13 @@ impl Mistral {
                 }
             }
             State::Args { mut held, name, from_think } => {
-                let ws = scan::leading_ws(rest);
-                if ws > 0 {
-                    held.push_str(&rest[..ws]);
-                    if held.len() > MAX_HELD {
-                        return self.give_up(&held, from_think, sink);
+                match scan::hold_ws(&mut held, rest) {
+                    Held::Took(ws) => {
+                        self.state = State::Args { held, name, from_think };
+                        return Step::Advance(ws);
                     }
-                    self.state = State::Args { held, name, from_think };
-                    return Step::Advance(ws);
+                    Held::Over => return self.give_up(&held, from_think, sink),
+                    Held::None => {}
                 }
                 if rest.starts_with('{') {
                     self.open_json(held, Some(name), from_think);
@@ -231,53 +193,40 @@ impl Mistral {
     }
 
     fn open_json(&mut self, held: String, name: Option<String>, from_think: bool) {
-        self.state = State::Json(Box::new(Block {
-            held,
-            body: String::new(),
-            name,
-            from_think,
-            scan: Brackets::default(),
-        }));
+        self.state = State::Json(Box::new(Block { json: JsonBlock::new(held, from_think), name }));
     }
 
     /// A would-be call given up: its text goes back to the channel it came from.
     fn give_up(&mut self, held: &str, from_think: bool, sink: &mut impl Sink) -> Step {
-        bump(&mut self.core.outcomes.as_text);
-        self.core.text(held, from_think, sink);
-        self.state = if from_think { State::Think } else { State::Text };
+        self.core.give_up(held, from_think, sink);
+        self.state = State::channel(from_think);
         Step::Advance(0)
     }
 
-    fn step_text(
-        &mut self,
-        rest: &str,
-        think: bool,
-        eof: Option<UpstreamFinish>,
-        sink: &mut impl Sink,
-    ) -> Step {
-        self.state = if think { State::Think } else { State::Text };
+    fn step_text(&mut self, rest: &str, think: bool, eof: Eof, sink: &mut impl Sink) -> Step {
+        self.state = State::channel(think);
         let at = memchr(b'[', rest.as_bytes()).unwrap_or(rest.len());
         if at > 0 {
             self.core.text(&rest[..at], think, sink);
             return Step::Advance(at);
         }
         // `[THINK]` opens reasoning only before any answer text or call.
-        let think_opens = !think && !self.core.content.emitted() && self.core.next_index == 0;
-        let markers: &[&str] =
-            if think_opens { &[TOOL_CALLS, THINK_END, THINK] } else { &[TOOL_CALLS, THINK_END] };
-        let mut partial = false;
-        for &marker in markers {
-            match scan::starts(rest, marker) {
-                Match::Yes => {
-                    self.on_marker(marker, think);
-                    return Step::Advance(marker.len());
-                }
-                Match::Partial => partial = true,
-                Match::No => {}
+        let markers: &[&str] = if self.core.think_opens(think) {
+            &[TOOL_CALLS, THINK_END, THINK]
+        } else {
+            &[TOOL_CALLS, THINK_END]
+        };
+        match scan::starts_any(rest, markers) {
+            MatchAny::Yes(marker) => {
+                self.on_marker(marker, think);
+                return Step::Advance(marker.len());
             }
-        }
-        if partial && let Some(step) = Self::undecided(eof, rest) {
-            return step;
+            MatchAny::Partial => {
+                if let Some(step) = undecided(eof, rest) {
+                    return step;
+                }
+            }
+            MatchAny::No => {}
         }
         self.core.text("[", think, sink);
         Step::Advance(1)
@@ -287,8 +236,7 @@ impl Mistral {
         match (marker, think) {
             (TOOL_CALLS, _) => self.state = State::Open { held: marker.to_owned(), from_think: think },
             (THINK_END, true) => {
-                self.core.reasoning.boundary();
-                self.core.line_start = true;
+                self.core.end_reasoning();
                 self.state = State::Text;
             }
             // A stray `[/THINK]`: never content, and it separates what surrounds it.
@@ -298,28 +246,27 @@ impl Mistral {
     }
 
     fn step_json(&mut self, rest: &str, mut block: Box<Block>, sink: &mut impl Sink) -> Step {
-        if let Some(end) = block.scan.scan(rest) {
-            block.body.push_str(&rest[..end]);
-            self.settle(&block, sink);
-            Step::Advance(end)
+        let (taken, whole) = block.json.take(rest);
+        if whole {
+            self.decide(&block, sink);
         } else {
-            block.body.push_str(rest);
             self.state = State::Json(block);
-            Step::Advance(rest.len())
         }
+        Step::Advance(taken)
     }
 
     /// A whole JSON block: calls if it decodes, else its text goes back where it came from.
-    fn settle(&mut self, block: &Block, sink: &mut impl Sink) {
+    fn decide(&mut self, block: &Block, sink: &mut impl Sink) {
+        let json = &block.json;
         let calls = match &block.name {
-            Some(name) => decode_value(&block.body)
+            Some(name) => decode_value(&json.body)
                 .and_then(|(args, lenient)| decode_args(name.clone(), args, &self.core.tools, lenient))
                 .map(|call| vec![call]),
-            None => decode_list(&block.body, &self.core.tools),
+            None => decode_list(&json.body, &self.core.tools),
         };
         if let Some(calls) = calls {
             for call in &calls {
-                self.core.call(call, block.from_think, sink);
+                self.core.whole_call(&call.name, None, &call.args, json.from_think, call.lenient, sink);
             }
             self.state = State::AfterCall;
         } else {
@@ -328,14 +275,12 @@ impl Mistral {
     }
 
     fn give_up_block(&mut self, block: &Block, sink: &mut impl Sink) {
-        bump(&mut self.core.outcomes.as_text);
-        self.core.text(&block.held, block.from_think, sink);
-        self.core.text(&block.body, block.from_think, sink);
-        self.state = if block.from_think { State::Think } else { State::Text };
+        block.json.give_up(&mut self.core, sink);
+        self.state = State::channel(block.json.from_think);
     }
 
     /// After a call: whitespace, then `[TOOL_CALLS]`, `NAME[ARGS]`, or text.
-    fn step_after_call(&mut self, rest: &str, eof: Option<UpstreamFinish>, sink: &mut impl Sink) -> Step {
+    fn step_after_call(&mut self, rest: &str, eof: Eof, sink: &mut impl Sink) -> Step {
         let ws = scan::leading_ws(rest);
         if ws > 0 {
             // A new segment starts after a call: leading whitespace is dropped anyway.
@@ -363,9 +308,14 @@ impl Mistral {
         // Anything else (`[TOOL_CALLS]` included) is read as text from here.
         Step::Advance(0)
     }
+}
 
-    /// The end of output: settles the state left after the final `run`.
-    pub(crate) fn finish(&mut self, upstream: UpstreamFinish, sink: &mut impl Sink) -> FinishReason {
+impl Machine for Mistral {
+    fn step(&mut self, rest: &str, eof: Eof, sink: &mut impl Sink) -> Step {
+        self.step_state(rest, eof, sink)
+    }
+
+    fn settle(&mut self, upstream: UpstreamFinish, sink: &mut impl Sink) {
         let stop = upstream == UpstreamFinish::Stop;
         match std::mem::take(&mut self.state) {
             State::Text | State::Think | State::AfterCall => {}
@@ -381,13 +331,16 @@ impl Mistral {
                 }
             }
         }
-        FinishReason::decide(upstream, self.core.complete)
+    }
+
+    fn core(&self) -> &Core {
+        &self.core
     }
 }
 
 /// The pre-v11 form: an array of call objects (or one object); `None` if any item is not
 /// a well-formed call.
-fn decode_list(body: &str, tools: &super::Tools) -> Option<Vec<Decoded>> {
+fn decode_list(body: &str, tools: &Tools) -> Option<Vec<Decoded>> {
     let (value, lenient) = decode_value(body)?;
     match value {
         serde_json::Value::Array(items) if !items.is_empty() => {

@@ -51,6 +51,7 @@ mod tests {
     const A: Format = Format::Auto;
     const L: Format = Format::Llama3Json;
     const M: Format = Format::Mistral;
+    const G: Format = Format::Glm45;
     const STOP: UpstreamFinish = UpstreamFinish::Stop;
     const LENGTH: UpstreamFinish = UpstreamFinish::Length;
 
@@ -69,6 +70,8 @@ mod tests {
 
     const READ: &str =
         "<tool_call>\n<function=read_file>\n<parameter=path>\na.rs\n</parameter>\n</function>\n</tool_call>";
+    const GLM_READ: &str =
+        "<tool_call>read_file\n<arg_key>path</arg_key>\n<arg_value>a.rs</arg_value>\n</tool_call>";
     const READ_JSON: &str =
         "<tool_call>\n{\"name\": \"read_file\", \"arguments\": {\"path\": \"a.rs\"}}\n</tool_call>";
 
@@ -265,6 +268,54 @@ mod tests {
                 STOP,
                 o(1, 0, 0, 1),
             ),
+            // glm45: `<arg_key>`/`<arg_value>` pairs, decided structurally.
+
+            ("glm_clean", &[G], format!("Reading.\n{GLM_READ}\nDone."), STOP, o(1, 0, 0, 0)),
+            ("glm_clean_under_length", &[G], GLM_READ.to_owned(), LENGTH, o(1, 0, 0, 0)),
+            ("glm_two", &[G], format!("{GLM_READ}\n{GLM_READ}"), STOP, o(2, 0, 0, 0)),
+            ("glm_no_args", &[G], "<tool_call>list_dir</tool_call>".to_owned(), STOP, o(1, 0, 0, 0)),
+            ("glm_no_args_unclosed", &[G], "<tool_call>list_dir\n".to_owned(), STOP, o(1, 0, 1, 0)),
+            (
+                "glm_missing_call_closer",
+                &[G],
+                "<tool_call>read_file\n<arg_key>path</arg_key>\n<arg_value>a.rs</arg_value>\n".to_owned(),
+                STOP,
+                o(1, 0, 1, 0),
+            ),
+            (
+                "glm_missing_value_closer_before_key",
+                &[G],
+                "<tool_call>read_file\n<arg_key>path</arg_key>\n<arg_value>a.rs\n<arg_key>limit</arg_key>\n<arg_value>3</arg_value>\n</tool_call>".to_owned(),
+                STOP,
+                o(1, 0, 1, 0),
+            ),
+            (
+                "glm_missing_value_closer_before_call_closer",
+                &[G],
+                "<tool_call>read_file\n<arg_key>path</arg_key>\n<arg_value>a.rs</tool_call>".to_owned(),
+                STOP,
+                o(1, 0, 1, 0),
+            ),
+            (
+                "glm_missing_call_closer_between_calls",
+                &[G],
+                format!("<tool_call>read_file\n<arg_key>path</arg_key>\n<arg_value>a.rs</arg_value>\n{GLM_READ}"),
+                STOP,
+                o(2, 0, 1, 0),
+            ),
+            ("glm_cut_in_value", &[G], "<tool_call>read_file\n<arg_key>path</arg_key>\n<arg_value>a.r".to_owned(), LENGTH, o(0, 1, 0, 0)),
+            (
+                "glm_cut_before_call_closer",
+                &[G],
+                "<tool_call>read_file\n<arg_key>path</arg_key>\n<arg_value>a.rs</arg_value>\n</tool_c".to_owned(),
+                LENGTH,
+                o(0, 1, 0, 0),
+            ),
+            ("glm_cut_in_header", &[G], "<tool_call>read_file\n<arg_key>pa".to_owned(), LENGTH, o(0, 0, 0, 0)),
+            ("glm_garbage", &[G], "<tool_call>\nhello there\n</tool_call>".to_owned(), STOP, o(0, 0, 0, 1)),
+            ("glm_json_inside", &[G], "<tool_call>{\"name\": \"read_file\"}</tool_call>".to_owned(), STOP, o(0, 0, 0, 1)),
+            ("glm_at_end", &[G], "Let me check.\n<tool_call>\n".to_owned(), STOP, o(0, 0, 0, 1)),
+            ("glm_undeclared_word_at_end", &[G], "See <tool_call>nope".to_owned(), STOP, o(0, 0, 0, 1)),
         ]
     }
 
@@ -300,8 +351,8 @@ mod tests {
                         "{name} [{format}]: {whole:?} but {ends} CallEnd, {cuts} CallTruncated"
                     ));
                 }
-                let (by_char, _) = run(format, &chars(&input), upstream);
-                if by_char != whole {
+                let (by_char, by_char_events) = run(format, &chars(&input), upstream);
+                if by_char != whole || by_char_events.len() != events.len() {
                     problems
                         .push(format!("{name} [{format}]: 1-char chunks give {by_char:?}, whole {whole:?}"));
                 }

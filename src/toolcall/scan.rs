@@ -31,6 +31,28 @@ pub(crate) fn starts(rest: &str, lit: &str) -> Match {
     }
 }
 
+/// Which of several markers the input starts with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum MatchAny<'m> {
+    Yes(&'m str),
+    /// None yet, but one still could once more input arrives.
+    Partial,
+    No,
+}
+
+/// Does `rest` start with one of `markers` (a whole one wins over another's prefix)?
+pub(crate) fn starts_any<'m>(rest: &str, markers: &[&'m str]) -> MatchAny<'m> {
+    let mut partial = false;
+    for &marker in markers {
+        match starts(rest, marker) {
+            Match::Yes => return MatchAny::Yes(marker),
+            Match::Partial => partial = true,
+            Match::No => {}
+        }
+    }
+    if partial { MatchAny::Partial } else { MatchAny::No }
+}
+
 /// A `<prefix NAME>` tag such as `<function=read_file>`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Tag<'a> {
@@ -81,6 +103,29 @@ pub(crate) fn leading_ws(rest: &str) -> usize {
     rest.bytes().take_while(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r')).count()
 }
 
+/// What the whitespace at the front of the input did to markup held while a decision is
+/// pending ([`hold_ws`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Held {
+    /// No whitespace here: what follows decides.
+    None,
+    /// This many bytes of whitespace were added to the held markup.
+    Took(usize),
+    /// The held markup grew past [`MAX_HELD`]: it is to be taken as text.
+    Over,
+}
+
+/// Adds the whitespace at the front of `rest` to `held`, the markup of something not yet
+/// decided (whitespace between tags decides nothing, but must not be held without bound).
+pub(crate) fn hold_ws(held: &mut String, rest: &str) -> Held {
+    let ws = leading_ws(rest);
+    if ws == 0 {
+        return Held::None;
+    }
+    held.push_str(&rest[..ws]);
+    if held.len() > MAX_HELD { Held::Over } else { Held::Took(ws) }
+}
+
 /// Appends `s` to `out` with JSON string escaping (without the surrounding quotes).
 pub(crate) fn escape_json_into(s: &str, out: &mut String) {
     let bytes = s.as_bytes();
@@ -126,6 +171,14 @@ mod tests {
         assert_eq!(starts("<tool_c", "<tool_call>"), Match::Partial);
         assert_eq!(starts("<tool_x", "<tool_call>"), Match::No);
         assert_eq!(starts("", "<a>"), Match::Partial);
+    }
+
+    #[test]
+    fn starts_any_prefers_a_whole_marker() {
+        // `<tool_ca` could still become the first, but is the second already.
+        assert_eq!(starts_any("<tool_ca", &["<tool_call>", "<tool"]), MatchAny::Yes("<tool"));
+        assert_eq!(starts_any("</thi", &["<tool_call>", "</think>"]), MatchAny::Partial);
+        assert_eq!(starts_any("<b>", &["<tool_call>", "</think>"]), MatchAny::No);
     }
 
     #[test]

@@ -7,112 +7,53 @@
 
 use memchr::memchr;
 
-use super::{Qwen, State, Step};
-use crate::toolcall::Format;
-use crate::toolcall::auto::Switch;
-use crate::toolcall::coerce::{coerce_into, key_prefix};
-use crate::toolcall::event::{Event, Sink, UpstreamFinish};
+use super::{Qwen, State};
+use crate::toolcall::core::Attempt;
+use crate::toolcall::event::{Sink, UpstreamFinish};
+use crate::toolcall::machine::{Eof, Step, Switch, undecided};
 use crate::toolcall::outcome::bump;
-use crate::toolcall::scan::{self, MAX_HELD, MAX_NAME, Match, Tag};
-use crate::toolcall::schema::Types;
+use crate::toolcall::scan::{self, Held, MAX_NAME, Match, MatchAny, Tag};
+use crate::toolcall::xml_args::XmlArgs;
 
-/// A committed call and the value being read.
+/// A committed call and what the value being read has seen.
 #[derive(Debug)]
-pub(crate) struct CallCtx {
-    index: usize,
-    name: String,
+pub(super) struct CallCtx {
+    pub(super) args: XmlArgs,
     /// Opened by `<tool_call>` (not a bare `<function=…>`).
     wrapped: bool,
-    /// Parameters seen so far (each may appear once).
-    seen: Vec<String>,
-    /// Whether `{` already went out.
-    opened: bool,
-    value: Value,
-}
-
-#[derive(Debug, Default)]
-struct Value {
-    types: Types,
-    /// Pure string: streamed as it arrives. Otherwise buffered in `buf` and typed at the end.
-    stream: bool,
-    /// The one leading newline was looked at.
-    started: bool,
-    /// A trailing newline held back: dropped if the value ends here (rule 1).
-    newline: bool,
-    buf: String,
+    /// The value's one optional leading newline was looked at.
+    pub(super) started: bool,
     /// Literal `<function=…>` / `<tool_call>` opened inside the value: their closers are
     /// literal too (rule 2).
     function_depth: u32,
     tool_call_depth: u32,
 }
 
-impl CallCtx {
-    /// Whether the value's optional leading newline was already looked at.
-    pub(crate) fn started(&self) -> bool {
-        self.value.started
-    }
-}
-
-/// Value text: a trailing newline is held back (rule 1: one is stripped at the end).
-/// String values stream out at once (escaped through `scratch`); others are buffered.
-pub(super) fn value_text(scratch: &mut String, ctx: &mut CallCtx, text: &str, sink: &mut impl Sink) {
-    if text.is_empty() {
-        return;
-    }
-    let (body, newline) = match text.strip_suffix('\n') {
-        Some(body) => (body, true),
-        None => (text, false),
-    };
-    let flush = std::mem::replace(&mut ctx.value.newline, newline);
-    if ctx.value.stream {
-        scratch.clear();
-        if flush {
-            scratch.push_str("\\n");
-        }
-        scan::escape_json_into(body, scratch);
-        if !scratch.is_empty() {
-            sink.event(Event::CallArgs { index: ctx.index, fragment: scratch });
-        }
-    } else {
-        if flush {
-            ctx.value.buf.push('\n');
-        }
-        ctx.value.buf.push_str(body);
-    }
-}
-
 impl Qwen {
-    pub(super) fn step_call_open(
-        &mut self,
-        rest: &str,
-        mut held: String,
-        from_think: bool,
-        eof: Option<UpstreamFinish>,
-        sink: &mut impl Sink,
-    ) -> Step {
-        let ws = scan::leading_ws(rest);
-        if ws > 0 {
-            held.push_str(&rest[..ws]);
-            if held.len() > MAX_HELD {
-                return self.revert(&held, from_think, sink);
+    /// After `<tool_call>`: `<function=` (XML), `{` (JSON) or, for `auto`, a name (GLM-4.5).
+    pub(super) fn step_open(&mut self, rest: &str, mut at: Attempt, eof: Eof, sink: &mut impl Sink) -> Step {
+        match at.hold_ws(rest) {
+            Held::Took(ws) => {
+                self.state = State::CallOpen(at);
+                return Step::Advance(ws);
             }
-            self.state = State::CallOpen { held, from_think };
-            return Step::Advance(ws);
+            Held::Over => return self.revert(&at, sink),
+            Held::None => {}
         }
         if self.xml {
             match scan::named_tag(rest, "<function=") {
                 Tag::Complete { name, len } => {
-                    held.push_str(&rest[..len]);
-                    self.state = State::FuncBody { held, name: name.to_owned(), wrapped: true, from_think };
+                    at.held.push_str(&rest[..len]);
+                    self.state = State::FuncBody { attempt: at, name: name.to_owned(), wrapped: true };
                     return Step::Advance(len);
                 }
                 Tag::Partial => {
-                    if let Some(step) = Self::undecided(eof, rest) {
-                        if step == Step::NeedMore {
-                            self.state = State::CallOpen { held, from_think };
+                    if let Some(step) = undecided(eof, rest) {
+                        self.state = if step == Step::NeedMore {
+                            State::CallOpen(at)
                         } else {
-                            self.state = if from_think { State::Think } else { State::Text };
-                        }
+                            State::channel(at.from_think)
+                        };
                         return step;
                     }
                 }
@@ -126,109 +67,93 @@ impl Qwen {
                 if n == rest.len() {
                     if eof.is_none() {
                         // The name may go on.
-                        self.state = State::CallOpen { held, from_think };
+                        self.state = State::CallOpen(at);
                         return Step::NeedMore;
                     }
                     // A name at the end of output: GLM-4.5's machine decides it.
-                    held.push_str(rest);
-                    self.switch = Some(Switch { family: Format::Glm45, replay: held, think: from_think });
+                    at.held.push_str(rest);
+                    self.switch = Some(Switch::to_glm45(at));
                     return Step::Advance(rest.len());
                 }
                 let next = rest.as_bytes()[n];
                 if next == b'<' || scan::leading_ws(&rest[n..]) > 0 {
-                    held.push_str(&rest[..n]);
-                    self.state = State::GlmNamed { held, from_think };
+                    at.held.push_str(&rest[..n]);
+                    self.state = State::GlmNamed(at);
                     return Step::Advance(n);
                 }
             }
         }
         if self.json && rest.starts_with('{') {
-            self.state = State::Json(Box::new(super::hermes::Block::new(held, from_think)));
+            self.state = State::Json(Box::new(super::hermes::Block::new(at)));
             return Step::Advance(0);
         }
-        self.revert(&held, from_think, sink)
+        self.revert(&at, sink)
     }
 
     /// `auto`, after `<tool_call>NAME`: whitespace, then `<arg_key>` or `</tool_call>` make
     /// it GLM-4.5's call (its machine takes over and reads the `<tool_call>` again);
     /// anything else gives the would-be call up, as after `<tool_call>` with prose.
-    pub(super) fn step_glm_named(
-        &mut self,
-        rest: &str,
-        mut held: String,
-        from_think: bool,
-        eof: Option<UpstreamFinish>,
-        sink: &mut impl Sink,
-    ) -> Step {
-        let ws = scan::leading_ws(rest);
-        if ws > 0 {
-            held.push_str(&rest[..ws]);
-            if held.len() > MAX_HELD {
-                return self.revert(&held, from_think, sink);
+    pub(super) fn step_named(&mut self, rest: &str, mut at: Attempt, eof: Eof, sink: &mut impl Sink) -> Step {
+        match at.hold_ws(rest) {
+            Held::Took(ws) => {
+                self.state = State::GlmNamed(at);
+                return Step::Advance(ws);
             }
-            self.state = State::GlmNamed { held, from_think };
-            return Step::Advance(ws);
+            Held::Over => return self.revert(&at, sink),
+            Held::None => {}
         }
-        let mut partial = false;
-        for marker in ["<arg_key>", "</tool_call>"] {
-            match scan::starts(rest, marker) {
-                Match::Yes => {
-                    self.switch = Some(Switch { family: Format::Glm45, replay: held, think: from_think });
-                    return Step::Advance(0);
-                }
-                Match::Partial => partial = true,
-                Match::No => {}
+        match scan::starts_any(rest, &["<arg_key>", "</tool_call>"]) {
+            MatchAny::Yes(_) => {
+                self.switch = Some(Switch::to_glm45(at));
+                Step::Advance(0)
             }
-        }
-        if partial {
-            if eof.is_none() {
-                self.state = State::GlmNamed { held, from_think };
-                return Step::NeedMore;
+            MatchAny::Partial if eof.is_none() => {
+                self.state = State::GlmNamed(at);
+                Step::NeedMore
             }
-            // A tag cut off by the end of output: GLM-4.5's machine decides it.
-            held.push_str(rest);
-            self.switch = Some(Switch { family: Format::Glm45, replay: held, think: from_think });
-            return Step::Advance(rest.len());
+            MatchAny::Partial => {
+                // A tag cut off by the end of output: GLM-4.5's machine decides it.
+                at.held.push_str(rest);
+                self.switch = Some(Switch::to_glm45(at));
+                Step::Advance(rest.len())
+            }
+            MatchAny::No => self.revert(&at, sink),
         }
-        self.revert(&held, from_think, sink)
     }
 
-    #[allow(clippy::too_many_arguments)]
     pub(super) fn step_func_body(
         &mut self,
         rest: &str,
-        mut held: String,
+        mut attempt: Attempt,
         name: String,
         wrapped: bool,
-        from_think: bool,
-        eof: Option<UpstreamFinish>,
+        eof: Eof,
         sink: &mut impl Sink,
     ) -> Step {
-        let ws = scan::leading_ws(rest);
-        if ws > 0 {
-            held.push_str(&rest[..ws]);
-            if held.len() > MAX_HELD {
-                return self.revert(&held, from_think, sink);
+        match attempt.hold_ws(rest) {
+            Held::Took(ws) => {
+                self.state = State::FuncBody { attempt, name, wrapped };
+                return Step::Advance(ws);
             }
-            self.state = State::FuncBody { held, name, wrapped, from_think };
-            return Step::Advance(ws);
+            Held::Over => return self.revert(&attempt, sink),
+            Held::None => {}
         }
+        let from_think = attempt.from_think;
         let mut partial = false;
         match scan::named_tag(rest, "<parameter=") {
             Tag::Complete { name: param, len } => {
                 // First parameter: any identifier opens one (rule 8 keeps unknown ones).
-                let index = self.commit(&name, from_think, sink);
+                let index = self.core.commit(&name, None, from_think, sink);
                 if !wrapped {
                     // Rule 4: the model dropped the opening `<tool_call>`.
-                    self.repaired();
+                    self.core.repaired = true;
                 }
                 let mut ctx = Box::new(CallCtx {
-                    index,
-                    name,
+                    args: XmlArgs::new(index, name, true),
                     wrapped,
-                    seen: Vec::new(),
-                    opened: false,
-                    value: Value::default(),
+                    started: false,
+                    function_depth: 0,
+                    tool_call_depth: 0,
                 });
                 self.open_value(&mut ctx, param, sink);
                 self.state = State::Value(ctx);
@@ -237,27 +162,21 @@ impl Qwen {
             Tag::Partial => partial = true,
             Tag::No => {}
         }
-        for closer in ["</function>", "</tool_call>"] {
-            match scan::starts(rest, closer) {
-                Match::Yes => {
-                    let index = self.commit(&name, from_think, sink);
-                    Self::args(index, "{}", sink);
-                    // A bare call (rule 4), or `</tool_call>` with no `</function>`.
-                    if !wrapped || closer == "</tool_call>" {
-                        self.repaired();
-                    }
-                    self.end(index, true, sink);
-                    self.state = if closer == "</function>" { self.after_call(wrapped) } else { State::Text };
-                    return Step::Advance(closer.len());
-                }
-                Match::Partial => partial = true,
-                Match::No => {}
+        match scan::starts_any(rest, &["</function>", "</tool_call>"]) {
+            MatchAny::Yes(closer) => {
+                // A bare call (rule 4), or `</tool_call>` with no `</function>`.
+                let repaired = !wrapped || closer == "</tool_call>";
+                self.core.whole_call(&name, None, "{}", from_think, repaired, sink);
+                self.state = if closer == "</function>" { self.after_call(wrapped) } else { State::Text };
+                return Step::Advance(closer.len());
             }
+            MatchAny::Partial => partial = true,
+            MatchAny::No => {}
         }
         if partial {
             match eof {
                 None => {
-                    self.state = State::FuncBody { held, name, wrapped, from_think };
+                    self.state = State::FuncBody { attempt, name, wrapped };
                     return Step::NeedMore;
                 }
                 // A call cut off before it was one: neither a call nor content.
@@ -265,46 +184,26 @@ impl Qwen {
                 Some(UpstreamFinish::Stop) => {}
             }
         }
-        self.revert(&held, from_think, sink)
+        self.revert(&attempt, sink)
     }
 
     /// Opens parameter `param` of the call in `ctx`.
-    fn open_value(&mut self, ctx: &mut CallCtx, param: &str, sink: &mut impl Sink) {
-        let types = self.tools.get(&ctx.name).and_then(|t| t.param(param)).unwrap_or(Types::NONE);
-        let stream = types.is_pure_string();
-        ctx.seen.push(param.to_owned());
-        ctx.value = Value { types, stream, ..Value::default() };
-        ctx.value.buf.clear();
-        if stream {
-            let mut head = key_prefix(!ctx.opened, param);
-            head.push('"');
-            ctx.opened = true;
-            Self::args(ctx.index, &head, sink);
-        } else {
-            // Typed later, but the key is remembered in `seen`.
-        }
-    }
-
-    /// Whether `<parameter=param>` after a closing tag starts the next parameter (rule 2).
-    fn is_next_param(&self, ctx: &CallCtx, param: &str) -> bool {
-        if ctx.seen.iter().any(|s| s == param) {
-            return false;
-        }
-        match self.tools.get(&ctx.name) {
-            Some(tool) => tool.param(param).is_some(),
-            None => true,
-        }
+    fn open_value(&self, ctx: &mut CallCtx, param: &str, sink: &mut impl Sink) {
+        ctx.args.open(param, &self.core.tools, sink);
+        ctx.started = false;
+        ctx.function_depth = 0;
+        ctx.tool_call_depth = 0;
     }
 
     pub(super) fn step_value(
         &mut self,
         rest: &str,
         mut ctx: Box<CallCtx>,
-        eof: Option<UpstreamFinish>,
+        eof: Eof,
         sink: &mut impl Sink,
     ) -> Step {
-        if !ctx.value.started {
-            ctx.value.started = true;
+        if !ctx.started {
+            ctx.started = true;
             if rest.starts_with('\n') {
                 self.state = State::Value(ctx);
                 return Step::Advance(1);
@@ -312,13 +211,12 @@ impl Qwen {
         }
         let lt = memchr(b'<', rest.as_bytes()).unwrap_or(rest.len());
         if lt > 0 {
-            value_text(&mut self.scratch, &mut ctx, &rest[..lt], sink);
+            ctx.args.text(&mut self.core.scratch, &rest[..lt], sink);
             self.state = State::Value(ctx);
             return Step::Advance(lt);
         }
-        let v = &ctx.value;
-        let line_start = v.newline;
-        let top = v.function_depth == 0;
+        let line_start = ctx.args.held_newline();
+        let top = ctx.function_depth == 0;
         let mut partial = false;
         // `</parameter>`: decided by what follows.
         match scan::starts(rest, "</parameter>") {
@@ -337,10 +235,10 @@ impl Qwen {
         // Rule 3: a missing `</parameter>` before the next known parameter.
         if line_start && top {
             match scan::named_tag(rest, "<parameter=") {
-                Tag::Complete { name, len } if self.is_next_param(&ctx, name) => {
+                Tag::Complete { name, len } if ctx.args.is_next(name, &self.core.tools) => {
                     // Rule 3: the value's `</parameter>` is missing.
-                    self.repaired();
-                    Self::close_value(&mut ctx, sink);
+                    self.core.repaired = true;
+                    ctx.args.close_value(sink);
                     self.open_value(&mut ctx, name, sink);
                     self.state = State::Value(ctx);
                     return Step::Advance(len);
@@ -360,7 +258,7 @@ impl Qwen {
                 return Step::Advance("</function>".len());
             }
             Match::Yes => {
-                ctx.value.function_depth = ctx.value.function_depth.saturating_sub(1);
+                ctx.function_depth = ctx.function_depth.saturating_sub(1);
                 return self.literal(ctx, "</function>", sink);
             }
             Match::Partial => partial = true,
@@ -368,22 +266,20 @@ impl Qwen {
         }
         match scan::named_tag(rest, "<function=") {
             Tag::Complete { len, .. } => {
-                ctx.value.function_depth += 1;
+                ctx.function_depth += 1;
                 return self.literal(ctx, &rest[..len], sink);
             }
             Tag::Partial => partial = true,
             Tag::No => {}
         }
-        for (tag, open) in [("<tool_call>", true), ("</tool_call>", false)] {
-            match scan::starts(rest, tag) {
-                Match::Yes => {
-                    let depth = &mut ctx.value.tool_call_depth;
-                    *depth = if open { *depth + 1 } else { depth.saturating_sub(1) };
-                    return self.literal(ctx, tag, sink);
-                }
-                Match::Partial => partial = true,
-                Match::No => {}
+        match scan::starts_any(rest, &["<tool_call>", "</tool_call>"]) {
+            MatchAny::Yes(tag) => {
+                let depth = &mut ctx.tool_call_depth;
+                *depth = if tag == "<tool_call>" { *depth + 1 } else { depth.saturating_sub(1) };
+                return self.literal(ctx, tag, sink);
             }
+            MatchAny::Partial => partial = true,
+            MatchAny::No => {}
         }
         if partial && eof.is_none() {
             self.state = State::Value(ctx);
@@ -393,7 +289,7 @@ impl Qwen {
     }
 
     fn literal(&mut self, mut ctx: Box<CallCtx>, text: &str, sink: &mut impl Sink) -> Step {
-        value_text(&mut self.scratch, &mut ctx, text, sink);
+        ctx.args.text(&mut self.core.scratch, text, sink);
         self.state = State::Value(ctx);
         Step::Advance(text.len())
     }
@@ -406,41 +302,38 @@ impl Qwen {
         mut held: String,
         mut newline: bool,
         after_function: bool,
-        eof: Option<UpstreamFinish>,
+        eof: Eof,
         sink: &mut impl Sink,
     ) -> Step {
-        let ws = scan::leading_ws(rest);
-        if ws > 0 {
-            held.push_str(&rest[..ws]);
-            newline |= rest[..ws].contains('\n');
-            if held.len() <= MAX_HELD {
+        match scan::hold_ws(&mut held, rest) {
+            Held::Took(ws) => {
+                newline |= rest[..ws].contains('\n');
                 self.state = State::Closing { ctx, held, newline, after_function };
                 return Step::Advance(ws);
             }
-            return self.reopen(ctx, &held, sink);
+            Held::Over => return self.reopen(ctx, &held, sink),
+            Held::None => {}
         }
-        let top = ctx.value.function_depth == 0;
+        let top = ctx.function_depth == 0;
         let mut partial = false;
         if after_function {
             // A line-start `</function>` inside a value closes it only before another call
             // or the end of output (rule 3).
-            for (tag, consume) in [("</tool_call>", true), ("<tool_call>", false), ("<function=", false)] {
-                match scan::starts(rest, tag) {
-                    Match::Yes => {
-                        // Rule 3: the last value's `</parameter>` is missing.
-                        self.repaired();
-                        self.close_call(ctx, sink);
-                        self.state = State::Text;
-                        return Step::Advance(if consume { tag.len() } else { 0 });
-                    }
-                    Match::Partial => partial = true,
-                    Match::No => {}
+            match scan::starts_any(rest, &["</tool_call>", "<tool_call>", "<function="]) {
+                MatchAny::Yes(tag) => {
+                    // Rule 3: the last value's `</parameter>` is missing.
+                    self.core.repaired = true;
+                    ctx.args.complete(&mut self.core, sink);
+                    self.state = State::Text;
+                    return Step::Advance(if tag == "</tool_call>" { tag.len() } else { 0 });
                 }
+                MatchAny::Partial => partial = true,
+                MatchAny::No => {}
             }
         } else {
             match scan::named_tag(rest, "<parameter=") {
-                Tag::Complete { name, len } if newline && top && self.is_next_param(&ctx, name) => {
-                    Self::close_value(&mut ctx, sink);
+                Tag::Complete { name, len } if newline && top && ctx.args.is_next(name, &self.core.tools) => {
+                    ctx.args.close_value(sink);
                     self.open_value(&mut ctx, name, sink);
                     self.state = State::Value(ctx);
                     return Step::Advance(len);
@@ -448,16 +341,16 @@ impl Qwen {
                 Tag::Partial => partial = true,
                 Tag::Complete { .. } | Tag::No => {}
             }
-            let calls_closed = top && ctx.value.tool_call_depth == 0;
+            let calls_closed = top && ctx.tool_call_depth == 0;
             for (tag, structural) in [("</function>", top), ("</tool_call>", calls_closed)] {
                 match scan::starts(rest, tag) {
                     Match::Yes if structural => {
                         let wrapped = ctx.wrapped;
                         if tag == "</tool_call>" {
                             // `</function>` is missing.
-                            self.repaired();
+                            self.core.repaired = true;
                         }
-                        self.close_call(ctx, sink);
+                        ctx.args.complete(&mut self.core, sink);
                         self.state =
                             if tag == "</function>" { self.after_call(wrapped) } else { State::Text };
                         return Step::Advance(tag.len());
@@ -476,46 +369,14 @@ impl Qwen {
 
     /// The closing tag was data after all: it and the whitespace after it join the value.
     fn reopen(&mut self, mut ctx: Box<CallCtx>, held: &str, sink: &mut impl Sink) -> Step {
-        value_text(&mut self.scratch, &mut ctx, held, sink);
+        ctx.args.text(&mut self.core.scratch, held, sink);
         self.state = State::Value(ctx);
         Step::Advance(0)
     }
 
-    /// Ends the current value: the held trailing newline is dropped; a typed value goes out.
-    fn close_value(ctx: &mut CallCtx, sink: &mut impl Sink) {
-        let value = std::mem::take(&mut ctx.value);
-        if value.stream {
-            Self::args(ctx.index, "\"", sink);
-        } else {
-            let Some(key) = ctx.seen.last() else { return };
-            let mut out = key_prefix(!ctx.opened, key);
-            coerce_into(&value.buf, value.types, &mut out);
-            ctx.opened = true;
-            Self::args(ctx.index, &out, sink);
-        }
-    }
-
-    /// The call is complete: its last value closes, then its arguments object.
-    pub(super) fn close_call(&mut self, mut ctx: Box<CallCtx>, sink: &mut impl Sink) {
-        Self::close_value(&mut ctx, sink);
-        Self::args(ctx.index, "}", sink);
-        self.end(ctx.index, true, sink);
-    }
-
-    /// Output ended inside the call: close the arguments so they parse, mark it not executable.
-    pub(super) fn truncate(&mut self, ctx: &CallCtx, sink: &mut impl Sink) {
-        let mut tail = String::new();
-        if ctx.value.stream {
-            tail.push('"');
-        }
-        tail.push_str(if ctx.opened || ctx.value.stream { "}" } else { "{}" });
-        Self::args(ctx.index, &tail, sink);
-        self.end(ctx.index, false, sink);
-    }
-
     /// After a call's `</function>`. `owed`: a missing `</tool_call>` makes the (wrapped)
     /// call recovered; not when `length` cut the closer off.
-    pub(super) fn step_after_call(&mut self, rest: &str, owed: bool, eof: Option<UpstreamFinish>) -> Step {
+    pub(super) fn step_after_call(&mut self, rest: &str, owed: bool, eof: Eof) -> Step {
         let ws = scan::leading_ws(rest);
         if ws > 0 {
             self.state = State::AfterCall { owed };
@@ -530,13 +391,13 @@ impl Qwen {
             // A call's closer cut off at the very end: never content.
             Match::Partial => {
                 if owed && eof == Some(UpstreamFinish::Stop) {
-                    bump(&mut self.outcomes.recovered);
+                    bump(&mut self.core.outcomes.recovered);
                 }
                 Step::Advance(rest.len())
             }
             Match::No => {
                 if owed {
-                    bump(&mut self.outcomes.recovered);
+                    bump(&mut self.core.outcomes.recovered);
                 }
                 Step::Advance(0)
             }

@@ -1,0 +1,149 @@
+//! The names of the formats models write tool calls in ([`Format`]), and whether the prompt
+//! already opened the model's reasoning block ([`Reasoning`]): the two choices a caller
+//! makes when it builds an [`Engine`](super::Engine).
+
+use std::fmt;
+use std::str::FromStr;
+
+/// How the model writes tool calls (the profile's and the proxy's `tool_format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Format {
+    /// Qwen3-Coder XML: `<tool_call><function=NAME><parameter=KEY>VALUE</parameter>…`.
+    #[default]
+    Qwen3Coder,
+    /// Hermes JSON: `<tool_call>{"name": …, "arguments": {…}}</tool_call>` (Qwen2.5, Qwen3).
+    Hermes,
+    /// Any family, told apart by its markers (one proxy can front several models): the
+    /// Qwen families are decided per call from what follows `<tool_call>` (`<function=` or
+    /// `{`); the first decisive marker of another family (`[TOOL_CALLS]` or a leading
+    /// `[THINK]`: Mistral; `<|python_tag|>`: Llama 3; DeepSeek's `<｜tool▁calls▁begin｜>`
+    /// or `<｜tool▁call▁begin｜>` and their misspellings: DeepSeek V3/V3.1; Kimi K2's
+    /// `<|tool_calls_section_begin|>` or `<|tool_call_begin|>`; `<tool_call>NAME` then
+    /// `<arg_key>` or `</tool_call>`: GLM-4.5) hands the rest of the output to that family,
+    /// for good, if no call was returned before it. Llama 3's bare JSON without
+    /// `<|python_tag|>` is not detected (it cannot be told from JSON in prose).
+    /// [`Engine::family`](super::Engine::family) says what was decided.
+    Auto,
+    /// No parsing: the text is the content, untouched.
+    None,
+    /// Llama 3.1/3.2: optional `<|python_tag|>`, then `{"name": …, "parameters": {…}}`,
+    /// several objects separated by `; `.
+    Llama3Json,
+    /// Mistral / Devstral: `[TOOL_CALLS]` then a JSON array of calls (pre-v11 tokenizer) or
+    /// `NAME[ARGS]{json}` per call (v11+); `[THINK]…[/THINK]` reasoning. Call ids are 9
+    /// alphanumerics (see [`Format::call_id_len`]).
+    Mistral,
+    /// DeepSeek V3 / R1-0528: `<｜tool▁call▁begin｜>function<｜tool▁sep｜>NAME` and fenced JSON.
+    DeepseekV3,
+    /// DeepSeek V3.1: `<｜tool▁call▁begin｜>NAME<｜tool▁sep｜>{json}` (same machine as V3).
+    DeepseekV31,
+    /// Kimi K2: `<|tool_call_begin|>functions.NAME:IDX<|tool_call_argument_begin|>{json}`.
+    KimiK2,
+    /// GLM-4.5/4.6: `<tool_call>NAME<arg_key>K</arg_key><arg_value>V</arg_value>…</tool_call>`.
+    Glm45,
+}
+
+impl Format {
+    /// Every format's name as written in profiles and on the command line.
+    pub const NAMES: &'static [&'static str] = &[
+        "qwen3_coder",
+        "hermes",
+        "auto",
+        "llama3_json",
+        "mistral",
+        "deepseek_v3",
+        "deepseek_v31",
+        "kimi_k2",
+        "glm45",
+        "none",
+    ];
+
+    /// Every format, in the order of [`Format::NAMES`].
+    pub const ALL: &'static [Format] = &[
+        Self::Qwen3Coder,
+        Self::Hermes,
+        Self::Auto,
+        Self::Llama3Json,
+        Self::Mistral,
+        Self::DeepseekV3,
+        Self::DeepseekV31,
+        Self::KimiK2,
+        Self::Glm45,
+        Self::None,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Qwen3Coder => "qwen3_coder",
+            Self::Hermes => "hermes",
+            Self::Auto => "auto",
+            Self::None => "none",
+            Self::Llama3Json => "llama3_json",
+            Self::Mistral => "mistral",
+            Self::DeepseekV3 => "deepseek_v3",
+            Self::DeepseekV31 => "deepseek_v31",
+            Self::KimiK2 => "kimi_k2",
+            Self::Glm45 => "glm45",
+        }
+    }
+
+    /// The length of the random alphanumeric tool-call ids this family's chat template
+    /// accepts, when it constrains them: Mistral's templates reject any id that is not
+    /// exactly 9 alphanumerics. `None`: OpenAI-style `call_…` ids. For `auto` the
+    /// decided family counts: ask [`Engine::family`](super::Engine::family) (or [`Sink::family`](super::Sink::family)).
+    pub fn call_id_len(self) -> Option<usize> {
+        match self {
+            Self::Mistral => Some(9),
+            Self::Qwen3Coder
+            | Self::Hermes
+            | Self::Auto
+            | Self::Llama3Json
+            | Self::DeepseekV3
+            | Self::DeepseekV31
+            | Self::KimiK2
+            | Self::Glm45
+            | Self::None => None,
+        }
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Format {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "qwen3_coder" | "qwen3-coder" | "qwen3_xml" => Ok(Self::Qwen3Coder),
+            "hermes" | "qwen2_5" => Ok(Self::Hermes),
+            "auto" => Ok(Self::Auto),
+            "none" => Ok(Self::None),
+            "llama3_json" | "llama3" | "llama" => Ok(Self::Llama3Json),
+            "mistral" | "devstral" => Ok(Self::Mistral),
+            "deepseek_v3" | "deepseek-v3" | "deepseek_r1" => Ok(Self::DeepseekV3),
+            "deepseek_v31" | "deepseek-v31" | "deepseek_v3.1" | "deepseek_v3_1" => Ok(Self::DeepseekV31),
+            "kimi_k2" | "kimi-k2" => Ok(Self::KimiK2),
+            "glm45" | "glm4_moe" | "glm-4.5" | "glm46" => Ok(Self::Glm45),
+            other => {
+                Err(format!("unknown tool format `{other}` (expected one of: {})", Self::NAMES.join(", ")))
+            }
+        }
+    }
+}
+
+/// Whether the prompt already opened a `<think>` block for the model.
+///
+/// Thinking-only models (QwQ, Qwen3-*-Thinking-2507) get `<think>` from the chat template,
+/// so their output starts inside reasoning and only `</think>` appears. With
+/// [`Reasoning::Auto`] reasoning is recognised only when the model itself writes `<think>`
+/// at the start; a stray `</think>` is dropped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Reasoning {
+    #[default]
+    Auto,
+    /// The output begins inside `<think>`: everything up to `</think>` (or a tool call) is reasoning.
+    PromptOpened,
+}

@@ -1,0 +1,153 @@
+//! The arguments object of an XML-style call, written while its values arrive: Qwen3-Coder's
+//! `<parameter=KEY>VALUE</parameter>` and GLM's `<arg_key>KEY</arg_key><arg_value>VALUE</arg_value>`.
+//!
+//! Values are raw text. A value whose schema type is a plain string streams out as it
+//! arrives (JSON-escaped); any other value is held and typed by the schema once it ends
+//! (`coerce`). Keys go out with their value, so the pieces of one call always concatenate
+//! to one JSON object, and a call cut off by the end of output is closed so it parses.
+//! Which markup closes a value is the format's to decide; this file only writes.
+
+use super::coerce::{coerce_into, key_prefix};
+use super::core::Core;
+use super::event::Sink;
+use super::scan;
+use super::schema::Types;
+use super::tools::Tools;
+
+/// A committed call's arguments and the value being read.
+#[derive(Debug)]
+pub(crate) struct XmlArgs {
+    pub(crate) index: usize,
+    pub(crate) name: String,
+    /// Keys seen so far (each may appear once).
+    seen: Vec<String>,
+    /// Whether `{` already went out.
+    opened: bool,
+    /// The current value's types; a pure string streams, others are buffered in `buf`.
+    types: Types,
+    stream: bool,
+    buf: String,
+    /// Qwen3-Coder's rule 1: the template pads values with newlines, so a value's trailing
+    /// newline is held back and dropped if the value ends there.
+    strip_newline: bool,
+    /// A trailing newline is held back.
+    newline: bool,
+}
+
+impl XmlArgs {
+    /// Call `index` to tool `name`, with no value open yet.
+    pub(crate) fn new(index: usize, name: String, strip_newline: bool) -> Self {
+        Self {
+            index,
+            name,
+            seen: Vec::new(),
+            opened: false,
+            types: Types::NONE,
+            stream: false,
+            buf: String::new(),
+            strip_newline,
+            newline: false,
+        }
+    }
+
+    /// Whether the value text seen last ended with a newline (held back): markup that
+    /// follows starts a line.
+    pub(crate) fn held_newline(&self) -> bool {
+        self.newline
+    }
+
+    /// Opens value `key`: a string value's key goes out at once, any other's with it.
+    pub(crate) fn open(&mut self, key: &str, tools: &Tools, sink: &mut impl Sink) {
+        let types = tools.get(&self.name).and_then(|t| t.param(key)).unwrap_or(Types::NONE);
+        self.types = types;
+        self.stream = types.is_pure_string();
+        self.newline = false;
+        self.buf.clear();
+        self.seen.push(key.to_owned());
+        if self.stream {
+            let mut head = key_prefix(!self.opened, key);
+            head.push('"');
+            self.opened = true;
+            Core::args(self.index, &head, sink);
+        }
+    }
+
+    /// Value text: a string value streams out at once (escaped through `scratch`); others
+    /// are buffered until the value ends.
+    pub(crate) fn text(&mut self, scratch: &mut String, text: &str, sink: &mut impl Sink) {
+        if text.is_empty() {
+            return;
+        }
+        let (body, flush) = if self.strip_newline {
+            let (body, newline) = match text.strip_suffix('\n') {
+                Some(body) => (body, true),
+                None => (text, false),
+            };
+            (body, std::mem::replace(&mut self.newline, newline))
+        } else {
+            (text, false)
+        };
+        if self.stream {
+            scratch.clear();
+            if flush {
+                scratch.push_str("\\n");
+            }
+            scan::escape_json_into(body, scratch);
+            if !scratch.is_empty() {
+                Core::args(self.index, scratch, sink);
+            }
+        } else {
+            if flush {
+                self.buf.push('\n');
+            }
+            self.buf.push_str(body);
+        }
+    }
+
+    /// Ends the current value (a held newline is dropped); a typed value goes out.
+    pub(crate) fn close_value(&mut self, sink: &mut impl Sink) {
+        if self.stream {
+            Core::args(self.index, "\"", sink);
+        } else if let Some(key) = self.seen.last() {
+            let mut out = key_prefix(!self.opened, key);
+            coerce_into(&self.buf, self.types, &mut out);
+            self.opened = true;
+            Core::args(self.index, &out, sink);
+        }
+        self.types = Types::NONE;
+        self.stream = false;
+        self.newline = false;
+        self.buf.clear();
+    }
+
+    /// Whether `key` after a value's closing markup starts the next value: a key not seen
+    /// yet that the tool declares (any key when the tool is not declared).
+    pub(crate) fn is_next(&self, key: &str, tools: &Tools) -> bool {
+        if self.seen.iter().any(|s| s == key) {
+            return false;
+        }
+        match tools.get(&self.name) {
+            Some(tool) => tool.param(key).is_some(),
+            None => true,
+        }
+    }
+
+    /// The call is complete: its last value closes, then its arguments object.
+    pub(crate) fn complete(&mut self, core: &mut Core, sink: &mut impl Sink) {
+        self.close_value(sink);
+        Core::args(self.index, "}", sink);
+        core.end(self.index, true, sink);
+    }
+
+    /// Output ended inside the call: the arguments are closed so they parse, and the call
+    /// is marked not executable.
+    pub(crate) fn truncate(&self, core: &mut Core, sink: &mut impl Sink) {
+        let mut tail = String::new();
+        if self.stream {
+            tail.push('"');
+        }
+        tail.push_str(if self.opened || self.stream { "}" } else { "{}" });
+        Core::args(self.index, &tail, sink);
+        core.end(self.index, false, sink);
+    }
+}
