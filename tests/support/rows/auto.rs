@@ -6,8 +6,8 @@
 use podctl::toolcall::{FinishReason, Format};
 use serde_json::json;
 
-use super::special::{ds_section, ds_v3_call, ds_v31_call, kimi_call, kimi_section};
-use super::{A, Case, hermes, llama, mistral, xml};
+use crate::support::rows::special::{ds_section, ds_v3_call, ds_v31_call, kimi_call, kimi_section};
+use crate::support::{A, Case, hermes, llama, mistral, xml};
 
 const ONLY_A: &[Format] = &[A];
 

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use podctl::toolcall::Format;
 use serde_json::json;
 
-use super::{Case, G, xml};
+use crate::support::{Case, G, xml};
 
 const ONLY_G: &[Format] = &[G];
 

@@ -5,7 +5,7 @@
 use podctl::toolcall::{FinishReason, Format};
 use serde_json::json;
 
-use super::{Case, D3, D31, K};
+use crate::support::{Case, D3, D31, K};
 
 const D: &[Format] = &[D3, D31];
 const ONLY_K: &[Format] = &[K];

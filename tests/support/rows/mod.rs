@@ -1,0 +1,28 @@
+//! The table's rows, one file per family or rule group. Names are unique identifiers;
+//! `toolcall_table.rs` has one test per name.
+
+pub(crate) mod auto;
+pub(crate) mod edges;
+pub(crate) mod glm;
+pub(crate) mod hermes;
+pub(crate) mod llama3;
+pub(crate) mod mistral;
+pub(crate) mod qwen_output;
+pub(crate) mod qwen_rules;
+pub(crate) mod special;
+
+use super::Case;
+
+/// The whole table.
+pub(crate) fn cases() -> Vec<Case> {
+    let mut cases = qwen_rules::cases();
+    cases.extend(qwen_output::cases());
+    cases.extend(hermes::cases());
+    cases.extend(edges::cases());
+    cases.extend(llama3::cases());
+    cases.extend(mistral::cases());
+    cases.extend(special::cases());
+    cases.extend(glm::cases());
+    cases.extend(auto::cases());
+    cases
+}
