@@ -30,7 +30,7 @@ fn every_builtin_profile_parses_with_its_documented_settings() {
         let p = catalog::find_in(name, &[]).expect("built in");
         assert_eq!(p.tool_format, format, "{name}");
         // The declared format is also the one the model's name implies.
-        assert_eq!(crate::proxy::litellm::guess_format(&p.model), Some(format), "{name}");
+        assert_eq!(Format::guess(&p.model), Some(format), "{name}");
     }
 }
 

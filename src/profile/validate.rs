@@ -166,7 +166,7 @@ pub(super) fn parse(name: &str, origin: Origin, text: &str) -> Result<Profile, P
             .map_err(|e| cx.at(f.span(), e, format!("use one of: {}", Format::NAMES.join(", "))))?,
         // Unset: what the model's name implies (a Llama profile gets llama3_json), else
         // the Qwen3-Coder XML the default model writes.
-        None => crate::proxy::litellm::guess_format(&model).unwrap_or(Format::Qwen3Coder),
+        None => Format::guess(&model).unwrap_or(Format::Qwen3Coder),
     };
     let host = match &raw.host {
         Some(h) => {

@@ -52,6 +52,7 @@ mod engine;
 mod event;
 mod format;
 mod glm45;
+mod guess;
 mod json;
 mod kimi;
 mod llama3;

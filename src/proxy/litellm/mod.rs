@@ -36,7 +36,6 @@ use std::path::Path;
 use serde_norway::{Mapping, Value};
 
 use crate::proxy::config::{ConfigError, FileConfig, FileRouter};
-use crate::toolcall::Format;
 
 /// A LiteLLM proxy config mapped onto podctl's schema.
 #[derive(Debug, Clone, PartialEq)]
@@ -91,44 +90,6 @@ pub fn import_with(
         ..FileConfig::default()
     };
     Ok(Imported { config, unsupported })
-}
-
-/// The tool-call format a model name implies (an HF id, a LiteLLM model string or a served
-/// name): Qwen3-Coder (and Qwen3.5 or later) → `qwen3_coder`; Qwen2 / Qwen2.5 / Qwen3 / QwQ
-/// / Hermes → `hermes`; Llama 3.x → `llama3_json`; Mistral, Devstral, Magistral, Ministral,
-/// Mixtral, Codestral → `mistral`; DeepSeek V3.1 and V3.2-Exp → `deepseek_v31`; DeepSeek V3
-/// and R1 → `deepseek_v3` (V3.2 proper: `None`); GLM-4.5/4.6 → `glm45`; Kimi K2 → `kimi_k2`; else `None`.
-pub fn guess_format(model: &str) -> Option<Format> {
-    let name = model.to_ascii_lowercase().replace(['_', ' '], "-");
-    let name = name.replace("qwen-", "qwen");
-    let has = |needles: &[&str]| needles.iter().any(|n| name.contains(n));
-    if has(&["qwen3-coder", "qwen3coder"]) || newer_than_qwen3(&name) {
-        Some(Format::Qwen3Coder)
-    } else if has(&["qwen2", "qwen3", "qwq", "hermes-2-pro", "hermes-3"]) {
-        Some(Format::Hermes)
-    } else if has(&["llama-3", "llama3"]) {
-        Some(Format::Llama3Json)
-    } else if has(&["mistral", "devstral", "magistral", "ministral", "mixtral", "codestral"]) {
-        Some(Format::Mistral)
-    } else if has(&["deepseek-v3.1", "deepseek-v3-1", "deepseek-v31", "deepseek-v3.2-exp"]) {
-        Some(Format::DeepseekV31)
-    } else if has(&["deepseek-v3.2", "deepseek-v3-2", "deepseek-v32"]) {
-        // V3.2 proper writes DSML markup, which no format here reads.
-        None
-    } else if has(&["deepseek-v3", "deepseek-r1"]) {
-        Some(Format::DeepseekV3)
-    } else if has(&["glm-4.5", "glm-4.6", "glm4.5", "glm4.6", "glm-4-5", "glm-4-6"]) {
-        Some(Format::Glm45)
-    } else if has(&["kimi-k2"]) {
-        Some(Format::KimiK2)
-    } else {
-        None
-    }
-}
-
-/// Qwen3.5, Qwen3.6, …: their chat templates write the Qwen3-Coder XML calls.
-fn newer_than_qwen3(name: &str) -> bool {
-    name.match_indices("qwen3.").any(|(at, m)| name[at + m.len()..].starts_with(|c: char| c.is_ascii_digit()))
 }
 
 /// What a minimal file looks like, for errors about the file's shape.

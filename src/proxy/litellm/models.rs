@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde_norway::{Mapping, Value};
 
-use super::{Ctx, describe, entries, guess_format, key_name};
+use super::{Ctx, describe, entries, key_name};
 use crate::proxy::config::{ConfigError, FileModel, FileReplica, normalise_upstream};
 use crate::toolcall::Format;
 
@@ -286,7 +286,9 @@ impl Ctx<'_> {
             }
         }
         let format = match explicit.as_slice() {
-            [] => same(entries.iter().map(|e| guess_format(&e.id))).flatten().or_else(|| guess_format(name)),
+            [] => {
+                same(entries.iter().map(|e| Format::guess(&e.id))).flatten().or_else(|| Format::guess(name))
+            }
             [one] => Some(*one),
             several => {
                 let names: Vec<&str> = several.iter().map(|f| f.as_str()).collect();
