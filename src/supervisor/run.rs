@@ -8,6 +8,7 @@ use std::os::unix::process::ExitStatusExt;
 use std::time::{Duration, Instant};
 
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::AbortOnDropHandle;
 
 use super::child::{self, Output, Running};
 use super::logfile::RotatingLog;
@@ -298,7 +299,8 @@ impl Supervisor {
                 }
             }
         });
-        let _stop_probing = AbortOnDrop(probing);
+        // Whichever way this attempt ends, the probing ends with it.
+        let _stop_probing = AbortOnDropHandle::new(probing);
         let mut ready = false;
         let mut last_redraw = Instant::now();
         let headless = self.profile.parallel.nodes.as_ref().is_some_and(|n| n.headless);
@@ -484,15 +486,6 @@ impl Supervisor {
             }
         }
         self.dirty = true;
-    }
-}
-
-/// Aborts a task when dropped.
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
     }
 }
 
