@@ -7,12 +7,12 @@
 //! file's own formatting do not**. The previous file is kept as `config.yaml.bak`, and a
 //! file that is not valid YAML is refused, never overwritten.
 
-use std::io::Write as _;
-use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 
 use serde_norway::{Mapping, Value};
 
+use crate::atomic_write::{self, Mode};
 use crate::profile::{MaxModelLen, Profile};
 
 /// The longest context the generated block asks for (Continue's own budget; larger only
@@ -185,7 +185,7 @@ pub enum WriteError {
 }
 
 /// Merges `block` into the config at `path`: the old file is copied to `PATH.bak` first and
-/// the new one replaces it atomically (a temporary file renamed over it). A new file is
+/// the new one replaces it atomically ([`atomic_write`]). A new file is
 /// created with mode 0600, since it holds a key; an existing file keeps its mode.
 pub fn write(path: &Path, block: &ModelBlock) -> Result<Written, WriteError> {
     let io = |source: std::io::Error| WriteError::Io { path: path.to_owned(), source };
@@ -206,7 +206,7 @@ pub fn write(path: &Path, block: &ModelBlock) -> Result<Written, WriteError> {
     if let Some(backup) = &backup {
         std::fs::copy(path, backup).map_err(|source| WriteError::Io { path: backup.clone(), source })?;
     }
-    write_atomic(path, merged.as_bytes(), mode).map_err(io)?;
+    atomic_write::write(path, merged.as_bytes(), Mode::Exact(mode)).map_err(io)?;
     Ok(match backup {
         Some(backup) => Written::Updated { backup },
         None => Written::Created,
@@ -218,24 +218,6 @@ fn sibling(path: &Path, suffix: &str) -> PathBuf {
     let mut name = path.file_name().map(std::ffi::OsStr::to_os_string).unwrap_or_default();
     name.push(suffix);
     path.with_file_name(name)
-}
-
-/// Writes `bytes` to a temporary file beside `path` (created with `mode`), then renames it
-/// over `path`, so a reader sees the old file or the new one, never half of one.
-pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
-    let tmp = sibling(path, &format!(".podctl-tmp-{}", std::process::id()));
-    let result = (|| {
-        let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(mode).open(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        // `mode` is masked by the umask at creation; set it exactly.
-        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(mode))?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
 }
 
 /// Where a key came from (for messages).

@@ -1,6 +1,6 @@
 //! The on-disk record of one running (or last run) instance of a profile:
-//! `STATE_DIR/PROFILE/instance.json`, written atomically (temp file + rename) by the
-//! supervisor on every change and read by `start`, `status`, `stop` and `logs`. A record
+//! `STATE_DIR/PROFILE/instance.json`, written atomically ([`crate::atomic_write`]) by the
+//! supervisor as its state changes and read by `start`, `status`, `stop` and `logs`. A record
 //! names its processes by pid *and* start time, so a reused pid is never mistaken for ours.
 
 use std::path::{Path, PathBuf};
@@ -8,6 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
+use crate::atomic_write::{self, Mode};
 use crate::vllm::failure::{Failure, FailureKind};
 use crate::vllm::logline::Phase;
 
@@ -237,14 +238,12 @@ impl Store {
         }
     }
 
-    /// Writes the record atomically.
+    /// Writes the record atomically (a reader sees the old record or the new one).
     pub fn save(&self, instance: &Instance) -> std::io::Result<()> {
         let dir = self.dir(&instance.profile);
         std::fs::create_dir_all(&dir)?;
-        let tmp = dir.join(format!(".instance.json.{}", std::process::id()));
         let bytes = serde_json::to_vec_pretty(instance).map_err(std::io::Error::other)?;
-        std::fs::write(&tmp, bytes)?;
-        std::fs::rename(&tmp, dir.join("instance.json"))
+        atomic_write::write(&dir.join("instance.json"), &bytes, Mode::Default)
     }
 
     /// Every record, by profile name.

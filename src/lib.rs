@@ -8,6 +8,7 @@
 //! * [`cli`]: command-line types and the subcommands; the only code that prints, through [`ui`].
 //! * [`ui`]: the printer, styles and error rendering (`error:` / `hint:`).
 
+pub mod atomic_write;
 pub mod cli;
 pub mod continue_config;
 pub mod doctor;

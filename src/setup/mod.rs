@@ -12,6 +12,7 @@ use std::io::Write as _;
 use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
 use std::path::{Path, PathBuf};
 
+use crate::atomic_write::{self, Mode};
 use crate::profile::{Origin, Profile, catalog};
 use crate::proxy::config::FileConfig;
 
@@ -176,7 +177,7 @@ impl Setup {
             let rotated = rotate_key(&text, &new_key());
             toml::from_str::<FileConfig>(&rotated)
                 .map_err(|e| SetupError::Config { path: path.clone(), message: e.to_string() })?;
-            crate::continue_config::write_atomic(&path, rotated.as_bytes(), 0o600).map_err(io(&path))?;
+            atomic_write::write(&path, rotated.as_bytes(), Mode::Exact(0o600)).map_err(io(&path))?;
             report.push(Did::Changed, &path, "API key rotated");
             return Ok(());
         }
