@@ -13,7 +13,7 @@ use std::io::{self, Write as _};
 use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
 use std::path::{Path, PathBuf};
 
-/// The permission bits of the file [`write`] leaves.
+/// The permission bits of the file [`write()`] leaves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
     /// What a plain `File::create` gives: 0666 less the process umask.

@@ -8,7 +8,7 @@ use super::block::ModelBlock;
 use super::merge::{MergeError, merge};
 use crate::atomic_write::{self, Mode};
 
-/// What [`write`] did.
+/// What [`write()`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Written {
     /// A new file.
@@ -19,7 +19,7 @@ pub enum Written {
     Unchanged,
 }
 
-/// Why [`write`] failed.
+/// Why [`write()`] failed.
 #[derive(Debug, thiserror::Error)]
 pub enum WriteError {
     #[error("{path}: {source}")]
