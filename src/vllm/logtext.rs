@@ -1,7 +1,7 @@
-//! The text handling both readers of vLLM's log need ([`super::logline`] for phases and
-//! numbers, [`super::failure`] for causes): colour codes removed, and the numbers vLLM
-//! prints (`438,272`, `1,234.5`, `-9`) found after their label and parsed. Pure; a line
-//! without colour codes is not copied.
+//! The text handling both readers of vLLM's log need (`logline` for phases and numbers,
+//! `failure` for causes): colour codes removed, and the numbers vLLM prints (`438,272`,
+//! `1,234.5`, `-9`) found after their label and parsed. Pure; a line without colour codes
+//! is not copied. A leaf: it uses neither reader.
 
 use std::borrow::Cow;
 
