@@ -118,9 +118,10 @@ mod tests {
         let path = dir.path().join("config.toml");
         write(&path, b"key", Mode::Exact(0o600)).expect("write");
         assert_eq!(mode_of(&path), 0o600);
-        // Replacing a private file with a wider mode, and back: the asked mode wins.
-        write(&path, b"key", Mode::Exact(0o644)).expect("widen");
-        assert_eq!(mode_of(&path), 0o644);
+        // Replacing a private file with a wider mode, and back: the asked mode wins, even
+        // over the umask (which takes bits off 0666 at creation).
+        write(&path, b"key", Mode::Exact(0o666)).expect("widen");
+        assert_eq!(mode_of(&path), 0o666);
         write(&path, b"key", Mode::Exact(0o600)).expect("narrow");
         assert_eq!(mode_of(&path), 0o600);
 
