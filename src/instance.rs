@@ -1,6 +1,6 @@
 //! The on-disk record of one running (or last run) instance of a profile:
-//! `STATE_DIR/PROFILE/instance.json`, written atomically (temp file + rename) by the
-//! supervisor on every change and read by `start`, `status`, `stop` and `logs`. A record
+//! `STATE_DIR/PROFILE/instance.json`, written atomically ([`crate::atomic_write`]) by the
+//! supervisor as its state changes and read by `start`, `status`, `stop` and `logs`. A record
 //! names its processes by pid *and* start time, so a reused pid is never mistaken for ours.
 
 use std::path::{Path, PathBuf};
@@ -8,7 +8,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
-use crate::vllm::failure::Failure;
+use crate::atomic_write::{self, Mode};
+use crate::vllm::failure::{Failure, FailureKind};
 use crate::vllm::logline::Phase;
 
 /// The record's schema version (`status --json` carries it too).
@@ -69,20 +70,51 @@ pub struct ExitRecord {
 /// Why an instance failed, for people: what happened and what to do.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Problem {
-    /// A stable word for scripts: a vLLM failure kind (`gpu_memory_held`, …) or one of
-    /// `startup_timeout`, `crash_loop`, `spawn_failed`, `proxy_failed`.
-    pub kind: String,
+    /// A stable word for scripts (see [`ProblemKind`]).
+    pub kind: ProblemKind,
     pub summary: String,
     pub hint: String,
     /// The log line it was recognised from.
     pub line: Option<String>,
 }
 
+/// What kind of problem it is, written as one word (`"gpu_memory_held"`, `"crash_loop"`)
+/// in `instance.json` and `status --json`: scripts match on these words, so they never
+/// change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ProblemKind {
+    /// A fatal cause recognised in vLLM's log.
+    Vllm(FailureKind),
+    /// Something the supervisor found itself.
+    Supervisor(SupervisorKind),
+}
+
+/// The problems the supervisor names itself (their words differ from every [`FailureKind`]'s,
+/// so the untagged [`ProblemKind`] reads back what it wrote).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SupervisorKind {
+    /// vLLM was not ready within the start-up limit.
+    StartupTimeout,
+    /// vLLM kept exiting; the restart policy gave up.
+    CrashLoop,
+    /// The vLLM executable could not be run.
+    SpawnFailed,
+    /// The proxy beside vLLM could not listen.
+    ProxyFailed,
+}
+
+impl From<SupervisorKind> for ProblemKind {
+    fn from(kind: SupervisorKind) -> Self {
+        Self::Supervisor(kind)
+    }
+}
+
 impl From<&Failure> for Problem {
     fn from(f: &Failure) -> Self {
-        let kind = serde_json::to_value(f.kind).ok().and_then(|v| v.as_str().map(str::to_owned));
         Self {
-            kind: kind.unwrap_or_else(|| "vllm".into()),
+            kind: ProblemKind::Vllm(f.kind),
             summary: f.summary.clone(),
             hint: f.hint.clone(),
             line: Some(f.line.clone()),
@@ -206,14 +238,12 @@ impl Store {
         }
     }
 
-    /// Writes the record atomically.
+    /// Writes the record atomically (a reader sees the old record or the new one).
     pub fn save(&self, instance: &Instance) -> std::io::Result<()> {
         let dir = self.dir(&instance.profile);
         std::fs::create_dir_all(&dir)?;
-        let tmp = dir.join(format!(".instance.json.{}", std::process::id()));
         let bytes = serde_json::to_vec_pretty(instance).map_err(std::io::Error::other)?;
-        std::fs::write(&tmp, bytes)?;
-        std::fs::rename(&tmp, dir.join("instance.json"))
+        atomic_write::write(&dir.join("instance.json"), &bytes, Mode::Default)
     }
 
     /// Every record, by profile name.
@@ -226,5 +256,50 @@ impl Store {
             .collect();
         names.sort();
         names.iter().filter_map(|n| self.load(n).ok().flatten()).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn problem_kinds_are_written_as_the_words_scripts_match() {
+        let rows = [
+            (ProblemKind::Supervisor(SupervisorKind::StartupTimeout), "startup_timeout"),
+            (ProblemKind::Supervisor(SupervisorKind::CrashLoop), "crash_loop"),
+            (ProblemKind::Supervisor(SupervisorKind::SpawnFailed), "spawn_failed"),
+            (ProblemKind::Supervisor(SupervisorKind::ProxyFailed), "proxy_failed"),
+            (ProblemKind::Vllm(FailureKind::GpuMemoryHeld), "gpu_memory_held"),
+            (ProblemKind::Vllm(FailureKind::EngineInitFailed), "engine_init_failed"),
+        ];
+        for (kind, word) in rows {
+            assert_eq!(serde_json::to_value(kind).expect("serialises"), json!(word));
+            assert_eq!(serde_json::from_value::<ProblemKind>(json!(word)).expect(word), kind);
+            if let ProblemKind::Supervisor(_) = kind {
+                // Were it also a vLLM word, it would read back as the vLLM kind.
+                assert!(serde_json::from_value::<FailureKind>(json!(word)).is_err(), "{word}");
+            }
+        }
+        assert!(serde_json::from_value::<ProblemKind>(json!("no_such_kind")).is_err());
+    }
+
+    #[test]
+    fn a_problem_reads_back_from_the_json_an_older_record_holds() {
+        let old = json!({"kind": "crash_loop", "summary": "s", "hint": "h", "line": null});
+        let problem: Problem = serde_json::from_value(old.clone()).expect("reads");
+        assert_eq!(problem.kind, SupervisorKind::CrashLoop.into());
+        assert_eq!(serde_json::to_value(&problem).expect("writes"), old);
+        let failure = Failure {
+            kind: FailureKind::NoGpu,
+            summary: "no GPU".into(),
+            hint: "h".into(),
+            line: "RuntimeError: Failed to infer device type".into(),
+        };
+        let written = serde_json::to_value(Problem::from(&failure)).expect("writes");
+        assert_eq!(written["kind"], "no_gpu");
+        assert_eq!(written["line"], "RuntimeError: Failed to infer device type");
     }
 }

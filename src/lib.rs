@@ -1,13 +1,47 @@
 //! podctl: serve an open coding model from a rented GPU pod.
 //!
-//! One binary replaces the shell scripts and the Python proxy people glue around vLLM.
-//! The library is organised so that decisions live in pure modules and I/O stays thin:
+//! One binary replaces the shell scripts and the Python proxy people glue around vLLM: it
+//! starts and supervises vLLM from a profile, and serves an OpenAI-compatible proxy that
+//! turns the model's raw tool-call text into tool calls. Decisions live in pure code and
+//! I/O stays thin: an area reads its input or gathers its facts first, then decides
+//! without touching the machine, so the deciding half is tested from hand-made values.
 //!
-//! * [`toolcall`]: the engine that turns a model's raw output text into OpenAI tool-call
-//!   events. Pure and synchronous; used by `podctl translate` and, later, the proxy.
-//! * [`cli`]: command-line types and the subcommands; the only code that prints, through [`ui`].
-//! * [`ui`]: the printer, styles and error rendering (`error:` / `hint:`).
+//! The modules, from the bottom up; each uses only modules listed before it:
+//!
+//! * [`toolcall`]: the engine that turns a model's raw output text into tool-call events,
+//!   one state machine per format. Pure and synchronous; nothing of the crate below it.
+//! * [`gpu`]: this machine's GPUs, through NVML or `nvidia-smi`, and a prediction of
+//!   vLLM's start-up memory check.
+//! * [`procs`]: `/proc` facts: processes, their environment, who listens on a port and who
+//!   holds a GPU.
+//! * [`home`]: where podctl keeps things (the podctl home and the state dir).
+//! * [`atomic_write`]: replacing a file so that a reader or a crash never sees half of it.
+//! * [`ui`]: the printer, progress, styles and error rendering (`error:` / `hint:`).
+//! * [`openai`]: OpenAI wire shapes (errors, ids) and names clients reserve; uses
+//!   `toolcall` for the format in a call id.
+//! * [`proxy`]: the axum server of `podctl proxy`: request rewrite, SSE decoding, stream
+//!   translation through `toolcall`, routing to replicas; it never uses `supervisor`
+//!   (`podctl proxy` runs alone).
+//! * [`profile`]: TOML profiles read into a validated `Profile`, and finding them by name.
+//! * [`vllm`]: facts about vLLM: profile → the exact `vllm serve` command, its log lines →
+//!   phases, numbers and failure causes (all pure), and finding the executable.
+//! * [`instance`]: the on-disk record of a running instance, written atomically.
+//! * [`supervisor`]: vLLM's lifecycle: spawn, follow to ready, restart with backoff, stop
+//!   with nothing left behind; a pure restart policy under a thin executor.
+//! * [`continue_config`]: the Continue.dev model block for a profile's proxy, printed or
+//!   merged into a `config.yaml`.
+//! * [`setup`]: `podctl setup`'s file work (home, profile copies, a keyed config) and
+//!   installing vLLM into a venv.
+//! * [`doctor`]: every check at once: facts gathered once (all the I/O), then pure verdicts.
+//! * [`cli`]: clap types and one file per subcommand, on top of everything; the only code
+//!   that prints, through [`ui`].
+//!
+//! One use points the other way: `proxy` asks `vllm` where to reach a wildcard address
+//! (`vllm::connect_host`). Since `profile` guesses a model's tool format with
+//! `proxy::litellm::guess_format` and `vllm` reads profiles, that closes the one circle
+//! between modules, `proxy` → `vllm` → `profile` → `proxy`.
 
+pub mod atomic_write;
 pub mod cli;
 pub mod continue_config;
 pub mod doctor;

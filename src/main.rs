@@ -1,5 +1,6 @@
-//! The `podctl` binary: parse arguments, set up logging and colour, run, map the outcome
-//! to an exit code. Everything else lives in the library.
+//! The `podctl` binary: parse arguments, decide colour, run, map the outcome to an exit
+//! code. Everything else lives in the library (the log is set up by `cli::run`, since the
+//! proxy and the supervisor log differently from the other subcommands).
 
 use std::process::ExitCode;
 

@@ -1,31 +1,8 @@
-//! Helpers shared by the unit tests: a temporary folder removed on drop, and small
-//! executable shell scripts standing in for programs (pip, vllm, nvidia-smi).
+//! Helpers shared by the unit tests: small executable shell scripts standing in for
+//! programs (pip, vllm, nvidia-smi). Temporary folders are `tempfile::TempDir`s.
 
 use std::os::unix::fs::PermissionsExt as _;
-use std::path::{Path, PathBuf};
-
-/// A fresh folder under the temp dir, unique to the test process and `tag`, removed on drop.
-#[derive(Debug)]
-pub(crate) struct TempDir(pub(crate) PathBuf);
-
-impl TempDir {
-    pub(crate) fn new(tag: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("podctl-unit-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        Self(dir)
-    }
-
-    pub(crate) fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use std::path::Path;
 
 /// Writes an executable `#!/bin/sh` script at `path` (creating its folder).
 pub(crate) fn script(path: &Path, body: &str) {

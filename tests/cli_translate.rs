@@ -1,8 +1,9 @@
 //! `podctl translate` and the global CLI behaviour, through the real binary.
 
 use std::io::Write;
-use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
+
+use tempfile::TempDir;
 
 fn podctl(args: &[&str], stdin: &[u8], envs: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_podctl"));
@@ -24,27 +25,11 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-/// A temporary directory removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("podctl-test-{tag}-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        Self(dir)
-    }
-
-    fn file(&self, name: &str, contents: &str) -> String {
-        let path = self.0.join(name);
-        std::fs::write(&path, contents).expect("file written");
-        path.to_string_lossy().into_owned()
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+/// Writes `contents` to `dir/name`; its path as text, for an argument.
+fn file(dir: &TempDir, name: &str, contents: &str) -> String {
+    let path = dir.path().join(name);
+    std::fs::write(&path, contents).expect("file written");
+    path.to_string_lossy().into_owned()
 }
 
 const TOOLS: &str = r#"[
@@ -72,8 +57,8 @@ fn version_and_help() {
 
 #[test]
 fn translate_gives_the_openai_message() {
-    let dir = TempDir::new("msg");
-    let tools = dir.file("tools.json", TOOLS);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let tools = file(&dir, "tools.json", TOOLS);
     let out = podctl(&["translate", "--format", "qwen3_coder", "--tools", &tools], OUTPUT.as_bytes(), &[]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let message: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
@@ -96,8 +81,8 @@ fn translate_gives_the_openai_message() {
 
 #[test]
 fn translate_answer_does_not_depend_on_chunk_size() {
-    let dir = TempDir::new("chunk");
-    let tools = dir.file("tools.json", TOOLS);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let tools = file(&dir, "tools.json", TOOLS);
     for finish in ["stop", "length"] {
         let whole = podctl(
             &["translate", "--format", "auto", "--tools", &tools, "--finish-reason", finish],
@@ -129,8 +114,8 @@ fn translate_answer_does_not_depend_on_chunk_size() {
 
 #[test]
 fn truncated_call_is_never_returned() {
-    let dir = TempDir::new("trunc");
-    let tools = dir.file("tools.json", TOOLS);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let tools = file(&dir, "tools.json", TOOLS);
     let cut = "Reading.\n<tool_call>\n<function=read_file>\n<parameter=path>\nsrc/ma";
     let out = podctl(
         &["translate", "--format", "qwen3_coder", "--tools", &tools, "--finish-reason", "length"],
@@ -157,10 +142,10 @@ fn truncated_call_is_never_returned() {
 
 #[test]
 fn bad_input_exits_2_with_a_hint() {
-    let dir = TempDir::new("bad");
-    let broken = dir.file("broken.json", "[{\"type\": \"function\",");
-    let no_name = dir.file("noname.json", "[{\"type\": \"function\", \"function\": {}}]");
-    let missing = dir.0.join("missing.json").to_string_lossy().into_owned();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let broken = file(&dir, "broken.json", "[{\"type\": \"function\",");
+    let no_name = file(&dir, "noname.json", "[{\"type\": \"function\", \"function\": {}}]");
+    let missing = dir.path().join("missing.json").to_string_lossy().into_owned();
     let cases: [(&[&str], &[u8], &str); 6] = [
         (&["translate", "--format", "qwen3_coder", "--tools", &missing], b"x", "cannot read tools file"),
         (&["translate", "--format", "qwen3_coder", "--tools", &broken], b"x", "is not valid JSON"),

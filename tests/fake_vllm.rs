@@ -7,7 +7,6 @@ use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Once};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -40,26 +39,6 @@ fn fake_bin() -> PathBuf {
 
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
-}
-
-/// A scratch directory, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> TempDir {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let n = N.fetch_add(1, Ordering::Relaxed);
-        let dir = std::env::temp_dir().join(format!("fake-vllm-test-{}-{n}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        TempDir(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 /// Output of one stream, split at `\n` and `\r` (each tqdm redraw is a line), plus whether
@@ -260,8 +239,8 @@ fn version_and_usage() {
 #[test]
 fn ready_path_walks_every_phase_then_serves_and_stops_on_sigterm() {
     let port = free_port();
-    let dir = TempDir::new();
-    let record = dir.0.join("record.json");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let record = dir.path().join("record.json");
     let record_env = record.to_str().expect("utf-8 path");
     let extra = [
         "--served-model-name",
@@ -391,8 +370,8 @@ fn ignoring_sigterm_leaves_only_sigkill() {
 
 #[test]
 fn crashes_on_the_first_starts_then_stays_up() {
-    let dir = TempDir::new();
-    let state = dir.0.to_str().expect("utf-8 path");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let state = dir.path().to_str().expect("utf-8 path");
     let env =
         [("FAKE_VLLM_CRASH_AFTER_MS", "150"), ("FAKE_VLLM_CRASH_TIMES", "1"), ("FAKE_VLLM_STATE_DIR", state)];
 
@@ -413,7 +392,7 @@ fn crashes_on_the_first_starts_then_stays_up() {
     assert_eq!(second.wait(Duration::from_millis(600)), None, "crashed again");
     second.signal(Signal::SIGTERM);
     assert_eq!(second.wait(Duration::from_secs(2)).and_then(|s| s.code()), Some(0));
-    assert_eq!(std::fs::read_to_string(dir.0.join("starts")).expect("counted").trim(), "2");
+    assert_eq!(std::fs::read_to_string(dir.path().join("starts")).expect("counted").trim(), "2");
 }
 
 /// Processes whose environment carries `PODCTL_RUN_ID=run`.

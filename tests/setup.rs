@@ -1,7 +1,11 @@
 //! `podctl setup`, `continue-config` and `completions`, run as the real binary against a
 //! sandboxed home (`PODCTL_HOME`, `PODCTL_STATE_DIR` and `HOME` in a temp dir): a clean
 //! home becomes a working one, a second run changes nothing, edits and other models
-//! survive, and `--install-vllm` fails clearly (stand-in Python and pip scripts).
+//! survive, and `--install-vllm` fails clearly (stand-in Python and pip scripts). Beside
+//! the checks of single lines, each run's whole output is a snapshot (`tests/snapshots/`);
+//! the completion scripts are not (they are clap's, not podctl's words).
+
+mod transcript;
 
 use std::collections::BTreeMap;
 use std::hash::{DefaultHasher, Hash as _, Hasher as _};
@@ -12,6 +16,8 @@ use std::time::SystemTime;
 
 use podctl::proxy::config::FileConfig;
 use serde_norway::Value;
+
+use crate::transcript::{settings, transcript};
 
 struct Sandbox {
     dir: PathBuf,
@@ -62,6 +68,19 @@ impl Sandbox {
             cmd.env(k, v);
         }
         cmd.output().expect("podctl runs")
+    }
+
+    /// No vLLM anywhere (the override names a file that does not exist), so what setup says
+    /// about vLLM does not depend on this machine.
+    fn without_vllm(self) -> Self {
+        let nowhere = self.dir.join("no-vllm").display().to_string();
+        self.with("PODCTL_VLLM_BIN", nowhere)
+    }
+
+    /// Asserts the snapshot `name` of `out`, a run in this sandbox.
+    fn assert_snapshot(&self, name: &str, out: &Output) {
+        let dir = self.dir.display().to_string();
+        settings(&[(&dir, "[SANDBOX]")]).bind(|| insta::assert_snapshot!(name, transcript(out)));
     }
 
     fn script(&self, name: &str, body: &str) -> PathBuf {
@@ -129,9 +148,10 @@ fn snapshot(root: &Path) -> BTreeMap<PathBuf, (u64, SystemTime, u64)> {
 
 #[test]
 fn setup_on_a_clean_home_makes_a_working_home() {
-    let sb = Sandbox::new("clean");
+    let sb = Sandbox::new("clean").without_vllm();
     let out = sb.run(&["setup"]);
     ok(&out);
+    sb.assert_snapshot("setup_on_a_clean_home", &out);
     for dir in ["home", "home/models", "home/logs", "state"] {
         assert!(sb.dir.join(dir).is_dir(), "{dir} missing");
     }
@@ -158,11 +178,12 @@ fn setup_on_a_clean_home_makes_a_working_home() {
 
 #[test]
 fn second_setup_changes_nothing_and_says_so() {
-    let sb = Sandbox::new("twice");
+    let sb = Sandbox::new("twice").without_vllm();
     ok(&sb.run(&["setup"]));
     let before = snapshot(&sb.dir);
     let again = sb.run(&["setup"]);
     ok(&again);
+    sb.assert_snapshot("setup_a_second_time", &again);
     assert_eq!(snapshot(&sb.dir), before, "a second run touches nothing");
     assert!(stderr(&again).contains("nothing changed"), "{}", stderr(&again));
 
@@ -181,13 +202,14 @@ fn second_setup_changes_nothing_and_says_so() {
 
 #[test]
 fn an_edited_profile_is_kept() {
-    let sb = Sandbox::new("edited");
+    let sb = Sandbox::new("edited").without_vllm();
     ok(&sb.run(&["setup"]));
     let qwen = sb.home().join("models/qwen.toml");
     let mine = "model = \"Org/Mine\"\nserved_model_name = \"mine\"\n";
     std::fs::write(&qwen, mine).expect("edit");
     let out = sb.run(&["setup"]);
     ok(&out);
+    sb.assert_snapshot("setup_keeps_an_edited_profile", &out);
     assert_eq!(std::fs::read_to_string(&qwen).expect("read"), mine);
     assert!(stderr(&out).contains("kept your edited qwen.toml"), "{}", stderr(&out));
     // The block follows the edited profile.
@@ -196,12 +218,13 @@ fn an_edited_profile_is_kept() {
 
 #[test]
 fn rotate_key_changes_only_the_key() {
-    let sb = Sandbox::new("rotate");
+    let sb = Sandbox::new("rotate").without_vllm();
     ok(&sb.run(&["setup"]));
     let old_text = std::fs::read_to_string(sb.config()).expect("read");
     let old_key = key_in(&sb.config());
     let out = sb.run(&["setup", "--rotate-key"]);
     ok(&out);
+    sb.assert_snapshot("setup_rotate_key", &out);
     let new_key = key_in(&sb.config());
     assert_ne!(new_key, old_key);
     assert_eq!(std::fs::read_to_string(sb.config()).expect("read").replace(&new_key, &old_key), old_text);
@@ -212,11 +235,12 @@ fn rotate_key_changes_only_the_key() {
 
 #[test]
 fn a_config_readable_by_others_is_made_private() {
-    let sb = Sandbox::new("mode");
+    let sb = Sandbox::new("mode").without_vllm();
     ok(&sb.run(&["setup"]));
     std::fs::set_permissions(sb.config(), std::fs::Permissions::from_mode(0o644)).expect("chmod");
     let out = sb.run(&["setup"]);
     ok(&out);
+    sb.assert_snapshot("setup_makes_a_readable_config_private", &out);
     assert_eq!(mode(&sb.config()), 0o600);
     assert!(stderr(&out).contains("warning:") && stderr(&out).contains("0600"), "{}", stderr(&out));
 }
@@ -233,6 +257,7 @@ fn continue_config_write_merges_without_losing_other_models() {
 
     let out = sb.run(&["continue-config", "--write", path.to_str().expect("utf-8")]);
     ok(&out);
+    sb.assert_snapshot("continue_config_write_merges", &out);
     assert!(stderr(&out).contains("comments"), "says comments are not kept: {}", stderr(&out));
     let merged: Value =
         serde_norway::from_str(&std::fs::read_to_string(&path).expect("read")).expect("valid YAML");
@@ -259,6 +284,7 @@ fn continue_config_write_merges_without_losing_other_models() {
     let out =
         sb.run(&["continue-config", "qwen", "--write", path.to_str().expect("utf-8"), "--key", "sk-other"]);
     ok(&out);
+    sb.assert_snapshot("continue_config_write_unchanged", &out);
     assert!(stderr(&out).contains("unchanged"), "{}", stderr(&out));
     assert_eq!(snapshot(&sb.dir.join(".continue")), before);
 
@@ -279,6 +305,7 @@ fn continue_config_refuses_invalid_yaml_untouched() {
     std::fs::write(&path, broken).expect("write");
     let out = sb.run(&["continue-config", "--write", path.to_str().expect("utf-8"), "--key", "k"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    sb.assert_snapshot("continue_config_refuses_invalid_yaml", &out);
     assert!(stderr(&out).contains("config.yaml") && stderr(&out).contains("hint:"), "{}", stderr(&out));
     assert_eq!(std::fs::read_to_string(&path).expect("read"), broken);
     assert!(!sb.dir.join("config.yaml.bak").exists());
@@ -290,31 +317,37 @@ fn continue_config_without_a_key_prints_a_placeholder_and_warns() {
     let sb = Sandbox::new("nokey");
     let out = sb.run(&["continue-config"]);
     ok(&out);
+    sb.assert_snapshot("continue_config_without_a_key", &out);
     assert!(stdout(&out).contains("<your podctl key>"), "{}", stdout(&out));
     assert!(stderr(&out).contains("warning:"), "{}", stderr(&out));
     let sb = sb.with("PODCTL_API_KEY", "sk-from-env");
-    assert!(stdout(&sb.run(&["continue-config"])).contains("apiKey: sk-from-env"));
+    let from_env = sb.run(&["continue-config"]);
+    sb.assert_snapshot("continue_config_with_the_key_from_the_environment", &from_env);
+    assert!(stdout(&from_env).contains("apiKey: sk-from-env"));
 }
 
 #[test]
 fn on_runpod_the_public_url_is_printed() {
-    let sb = Sandbox::new("runpod").with("RUNPOD_POD_ID", "abc123");
+    let sb = Sandbox::new("runpod").with("RUNPOD_POD_ID", "abc123").without_vllm();
     let out = sb.run(&["setup"]);
     ok(&out);
+    sb.assert_snapshot("setup_on_runpod", &out);
     assert!(stdout(&out).contains("apiBase: https://abc123-4000.proxy.runpod.net/v1"), "{}", stdout(&out));
     assert!(stderr(&out).contains("https://abc123-4000.proxy.runpod.net/v1"), "next steps name it");
     let cc = sb.run(&["continue-config"]);
     ok(&cc);
+    sb.assert_snapshot("continue_config_on_runpod", &cc);
     assert!(stdout(&cc).contains("https://abc123-4000.proxy.runpod.net/v1"));
 }
 
 #[test]
 fn setup_then_start_works_without_editing() {
-    let sb = Sandbox::new("start");
+    let sb = Sandbox::new("start").without_vllm();
     ok(&sb.run(&["setup"]));
     // No PODCTL_API_KEY: the proxy's key comes from HOME/config.toml.
     let out = sb.run(&["start", "qwen", "--proxy", "--dry-run"]);
     ok(&out);
+    sb.assert_snapshot("start_dry_run_after_setup", &out);
     let text = stdout(&out);
     assert!(
         text.contains(&sb.home().join("models/qwen.toml").display().to_string()),
@@ -322,9 +355,10 @@ fn setup_then_start_works_without_editing() {
     );
     assert!(text.contains("# proxy: http://0.0.0.0:4000/v1") && text.contains("1 key(s)"), "{text}");
     // Without setup, the same start is refused for want of a key.
-    let bare = Sandbox::new("start-bare");
+    let bare = Sandbox::new("start-bare").without_vllm();
     let out = bare.run(&["start", "qwen", "--proxy", "--dry-run"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    bare.assert_snapshot("start_without_setup_wants_a_key", &out);
     assert!(stderr(&out).contains("podctl setup"), "{}", stderr(&out));
 }
 
@@ -357,6 +391,8 @@ fn install_vllm_fails_clearly() {
     let sb = sb.with("PODCTL_PYTHON", python.display().to_string()).with("PODCTL_MIN_INSTALL_GB", "0");
     let out = sb.run(&["setup", "--install-vllm"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    // No snapshot of this one: the stand-in pip writes to stdout and stderr, and the order
+    // in which podctl reads lines from the two pipes is not fixed.
     let err = stderr(&out);
     assert!(
         err.contains("could not download vLLM") && err.contains("hint:") && err.contains("network"),
@@ -374,6 +410,7 @@ fn install_vllm_fails_clearly() {
     let sb = sb.with("PODCTL_PYTHON", python.display().to_string()).with("PODCTL_MIN_INSTALL_GB", "0");
     let out = sb.run(&["setup", "--install-vllm"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    sb.assert_snapshot("install_vllm_venv_without_pip", &out);
     assert!(stderr(&out).contains("has no pip") && stderr(&out).contains("python3-venv"), "{}", stderr(&out));
 
     // No Python at all.
@@ -382,6 +419,7 @@ fn install_vllm_fails_clearly() {
         .with("PODCTL_MIN_INSTALL_GB", "0");
     let out = sb.run(&["setup", "--install-vllm"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    sb.assert_snapshot("install_vllm_without_python", &out);
     assert!(stderr(&out).contains("not found") && stderr(&out).contains("PODCTL_PYTHON"), "{}", stderr(&out));
 
     // A full disk, from pip's output.
@@ -393,12 +431,14 @@ fn install_vllm_fails_clearly() {
     let sb = sb.with("PODCTL_PYTHON", python.display().to_string()).with("PODCTL_MIN_INSTALL_GB", "0");
     let out = sb.run(&["setup", "--install-vllm"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    sb.assert_snapshot("install_vllm_disk_full", &out);
     assert!(stderr(&out).contains("disk space"), "{}", stderr(&out));
 
     // Too little free space: refused before anything is downloaded, with the numbers.
     let sb = Sandbox::new("nospace").with("PODCTL_MIN_INSTALL_GB", "100000000");
     let out = sb.run(&["setup", "--install-vllm"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    sb.assert_snapshot("install_vllm_too_little_space", &out);
     assert!(stderr(&out).contains("GiB free") && stderr(&out).contains("100000000 GiB"), "{}", stderr(&out));
     assert!(!sb.home().join("venv").exists());
 }
@@ -421,6 +461,7 @@ fn install_vllm_then_start_uses_the_venv() {
         .with("PATH", "/usr/bin:/bin");
     let out = sb.run(&["setup", "--install-vllm"]);
     ok(&out);
+    sb.assert_snapshot("install_vllm", &out);
     let venv_vllm = sb.home().join("venv/bin/vllm");
     assert!(stderr(&out).contains("installed vLLM 0.11.0"), "{}", stderr(&out));
     assert!(stderr(&out).contains(&venv_vllm.display().to_string()), "{}", stderr(&out));
@@ -434,6 +475,7 @@ fn install_vllm_then_start_uses_the_venv() {
 
     let dry = sb.run(&["start", "qwen", "--dry-run"]);
     ok(&dry);
+    sb.assert_snapshot("start_dry_run_uses_the_venv", &dry);
     assert!(stdout(&dry).contains(&format!("{} serve", venv_vllm.display())), "{}", stdout(&dry));
 }
 

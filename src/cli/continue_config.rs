@@ -40,7 +40,7 @@ pub(super) fn run(args: &ContinueConfigArgs, printer: &Printer) -> anyhow::Resul
     });
     let block = ModelBlock::for_profile(&profile, &key, &getenv);
     let Some(path) = &args.write else {
-        printer.data(&block.to_yaml())?;
+        printer.data(&block.to_yaml()?)?;
         return Ok(());
     };
     let written = continue_config::write(path, &block).map_err(|e| match e {

@@ -79,7 +79,7 @@ pub(super) fn run(args: &SetupArgs, printer: &Printer) -> anyhow::Result<()> {
     let key = continue_config::resolve_key(None, &profile, &getenv, &setup.config_path());
     let key_text = key.as_ref().map_or(continue_config::KEY_PLACEHOLDER, |(k, _)| k.as_str());
     let block = ModelBlock::for_profile(&profile, key_text, &getenv);
-    let yaml = block.to_yaml();
+    let yaml = block.to_yaml()?;
 
     if args.json {
         let paths = |did| report.paths(did).iter().map(|p| p.display().to_string()).collect::<Vec<_>>();

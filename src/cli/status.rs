@@ -1,5 +1,6 @@
 //! `podctl status [--json]`: every instance podctl knows, checked live (processes, vLLM's
-//! and the proxy's `/health`), as a table or as JSON with a stable schema (README).
+//! and the proxy's `/health`), every running proxy with its replicas, and the GPUs, as a
+//! table or as JSON with a stable schema (README).
 //! Exit codes: 0 all ready, 1 something failed, starting or degraded, 3 nothing running.
 
 use std::time::Duration;

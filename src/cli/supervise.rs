@@ -8,7 +8,7 @@ use std::time::Duration;
 use clap::Args;
 use tokio_util::sync::CancellationToken;
 
-use crate::instance::{Instance, KvCache, Problem, ProcRef, ProxyRecord, State, Store, now};
+use crate::instance::{Instance, KvCache, Problem, ProcRef, ProxyRecord, State, Store, SupervisorKind, now};
 use crate::profile::{Origin, Profile};
 use crate::proxy::ProxyConfig;
 use crate::supervisor::logfile::{self, RotatingLog};
@@ -104,7 +104,7 @@ pub(super) async fn supervise(
             }
             Err(e) => {
                 record.failure = Some(Problem {
-                    kind: "proxy_failed".into(),
+                    kind: SupervisorKind::ProxyFailed.into(),
                     summary: format!("the proxy cannot listen on {addr}: {e}"),
                     hint: format!(
                         "free port {} (`podctl doctor` names the holder) or change [proxy] port",

@@ -120,7 +120,7 @@ fn multi_node_gpus_per_node() {
 
 #[test]
 fn lookup_order_local_then_home_then_builtin() {
-    let base = crate::testutil::TempDir::new("profiles");
+    let base = tempfile::tempdir().expect("temp dir");
     let (local, home) = (base.path().join("local"), base.path().join("home"));
     std::fs::create_dir_all(&local).expect("dir");
     std::fs::create_dir_all(&home).expect("dir");

@@ -300,10 +300,12 @@ fn stream(
 mod tests {
     use super::*;
 
-    use crate::testutil::{TempDir as Dir, script};
+    use tempfile::TempDir;
 
-    fn install(d: &Dir, python: &Path) -> Install {
-        Install { home: d.0.join("home"), python: python.display().to_string(), min_free_gib: 0 }
+    use crate::testutil::script;
+
+    fn install(d: &TempDir, python: &Path) -> Install {
+        Install { home: d.path().join("home"), python: python.display().to_string(), min_free_gib: 0 }
     }
 
     #[test]
@@ -328,10 +330,10 @@ mod tests {
 
     #[test]
     fn installs_into_the_venv_with_progress_then_skips() {
-        let d = Dir::new("ok");
-        let python = d.0.join("python3");
+        let d = tempfile::tempdir().expect("temp dir");
+        let python = d.path().join("python3");
         // A stand-in for `python3 -m venv DIR` whose pip "installs" vllm.
-        let templates = d.0.join("templates");
+        let templates = d.path().join("templates");
         script(&templates.join("vllm"), "echo 0.11.0");
         script(
             &templates.join("pip"),
@@ -363,13 +365,13 @@ mod tests {
 
     #[test]
     fn clear_failures() {
-        let d = Dir::new("fail");
-        let missing = install(&d, &d.0.join("no-such-python"));
+        let d = tempfile::tempdir().expect("temp dir");
+        let missing = install(&d, &d.path().join("no-such-python"));
         let err = missing.run(&mut |_| {}).expect_err("no python");
         assert!(err.message.contains("not found"), "{}", err.message);
         assert!(err.hint.as_deref().unwrap_or("").contains(PYTHON_VAR));
 
-        let python = d.0.join("python-novenv");
+        let python = d.path().join("python-novenv");
         script(&python, "echo 'Error: ensurepip is not available' >&2; exit 1");
         let err = install(&d, &python).run(&mut |_| {}).expect_err("no venv module");
         assert!(err.hint.as_deref().unwrap_or("").contains("python3-venv"), "{:?}", err.hint);

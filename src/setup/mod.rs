@@ -12,6 +12,7 @@ use std::io::Write as _;
 use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
 use std::path::{Path, PathBuf};
 
+use crate::atomic_write::{self, Mode};
 use crate::profile::{Origin, Profile, catalog};
 use crate::proxy::config::FileConfig;
 
@@ -176,7 +177,7 @@ impl Setup {
             let rotated = rotate_key(&text, &new_key());
             toml::from_str::<FileConfig>(&rotated)
                 .map_err(|e| SetupError::Config { path: path.clone(), message: e.to_string() })?;
-            crate::continue_config::write_atomic(&path, rotated.as_bytes(), 0o600).map_err(io(&path))?;
+            atomic_write::write(&path, rotated.as_bytes(), Mode::Exact(0o600)).map_err(io(&path))?;
             report.push(Did::Changed, &path, "API key rotated");
             return Ok(());
         }
@@ -316,12 +317,9 @@ pub fn with_workspace_env(text: &str) -> String {
 mod tests {
     use super::*;
 
-    use crate::testutil::TempDir as Dir;
-
-    impl Dir {
-        fn setup(&self, workspace: bool, rotate_key: bool) -> Setup {
-            Setup { home: self.0.join("home"), state: self.0.join("state"), workspace, rotate_key }
-        }
+    /// A setup whose home and state dir are in `dir`.
+    fn setup_in(dir: &Path, workspace: bool, rotate_key: bool) -> Setup {
+        Setup { home: dir.join("home"), state: dir.join("state"), workspace, rotate_key }
     }
 
     #[test]
@@ -377,41 +375,41 @@ mod tests {
 
     #[test]
     fn second_run_keeps_everything_and_edits_survive() {
-        let d = Dir::new("twice");
-        let first = d.setup(true, false).run().expect("first");
+        let d = tempfile::tempdir().expect("temp dir");
+        let first = setup_in(d.path(), true, false).run().expect("first");
         assert!(!first.unchanged());
         assert!(first.warnings.is_empty(), "{:?}", first.warnings);
-        let config = d.0.join("home/config.toml");
+        let config = d.path().join("home/config.toml");
         assert_eq!(std::fs::metadata(&config).expect("meta").permissions().mode() & 0o777, 0o600);
         let loaded = FileConfig::load(&config).expect("config loads");
         assert_eq!(loaded.api_keys.len(), 1);
         for (name, _) in catalog::BUILTIN {
-            let path = d.0.join(format!("home/models/{name}.toml"));
+            let path = d.path().join(format!("home/models/{name}.toml"));
             let p = catalog::find_in(&path.display().to_string(), &[]).expect("copy parses");
             assert_eq!(p.env.get("HF_HOME").map(String::as_str), Some("/workspace/hf"));
         }
         for dir in ["home", "home/models", "home/logs", "state"] {
-            assert!(d.0.join(dir).is_dir(), "{dir}");
+            assert!(d.path().join(dir).is_dir(), "{dir}");
         }
 
-        let qwen = d.0.join("home/models/qwen.toml");
+        let qwen = d.path().join("home/models/qwen.toml");
         std::fs::write(&qwen, "model = \"mine/model\"\n").expect("edit");
-        let second = d.setup(true, false).run().expect("second");
+        let second = setup_in(d.path(), true, false).run().expect("second");
         assert!(second.unchanged(), "{:?}", second.actions);
         assert!(second.actions.iter().any(|a| a.what == "your edited qwen.toml"));
         assert_eq!(std::fs::read_to_string(&qwen).expect("read"), "model = \"mine/model\"\n");
 
         // A copy made off /workspace is "unchanged" on /workspace too (and the reverse).
-        let third = d.setup(false, false).run().expect("third");
+        let third = setup_in(d.path(), false, false).run().expect("third");
         assert!(third.actions.iter().any(|a| a.what == "qwen3.toml"));
 
         // A too-open config is fixed; rotation changes the key only.
         std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o644)).expect("chmod");
-        let fixed = d.setup(false, false).run().expect("fix");
+        let fixed = setup_in(d.path(), false, false).run().expect("fix");
         assert_eq!(fixed.warnings.len(), 1);
         assert_eq!(std::fs::metadata(&config).expect("meta").permissions().mode() & 0o777, 0o600);
         let before = std::fs::read_to_string(&config).expect("read");
-        let rotated = d.setup(false, true).run().expect("rotate");
+        let rotated = setup_in(d.path(), false, true).run().expect("rotate");
         assert!(rotated.actions.iter().any(|a| a.did == Did::Changed && a.what == "API key rotated"));
         let after = FileConfig::load(&config).expect("still loads");
         assert_ne!(after.api_keys, loaded.api_keys);

@@ -68,7 +68,7 @@ mod tests {
 
     #[test]
     fn partial_blobs_mean_downloading() {
-        let tmp = crate::testutil::TempDir::new("hub");
+        let tmp = tempfile::tempdir().expect("temp dir");
         let hub = tmp.path().to_path_buf();
         let blobs = hub.join("models--Org--Model").join("blobs");
         std::fs::create_dir_all(&blobs).expect("dir");

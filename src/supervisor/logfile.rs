@@ -97,7 +97,7 @@ mod tests {
 
     #[test]
     fn rotates_at_the_cap_and_keeps_n() {
-        let dir = crate::testutil::TempDir::new("log");
+        let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("vllm.log");
         let mut log = RotatingLog::open(&path, 100, 2).expect("open");
         for i in 0..30 {

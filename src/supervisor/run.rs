@@ -8,13 +8,14 @@ use std::os::unix::process::ExitStatusExt;
 use std::time::{Duration, Instant};
 
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::AbortOnDropHandle;
 
 use super::child::{self, Output, Running};
 use super::logfile::RotatingLog;
 use super::policy::{Decision, RestartPolicy, human};
 use super::readiness::{Health, Probe};
 use super::stop::{self, Target};
-use crate::instance::{ExitRecord, Instance, Problem, ProcRef, State, Store, now};
+use crate::instance::{ExitRecord, Instance, Problem, ProcRef, State, Store, SupervisorKind, now};
 use crate::profile::Profile;
 use crate::vllm::argv::Launch;
 use crate::vllm::failure::{self, Failure};
@@ -144,7 +145,7 @@ impl Supervisor {
                 Err(e) => {
                     let program = self.launch.program.display().to_string();
                     self.fail(Problem {
-                        kind: "spawn_failed".into(),
+                        kind: SupervisorKind::SpawnFailed.into(),
                         summary: format!("cannot run `{program}`: {e}"),
                         hint: "install vLLM (`podctl setup`, or `pip install vllm`), or point PODCTL_VLLM_BIN / the profile's vllm_bin at it".into(),
                         line: None,
@@ -183,7 +184,7 @@ impl Supervisor {
                     self.instance.vllm = None;
                     let limit = human(self.timeout);
                     self.fail(Problem {
-                        kind: "startup_timeout".into(),
+                        kind: SupervisorKind::StartupTimeout.into(),
                         summary: format!("vLLM was not ready after {limit} (last phase: {})", self.instance.phase.label()),
                         hint: format!(
                             "see `podctl logs {}`; a first download can take long: raise `startup_timeout` in the profile or pass --timeout",
@@ -240,7 +241,7 @@ impl Supervisor {
                                 ),
                             };
                             self.fail(Problem {
-                                kind: "crash_loop".into(),
+                                kind: SupervisorKind::CrashLoop.into(),
                                 summary: format!("{why}; last: {reason}"),
                                 hint,
                                 line,
@@ -298,7 +299,8 @@ impl Supervisor {
                 }
             }
         });
-        let _stop_probing = AbortOnDrop(probing);
+        // Whichever way this attempt ends, the probing ends with it.
+        let _stop_probing = AbortOnDropHandle::new(probing);
         let mut ready = false;
         let mut last_redraw = Instant::now();
         let headless = self.profile.parallel.nodes.as_ref().is_some_and(|n| n.headless);
@@ -484,15 +486,6 @@ impl Supervisor {
             }
         }
         self.dirty = true;
-    }
-}
-
-/// Aborts a task when dropped.
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
     }
 }
 

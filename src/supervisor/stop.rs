@@ -100,8 +100,9 @@ impl Report {
     }
 }
 
-/// Runs the recipe. `leader_exited` reports whether the leader is gone (the supervisor
-/// passes its own child's state, since an unreaped child still looks alive as a zombie).
+/// Runs the recipe on `target` and reports what it took. The leader counts as gone once
+/// `/proc` shows it exited or a zombie ([`ProcRef::alive`]), so an unreaped child does not
+/// hold up the grace period; the supervisor reaps its own child while this runs.
 pub async fn stop(target: &Target) -> Report {
     let start = Instant::now();
     let hurry = target.hurry.as_ref();

@@ -1,6 +1,7 @@
 //! Everything that reaches the terminal goes through here: the [`Printer`] (stdout for
-//! data, stderr for messages), colour that follows the terminal, `NO_COLOR` and `--color`,
-//! and errors rendered as `error:` / `caused by:` / `hint:` with a meaningful exit code.
+//! data, stderr for messages), progress, the log, colour that follows the terminal,
+//! `NO_COLOR` and `--color`, and errors rendered as `error:` / `caused by:` / `hint:` with
+//! a meaningful exit code. Only clap's own help and usage errors are printed by clap.
 
 mod error;
 mod printer;

@@ -1,4 +1,6 @@
-//! The one writer to the terminal.
+//! The one writer of podctl's own output: data to stdout; notes, warnings and errors to
+//! stderr. Besides it only the progress display ([`super::progress`]) and the log
+//! (tracing, set up by [`super::init_tracing`]) write to the terminal, both on stderr.
 
 use std::io::Write;
 

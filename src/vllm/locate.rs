@@ -135,7 +135,7 @@ pub fn run_version(exe: &Path, timeout: Duration) -> Option<String> {
 mod tests {
     use super::*;
 
-    use crate::testutil::{TempDir as Dir, script};
+    use crate::testutil::script;
 
     fn env(pairs: Vec<(&'static str, String)>) -> impl Fn(&str) -> Option<String> {
         move |k| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone())
@@ -143,10 +143,10 @@ mod tests {
 
     #[test]
     fn override_then_path_then_venv() {
-        let d = Dir::new("order");
-        let home = d.0.join("home");
-        let bin1 = d.0.join("bin1");
-        let bin2 = d.0.join("bin2");
+        let d = tempfile::tempdir().expect("temp dir");
+        let home = d.path().join("home");
+        let bin1 = d.path().join("bin1");
+        let bin2 = d.path().join("bin2");
         let path = format!("{}:{}", bin1.display(), bin2.display());
         let venv_vllm = home.join("venv/bin/vllm");
 
@@ -173,7 +173,7 @@ mod tests {
         assert_eq!(find_with(&getenv, &home, "vllm"), Some(bin2.join("vllm")));
 
         // The override is the only candidate: found, or nothing.
-        let custom = d.0.join("custom/vllm-dev");
+        let custom = d.path().join("custom/vllm-dev");
         let getenv = env(vec![("PATH", path.clone()), (BIN_VAR, custom.display().to_string())]);
         assert_eq!(find_with(&getenv, &home, "vllm"), None);
         script(&custom, "echo custom");
@@ -190,7 +190,7 @@ mod tests {
         // A profile path is used as it is, without PATH or the venv.
         let getenv = env(vec![("PATH", path)]);
         assert_eq!(find_with(&getenv, &home, &custom.display().to_string()), Some(custom.clone()));
-        let missing = d.0.join("nope/vllm").display().to_string();
+        let missing = d.path().join("nope/vllm").display().to_string();
         assert_eq!(find_with(&getenv, &home, &missing), None);
         assert_eq!(candidates(&getenv, &home, &missing), vec![PathBuf::from(&missing)]);
     }
@@ -202,11 +202,11 @@ mod tests {
         assert_eq!(dist_info_version("vllm_flash_attn-2.6.dist-info"), None);
         assert_eq!(dist_info_version("vllm-0.11.0.tar.gz"), None);
 
-        let d = Dir::new("meta");
-        let exe = d.0.join("venv/bin/vllm");
+        let d = tempfile::tempdir().expect("temp dir");
+        let exe = d.path().join("venv/bin/vllm");
         // Would print something else and take too long: the metadata must win.
         script(&exe, "sleep 10; echo 9.9.9");
-        let packages = d.0.join("venv/lib/python3.12/site-packages");
+        let packages = d.path().join("venv/lib/python3.12/site-packages");
         for name in ["vllm-0.11.0.dist-info", "vllm_flash_attn-2.6.dist-info", "torch-2.8.0.dist-info"] {
             std::fs::create_dir_all(packages.join(name)).expect("dist-info");
         }
@@ -224,21 +224,21 @@ mod tests {
 
     #[test]
     fn version_from_the_command_with_a_time_limit() {
-        let d = Dir::new("cmd");
-        let exe = d.0.join("bin/vllm");
+        let d = tempfile::tempdir().expect("temp dir");
+        let exe = d.path().join("bin/vllm");
         script(&exe, "echo 'INFO some log line'; echo; echo 0.10.1; echo");
         assert_eq!(version(&exe).as_deref(), Some("0.10.1"));
 
-        let failing = d.0.join("bin/failing");
+        let failing = d.path().join("bin/failing");
         script(&failing, "echo 1.0; exit 3");
         assert_eq!(run_version(&failing, VERSION_TIMEOUT), None);
 
-        let slow = d.0.join("bin/slow");
+        let slow = d.path().join("bin/slow");
         script(&slow, "exec sleep 30");
         let start = Instant::now();
         assert_eq!(run_version(&slow, Duration::from_millis(300)), None);
         assert!(start.elapsed() < Duration::from_secs(5), "killed on time");
 
-        assert_eq!(run_version(&d.0.join("bin/missing"), VERSION_TIMEOUT), None);
+        assert_eq!(run_version(&d.path().join("bin/missing"), VERSION_TIMEOUT), None);
     }
 }

@@ -5,12 +5,12 @@
 //! `(EngineCore_DP0 pid=1234) `) and ANSI colour codes; both are tolerated. This runs on every
 //! line vLLM prints, so a line costs a handful of substring searches with prebuilt finders.
 
-use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use memchr::memmem::Finder;
 
 use super::failure::{self, Failure};
+use super::logtext::{number_after, parse_f64, parse_u64, strip_ansi};
 
 /// Start-up phases, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
@@ -188,57 +188,11 @@ fn stats(text: &str) -> Option<LogFact> {
     })
 }
 
-/// The line without ANSI escape sequences (`ESC [ … letter`); borrowed when it has none.
-pub(super) fn strip_ansi(line: &str) -> Cow<'_, str> {
-    if memchr::memchr(0x1b, line.as_bytes()).is_none() {
-        return Cow::Borrowed(line);
-    }
-    let mut out = String::with_capacity(line.len());
-    let mut chars = line.chars();
-    while let Some(c) = chars.next() {
-        if c != '\x1b' {
-            out.push(c);
-            continue;
-        }
-        // CSI: ESC [ parameters… final byte in @..~; any other escape: drop ESC and one char.
-        if chars.next() == Some('[') {
-            for c in chars.by_ref() {
-                if ('@'..='~').contains(&c) {
-                    break;
-                }
-            }
-        }
-    }
-    Cow::Owned(out)
-}
-
 /// The text after the last `\r` that is followed by something (a tqdm redraw), trimmed at
 /// the end.
 fn last_redraw(line: &str) -> &str {
     let line = line.trim_end();
     line.rsplit('\r').next().unwrap_or(line)
-}
-
-/// The number (digits, `.`, `,`, a leading `-`) that follows `needle`, spaces skipped; a
-/// trailing `.` or `,` (end of a sentence) is not part of it.
-pub(super) fn number_after<'a>(text: &'a str, needle: &str) -> Option<&'a str> {
-    let rest = text[text.find(needle)? + needle.len()..].trim_start();
-    let end = rest
-        .char_indices()
-        .find(|&(i, c)| !(c.is_ascii_digit() || c == '.' || c == ',' || (c == '-' && i == 0)))
-        .map_or(rest.len(), |(i, _)| i);
-    let number = rest[..end].trim_end_matches(['.', ',']);
-    (!number.is_empty() && number != "-").then_some(number)
-}
-
-/// `438,272` → 438272.
-pub(super) fn parse_u64(number: &str) -> Option<u64> {
-    number.replace(',', "").parse().ok()
-}
-
-/// `1,234.5` → 1234.5.
-pub(super) fn parse_f64(number: &str) -> Option<f64> {
-    number.replace(',', "").parse().ok()
 }
 
 #[cfg(test)]
@@ -439,14 +393,5 @@ mod tests {
         assert_eq!(Phase::Loading.label(), "loading weights");
         assert_eq!(serde_json::to_string(&Phase::CudaGraphs).unwrap(), "\"cuda_graphs\"");
         assert_eq!(serde_json::from_str::<Phase>("\"kv_cache\"").unwrap(), Phase::KvCache);
-    }
-
-    #[test]
-    fn number_after_stops_at_the_end_of_a_sentence() {
-        assert_eq!(number_after("length is 65536.", "length is"), Some("65536"));
-        assert_eq!(number_after("code: -9)", "code:"), Some("-9"));
-        assert_eq!(number_after("x: 1,234.5 GiB", "x:"), Some("1,234.5"));
-        assert_eq!(number_after("x: none", "x:"), None);
-        assert_eq!(parse_u64("438,272"), Some(438_272));
     }
 }

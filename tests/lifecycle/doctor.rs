@@ -7,6 +7,7 @@ use std::os::unix::fs::PermissionsExt;
 use serde_json::Value;
 
 use crate::harness::{Sandbox, text};
+use crate::transcript::transcript;
 
 const CALL: &str = "<tool_call>\\n<function=get_weather>\\n<parameter=city>\\nParis\\n</parameter>\\n</function>\\n</tool_call>";
 
@@ -38,9 +39,11 @@ fn no_gpu_is_a_failure_with_the_explanation_and_json_keeps_its_schema() {
         assert!(["pass", "warn", "fail", "skip"].contains(&c["status"].as_str().unwrap_or("")), "{c}");
     }
     assert_eq!(status(&list, "gpu.driver"), "fail");
-    let table = text(&sb.run(&["doctor", "tiny"]));
+    let human = sb.run(&["doctor", "tiny"]);
+    let table = text(&human);
     assert!(table.contains("✗ gpu.driver") && table.contains("zero GPUs"), "{table}");
     assert!(table.contains("fix:"), "{table}");
+    sb.snapshot_settings().bind(|| insta::assert_snapshot!("doctor_nothing_running", transcript(&human)));
 }
 
 #[test]
@@ -101,6 +104,8 @@ fn every_service_check_and_the_probe_pass_against_the_running_stack() {
         probe["summary"].as_str().is_some_and(|s| s.contains("get_weather({\"city\":\"Paris\"})")),
         "{probe}"
     );
+    let human = sb.run(&["doctor", "tiny"]);
+    sb.snapshot_settings().bind(|| insta::assert_snapshot!("doctor_running_stack", transcript(&human)));
 
     // A Continue config pointed at this proxy passes; one with the usual mistakes fails.
     let good = sb.dir.join("good.yaml");

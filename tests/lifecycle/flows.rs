@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use crate::harness::{Sandbox, http, port_free, run_processes, text};
+use crate::transcript::transcript;
 
 #[test]
 fn start_with_proxy_status_chat_logs_stop() {
@@ -69,12 +70,20 @@ fn start_with_proxy_status_chat_logs_stop() {
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("\"chat.completion\""), "{body}");
 
+    // The proxy's status file shows the replica once it has been probed (within a second or
+    // two); until then the table says "not probed yet", which the snapshot must not catch.
+    let probed = |json: &serde_json::Value| json["proxies"][0]["models"][0]["replicas"][0]["state"] == "up";
+    let start = std::time::Instant::now();
+    while !probed(&sb.status().1) && start.elapsed() < Duration::from_secs(15) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
     let table = sb.run(&["status"]);
     let table_text = text(&table);
     assert!(
         table_text.contains("tiny") && table_text.contains("ready") && table_text.contains("healthy"),
         "{table_text}"
     );
+    sb.snapshot_settings().bind(|| insta::assert_snapshot!("status_ready_with_proxy", transcript(&table)));
 
     let logs = sb.run(&["logs", "tiny", "-n", "500"]);
     let log_text = text(&logs);

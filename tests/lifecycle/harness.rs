@@ -130,6 +130,18 @@ impl Sandbox {
         record["run_id"].as_str().expect("run id").to_owned()
     }
 
+    /// Snapshot settings that name this sandbox's folder, ports and test-double vllm.
+    pub(crate) fn snapshot_settings(&self) -> insta::Settings {
+        let (dir, fake) = (self.dir.display().to_string(), fake_vllm().display().to_string());
+        let (vllm_port, proxy_port) = (self.vllm_port.to_string(), self.proxy_port.to_string());
+        crate::transcript::settings(&[
+            (&dir, "[SANDBOX]"),
+            (&fake, "[FAKE_VLLM]"),
+            (&vllm_port, "[VLLM_PORT]"),
+            (&proxy_port, "[PROXY_PORT]"),
+        ])
+    }
+
     pub(crate) fn log(&self) -> String {
         std::fs::read_to_string(self.dir.join("state").join("tiny").join("vllm.log")).unwrap_or_default()
     }

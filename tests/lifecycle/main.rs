@@ -5,3 +5,5 @@ mod doctor;
 mod flows;
 mod harness;
 mod supervision;
+#[path = "../transcript/mod.rs"]
+mod transcript;

@@ -203,3 +203,9 @@ fn entries<'v>(ctx: &Ctx<'_>, value: &'v Value, at: &str) -> Result<Vec<(String,
         other => Err(ctx.invalid(format!("{at} must be a mapping, not {}", describe(other)))),
     }
 }
+
+/// A finite, non-negative, already rounded number as an integer (saturating).
+#[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "rounded, ≥ 0, saturating")]
+fn whole(x: f64) -> u64 {
+    x as u64
+}

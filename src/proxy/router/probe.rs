@@ -123,9 +123,8 @@ fn save(path: &std::path::Path, status: &ProxyStatus) -> std::io::Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    let tmp = path.with_extension("json.tmp");
-    std::fs::write(&tmp, serde_json::to_vec_pretty(status).unwrap_or_default())?;
-    std::fs::rename(&tmp, path)
+    let bytes = serde_json::to_vec_pretty(status).unwrap_or_default();
+    crate::atomic_write::write(path, &bytes, crate::atomic_write::Mode::Default)
 }
 
 /// Reads the status files in `dir` (those of live processes only).

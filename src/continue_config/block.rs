@@ -1,0 +1,125 @@
+//! The model of the config: one Continue model entry for a profile's proxy ([`ModelBlock`]),
+//! and the YAML shape Continue reads it in, as serde types.
+
+use serde::Serialize;
+
+use crate::profile::{MaxModelLen, Profile};
+
+/// The longest context the generated block asks for (Continue's own budget; larger only
+/// slows every request).
+pub const MAX_CONTEXT: u32 = 131_072;
+/// `defaultCompletionOptions.maxTokens`.
+pub const MAX_TOKENS: u32 = 8192;
+/// `defaultCompletionOptions.temperature`.
+pub const TEMPERATURE: f64 = 0.1;
+/// The key shown when none is known.
+pub const KEY_PLACEHOLDER: &str = "<your podctl key>";
+
+/// `provider`: not `vllm`, which renders the chat template on the client side.
+const PROVIDER: &str = "openai";
+/// `roles`: what Continue may use the model for.
+const ROLES: &[&str] = &["chat", "edit", "apply"];
+/// `capabilities`: without `tool_use` the IDE never sends tools.
+const CAPABILITIES: &[&str] = &["tool_use"];
+
+/// One model entry of a Continue `config.yaml`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelBlock {
+    /// `name`: what Continue shows, and what `merge` matches on.
+    pub name: String,
+    /// `model`: the name the proxy serves.
+    pub model: String,
+    pub api_base: String,
+    pub api_key: String,
+    pub context_length: u32,
+    pub max_tokens: u32,
+    pub temperature: f64,
+}
+
+/// The proxy's URL as a client reaches it: RunPod's public URL when `RUNPOD_POD_ID` is
+/// set (the port must be exposed in the pod's settings), else loopback.
+pub fn api_base(getenv: &dyn Fn(&str) -> Option<String>, port: u16) -> String {
+    match getenv("RUNPOD_POD_ID").map(|p| p.trim().to_owned()).filter(|p| !p.is_empty()) {
+        Some(pod) => format!("https://{pod}-{port}.proxy.runpod.net/v1"),
+        None => format!("http://127.0.0.1:{port}/v1"),
+    }
+}
+
+impl ModelBlock {
+    /// The block for `profile` behind its proxy, with `api_key`.
+    pub fn for_profile(profile: &Profile, api_key: &str, getenv: &dyn Fn(&str) -> Option<String>) -> Self {
+        let context_length = match profile.max_model_len {
+            Some(MaxModelLen::Tokens(n)) => n.min(MAX_CONTEXT),
+            Some(MaxModelLen::Auto) | None => MAX_CONTEXT,
+        };
+        Self {
+            name: format!("{} (podctl)", profile.served_model_name),
+            model: profile.served_model_name.clone(),
+            api_base: api_base(getenv, profile.proxy.port),
+            api_key: api_key.to_owned(),
+            context_length,
+            max_tokens: MAX_TOKENS,
+            temperature: TEMPERATURE,
+        }
+    }
+
+    /// The entry in Continue's shape, keys in the order Continue's docs write them.
+    pub(super) fn entry(&self) -> Entry<'_> {
+        Entry {
+            name: &self.name,
+            provider: PROVIDER,
+            model: &self.model,
+            api_base: &self.api_base,
+            api_key: &self.api_key,
+            roles: ROLES,
+            capabilities: CAPABILITIES,
+            default_completion_options: CompletionOptions {
+                context_length: self.context_length,
+                max_tokens: self.max_tokens,
+                temperature: self.temperature,
+            },
+        }
+    }
+}
+
+/// A model entry as Continue's `config.yaml` spells it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct Entry<'a> {
+    name: &'a str,
+    provider: &'static str,
+    model: &'a str,
+    api_base: &'a str,
+    api_key: &'a str,
+    roles: &'static [&'static str],
+    capabilities: &'static [&'static str],
+    // No `requestOptions.timeout`: Continue reads it as milliseconds in one place and
+    // seconds in another.
+    default_completion_options: CompletionOptions,
+}
+
+/// `defaultCompletionOptions`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CompletionOptions {
+    context_length: u32,
+    max_tokens: u32,
+    temperature: f64,
+}
+
+/// A config of our entries alone: what is printed to paste under a config's `models:`.
+#[derive(Debug, Serialize)]
+pub(super) struct Models<'a> {
+    pub(super) models: [Entry<'a>; 1],
+}
+
+/// The settings a config made from nothing starts with (Continue's required keys).
+#[derive(Debug, Serialize)]
+pub(super) struct NewConfig {
+    pub(super) name: &'static str,
+    pub(super) version: &'static str,
+    pub(super) schema: &'static str,
+}
+
+/// What an empty or missing `config.yaml` becomes before our entry is added.
+pub(super) const NEW_CONFIG: NewConfig = NewConfig { name: "podctl", version: "1.0.0", schema: "v1" };
