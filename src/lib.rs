@@ -36,10 +36,6 @@
 //! * [`cli`]: clap types and one file per subcommand, on top of everything; the only code
 //!   that prints, through [`ui`].
 //!
-//! One use points the other way: `proxy` asks `vllm` where to reach a wildcard address
-//! (`vllm::connect_host`). Since `profile` guesses a model's tool format with
-//! `proxy::litellm::guess_format` and `vllm` reads profiles, that closes the one circle
-//! between modules, `proxy` → `vllm` → `profile` → `proxy`.
 
 pub mod atomic_write;
 pub mod cli;

@@ -6,7 +6,7 @@
 //! podctl completions fish > ~/.config/fish/completions/podctl.fish
 //! ```
 
-use clap::{Args, CommandFactory as _};
+use clap::Args;
 use clap_complete::Shell;
 
 use crate::ui::Printer;
@@ -18,8 +18,12 @@ pub struct CompletionsArgs {
     pub shell: Shell,
 }
 
-pub(super) fn run(args: &CompletionsArgs, printer: &Printer) -> anyhow::Result<()> {
-    let mut command = super::Cli::command();
+/// Writes the completion script for `command` (the whole command line, `Cli::command()`).
+pub(super) fn run(
+    args: &CompletionsArgs,
+    mut command: clap::Command,
+    printer: &Printer,
+) -> anyhow::Result<()> {
     let mut out: Vec<u8> = Vec::new();
     clap_complete::generate(args.shell, &mut command, "podctl", &mut out);
     printer.data_raw(&String::from_utf8_lossy(&out))?;

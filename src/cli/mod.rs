@@ -4,6 +4,7 @@
 mod completions;
 mod continue_config;
 mod doctor;
+mod global;
 mod logs;
 mod profiles;
 mod proxy;
@@ -14,9 +15,11 @@ mod stop;
 mod supervise;
 mod translate;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{CommandFactory as _, Parser, Subcommand};
 
-use crate::ui::{self, ColorChoice, Printer};
+pub use global::GlobalArgs;
+
+use crate::ui::{self, Printer};
 
 /// Serve an open coding model from a rented GPU: vLLM lifecycle and a tool-call
 /// translating OpenAI proxy, in one binary.
@@ -27,20 +30,6 @@ pub struct Cli {
     pub global: GlobalArgs,
     #[command(subcommand)]
     pub command: Command,
-}
-
-/// Options every subcommand takes.
-#[derive(Debug, Args)]
-pub struct GlobalArgs {
-    /// More log output on stderr (-v info, -vv debug, -vvv trace).
-    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
-    pub verbose: u8,
-    /// Only errors on stderr.
-    #[arg(short, long, global = true, conflicts_with = "verbose")]
-    pub quiet: bool,
-    /// When to use colour (`auto` follows the terminal and NO_COLOR).
-    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
-    pub color: ColorChoice,
 }
 
 #[derive(Debug, Subcommand)]
@@ -94,7 +83,7 @@ pub fn run(cli: Cli, printer: &Printer) -> anyhow::Result<()> {
                 Command::Doctor(args) => doctor::run(&args, printer),
                 Command::Setup(args) => setup::run(&args, printer),
                 Command::ContinueConfig(args) => continue_config::run(&args, printer),
-                Command::Completions(args) => completions::run(&args, printer),
+                Command::Completions(args) => completions::run(&args, Cli::command(), printer),
                 Command::Translate(_) | Command::Proxy(_) | Command::Supervise(_) => {
                     unreachable!("handled above")
                 }

@@ -8,6 +8,7 @@ use std::time::Duration;
 use clap::Args;
 use tokio_util::sync::CancellationToken;
 
+use super::global::GlobalArgs;
 use crate::proxy::config::{
     self, ConfigError, DEFAULT_PORT, DEFAULT_UPSTREAM, FileConfig, LogFormat, ModelConfig, ProxyConfig,
     ReplicaConfig,
@@ -282,7 +283,7 @@ fn check_served_name(name: &str) -> Result<(), UserError> {
     Ok(())
 }
 
-pub(super) fn run(args: &ProxyArgs, global: &super::GlobalArgs, _printer: &Printer) -> anyhow::Result<()> {
+pub(super) fn run(args: &ProxyArgs, global: &GlobalArgs, _printer: &Printer) -> anyhow::Result<()> {
     let (config, warnings) = build_config(args)?;
     ui::init_tracing_with(global.verbose, global.quiet, true, config.log_json);
     for warning in &warnings {

@@ -369,7 +369,7 @@ fn failed(r: &Instance) -> UserError {
 }
 
 fn ready_summary(r: &Instance, printer: &Printer, took: Duration) {
-    let host = crate::vllm::connect_host(&r.host);
+    let host = crate::procs::connect_host(&r.host);
     let mut out = format!(
         "{} {} ready in {}: vLLM http://{host}:{}/v1 serving `{}`",
         style("✓").green().bold(),

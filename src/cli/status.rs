@@ -73,12 +73,12 @@ async fn healthy(url: String) -> bool {
 async fn check(r: &Instance) -> InstanceStatus {
     let lost = r.is_stale();
     let running = r.state.is_active() && !lost;
-    let vllm_url = format!("http://{}:{}", crate::vllm::connect_host(&r.host), r.port);
+    let vllm_url = format!("http://{}:{}", crate::procs::connect_host(&r.host), r.port);
     let vllm_alive = r.vllm.is_some_and(crate::instance::ProcRef::alive);
     let vllm_health = if vllm_alive { Some(healthy(format!("{vllm_url}/health")).await) } else { None };
     let proxy = match &r.proxy {
         Some(p) => {
-            let url = format!("http://{}:{}", crate::vllm::connect_host(&p.host), p.port);
+            let url = format!("http://{}:{}", crate::procs::connect_host(&p.host), p.port);
             let health = if running { Some(healthy(format!("{url}/health")).await) } else { None };
             Some(Endpoint { url: format!("{url}/v1"), port: p.port, healthy: health })
         }

@@ -321,7 +321,7 @@ pub async fn gather(profile: Option<&str>, continue_config: Option<PathBuf>) -> 
         .tls_danger_accept_invalid_certs(proxy_tls)
         .build()
         .unwrap_or_default();
-    let vllm_base = format!("http://{}:{vllm_port}", crate::vllm::connect_host(&vllm_host));
+    let vllm_base = format!("http://{}:{vllm_port}", crate::procs::connect_host(&vllm_host));
     let proxy_base = format!("{}://127.0.0.1:{proxy_port}", if proxy_tls { "https" } else { "http" });
     let (v_health, v_models, p_health, p_ready, p_nokey, p_key) = tokio::join!(
         get(&client, format!("{vllm_base}/health"), None),

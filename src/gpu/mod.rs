@@ -6,34 +6,11 @@
 //! `spawn_blocking` in async code. `CUDA_VISIBLE_DEVICES` is not applied: indexes are the
 //! machine's.
 
+mod device;
 mod nvml;
 mod smi;
 
-/// One GPU.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct Gpu {
-    /// The device index (NVML / nvidia-smi order).
-    pub index: u32,
-    /// Product name, e.g. `NVIDIA H100 80GB HBM3`.
-    pub name: String,
-    /// `GPU-…` identifier, when known.
-    pub uuid: Option<String>,
-    /// Installed memory in MiB (0 when the device does not report it).
-    pub memory_total_mib: u64,
-    /// Memory in use in MiB (from NVML: total minus free, so the driver's reserve counts as used).
-    pub memory_used_mib: u64,
-    /// Percent of the last sample period a kernel ran.
-    pub utilization_pct: Option<u32>,
-    /// Core temperature in °C.
-    pub temperature_c: Option<u32>,
-}
-
-impl Gpu {
-    /// Memory not in use, in MiB.
-    pub fn memory_free_mib(&self) -> u64 {
-        self.memory_total_mib.saturating_sub(self.memory_used_mib)
-    }
-}
+pub use device::{Gpu, GpuBackend};
 
 /// Where GPU information came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -64,12 +41,6 @@ pub struct GpuReport {
 /// (with a 2 s timeout; missing binary is not an error beyond the report text).
 pub fn probe() -> GpuReport {
     probe_with(&nvml::NvmlLibrary, &smi::NvidiaSmi)
-}
-
-/// A way to list the GPUs: NVML on a GPU machine, `nvidia-smi`, or a test's stand-in.
-pub trait GpuBackend {
-    /// The GPUs and the driver version, or why they cannot be listed.
-    fn query(&self) -> Result<(Vec<Gpu>, Option<String>), String>;
 }
 
 /// [`probe`] with the backends given: `primary` (NVML), then `fallback` (nvidia-smi).

@@ -5,7 +5,7 @@
 use nvml_wrapper::Nvml;
 use nvml_wrapper::enum_wrappers::device::TemperatureSensor;
 
-use super::Gpu;
+use super::device::{Gpu, GpuBackend};
 
 const MIB: u64 = 1024 * 1024;
 
@@ -17,7 +17,7 @@ const MIB: u64 = 1024 * 1024;
 #[derive(Debug, Clone, Copy)]
 pub(super) struct NvmlLibrary;
 
-impl super::GpuBackend for NvmlLibrary {
+impl GpuBackend for NvmlLibrary {
     fn query(&self) -> Result<(Vec<Gpu>, Option<String>), String> {
         query()
     }

@@ -5,7 +5,7 @@ use std::io::Read;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::Gpu;
+use super::device::{Gpu, GpuBackend};
 
 /// The query: the field order [`parse_smi_csv`] expects.
 const QUERY: &str =
@@ -24,7 +24,7 @@ pub(super) fn query() -> Result<String, String> {
 #[derive(Debug, Clone, Copy)]
 pub(super) struct NvidiaSmi;
 
-impl super::GpuBackend for NvidiaSmi {
+impl GpuBackend for NvidiaSmi {
     fn query(&self) -> Result<(Vec<Gpu>, Option<String>), String> {
         query().and_then(|csv| parse_smi_csv(&csv))
     }

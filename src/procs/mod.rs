@@ -2,55 +2,16 @@
 //! parent, group, start time, title), their environment (the `PODCTL_RUN_ID` marker every vLLM
 //! descendant inherits), who listens on a TCP port and who holds a GPU device. The parsers are
 //! pure (`stat`, `net`) and the readers thin (`scan`); a process that exits while being read
-//! is simply absent from the answer, and nothing here signals anything.
+//! is simply absent from the answer, and nothing here signals anything. Where to reach a
+//! server from its bind address ([`connect_host`]) sits with the port facts.
 
 mod net;
+mod process;
 mod scan;
 mod stat;
 
-/// One process as /proc shows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Process {
-    /// Process id.
-    pub pid: i32,
-    /// Parent process id (1, or a subreaper, for orphans).
-    pub ppid: i32,
-    /// Process group id.
-    pub pgid: i32,
-    /// Start time in clock ticks since boot (field 22 of stat): with the pid, identifies a process across pid reuse.
-    pub start_ticks: u64,
-    /// `comm` (15 chars max; vLLM sets e.g. `VLLM::EngineCor`).
-    pub comm: String,
-    /// cmdline joined with spaces (process titles set by setproctitle appear here), may be empty for zombies/kernel threads.
-    pub cmdline: String,
-    /// Single-letter state from stat (R, S, Z, ...).
-    pub state: char,
-}
-
-/// The prefix vLLM gives the titles of its EngineCore and worker processes.
-const VLLM_TITLE_PREFIX: &str = "VLLM::";
-
-impl Process {
-    /// The process title starts with `VLLM::` (in comm or cmdline) — vLLM's EngineCore / workers.
-    pub fn is_vllm_title(&self) -> bool {
-        self.comm.starts_with(VLLM_TITLE_PREFIX) || self.cmdline.starts_with(VLLM_TITLE_PREFIX)
-    }
-
-    /// The process has exited and waits to be reaped by its parent (state `Z`).
-    /// The command line (or `comm` when it has none), cut to `max` characters.
-    pub fn short_title(&self, max: usize) -> String {
-        let cmd = if self.cmdline.is_empty() { &self.comm } else { &self.cmdline };
-        let mut s: String = cmd.chars().take(max).collect();
-        if cmd.chars().count() > max {
-            s.push('…');
-        }
-        s
-    }
-
-    pub fn is_zombie(&self) -> bool {
-        self.state == 'Z'
-    }
-}
+pub use net::connect_host;
+pub use process::Process;
 
 /// Reads one process (None when it is gone or unreadable).
 pub fn read(pid: i32) -> Option<Process> {

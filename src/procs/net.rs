@@ -1,10 +1,20 @@
 //! Which processes listen on a TCP port: `/proc/net/tcp` and `/proc/net/tcp6` give the socket
 //! inodes in LISTEN state on the port, and each process's `/proc/PID/fd` links to
-//! `socket:[INODE]` name the owners. The table parser is pure and tested on fixtures.
+//! `socket:[INODE]` name the owners. The table parser is pure and tested on fixtures. Also
+//! where to reach a server from its bind address ([`connect_host`]).
 
 use std::collections::HashSet;
 
 use super::scan;
+
+/// Where to reach a server bound to `bind`: a wildcard address is asked on loopback.
+pub fn connect_host(bind: &str) -> &str {
+    match bind {
+        "0.0.0.0" | "" => "127.0.0.1",
+        "::" => "[::1]",
+        h => h,
+    }
+}
 
 /// The `st` value of a socket in LISTEN state.
 const TCP_LISTEN: &str = "0A";

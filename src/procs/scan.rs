@@ -5,7 +5,7 @@
 use std::fs;
 use std::path::Path;
 
-use super::Process;
+use super::process::Process;
 use super::stat::{self, Stat};
 
 /// The pids listed in `/proc`, ascending.

@@ -4,32 +4,9 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{Profile, ProfileError};
-
-/// Where a profile came from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Origin {
-    /// `./models` in the current directory.
-    Local(PathBuf),
-    /// The podctl home's `models/`.
-    Home(PathBuf),
-    /// Embedded in the binary.
-    Builtin,
-    /// Named by path on the command line.
-    File(PathBuf),
-}
-
-impl Origin {
-    /// A one-word kind for listings.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Self::Local(_) => "local",
-            Self::Home(_) => "home",
-            Self::Builtin => "built-in",
-            Self::File(_) => "file",
-        }
-    }
-}
+use super::error::ProfileError;
+pub use super::origin::Origin;
+use super::validated::Profile;
 
 /// The profiles shipped in `models/`.
 pub const BUILTIN: &[(&str, &str)] = &[

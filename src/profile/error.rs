@@ -1,6 +1,5 @@
 //! Profile errors: which file, which line, which key, and what to write instead.
 
-use std::fmt;
 use std::path::PathBuf;
 
 /// A profile that cannot be found, read or used.
@@ -76,15 +75,6 @@ fn distance(a: &str, b: &str) -> usize {
         }
     }
     row[b.len()]
-}
-
-impl fmt::Display for super::Origin {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Builtin => f.write_str("built-in"),
-            Self::Local(p) | Self::Home(p) | Self::File(p) => write!(f, "{}", p.display()),
-        }
-    }
 }
 
 #[cfg(test)]

@@ -1,4 +1,7 @@
+use std::time::Duration;
+
 use super::*;
+use crate::toolcall::Format;
 
 fn parse(text: &str) -> Result<Profile, ProfileError> {
     Profile::parse("t", Origin::File("t.toml".into()), text)

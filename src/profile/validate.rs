@@ -7,12 +7,19 @@ use std::time::Duration;
 
 use toml::Spanned;
 
+use super::error::ProfileError;
 use super::error::{closest, key_on_line, line_of};
+use super::origin::Origin;
 use super::raw::{RawLen, RawProfile};
-use super::{
-    Backend, MaxModelLen, Nodes, Origin, Parallel, Profile, ProfileError, ProxySettings, RestartSettings,
-};
+use super::validated::{Backend, MaxModelLen, Nodes, Parallel, Profile, ProxySettings, RestartSettings};
 use crate::toolcall::Format;
+
+impl Profile {
+    /// Reads a profile from TOML text; `name` and `origin` name it in errors.
+    pub fn parse(name: &str, origin: Origin, text: &str) -> Result<Self, ProfileError> {
+        parse(name, origin, text)
+    }
+}
 
 const TOP_KEYS: &[&str] = &[
     "description",

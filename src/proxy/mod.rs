@@ -144,7 +144,7 @@ pub async fn serve_with(
         let addr = listener.local_addr()?;
         let path = dir.join(format!("proxy-{}.json", addr.port()));
         let ip = addr.ip().to_string();
-        let host = crate::vllm::connect_host(&ip);
+        let host = crate::procs::connect_host(&ip);
         let host =
             if addr.is_ipv6() && !host.starts_with('[') { format!("[{host}]") } else { host.to_owned() };
         let scheme = if config.tls.is_some() { "https" } else { "http" };

@@ -48,7 +48,7 @@ pub fn config(profile: &Profile) -> Result<ProxyConfig, String> {
             file.display()
         )
     })?;
-    let vllm_host = crate::vllm::connect_host(&profile.host);
+    let vllm_host = crate::procs::connect_host(&profile.host);
     let upstream_key = match &profile.api_key_env {
         Some(var) => std::env::var(var).ok(),
         None => None,

@@ -25,7 +25,7 @@ pub enum Health {
 impl Probe {
     /// `host` as vLLM binds it (`0.0.0.0` is asked on loopback).
     pub fn new(host: &str, port: u16, served: &str, key: Option<String>) -> Self {
-        let host = crate::vllm::connect_host(host);
+        let host = crate::procs::connect_host(host);
         let client =
             reqwest::Client::builder().timeout(Duration::from_secs(2)).no_proxy().build().unwrap_or_default();
         Self { client, base: format!("http://{host}:{port}"), served: served.to_owned(), key }

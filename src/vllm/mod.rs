@@ -11,14 +11,5 @@ pub mod locate;
 pub mod logline;
 mod logtext;
 
-/// Where to reach a server bound to `bind`: a wildcard address is asked on loopback.
-pub fn connect_host(bind: &str) -> &str {
-    match bind {
-        "0.0.0.0" | "" => "127.0.0.1",
-        "::" => "[::1]",
-        h => h,
-    }
-}
-
 pub use failure::{Failure, FailureKind, diagnose, match_line};
 pub use logline::{LogFact, Phase, classify};

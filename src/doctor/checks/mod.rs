@@ -45,12 +45,5 @@ pub const IDS: &[&str] = &[
     "continue.config",
 ];
 
-/// `12.3 GiB`.
-fn gib(bytes: u64) -> String {
-    #[allow(clippy::cast_precision_loss, reason = "a display figure")]
-    let g = bytes as f64 / f64::from(1u32 << 30);
-    format!("{g:.1} GiB")
-}
-
 #[cfg(test)]
 mod tests;

@@ -1,6 +1,5 @@
 //! The machine: the profile, GPUs, vLLM's installation and the model's files, ports.
 
-use super::gib;
 use crate::doctor::{Check, Facts};
 
 pub(super) fn profile(f: &Facts) -> Check {
@@ -242,4 +241,11 @@ pub(super) fn ports(f: &Facts) -> Vec<Check> {
             }
         })
         .collect()
+}
+
+/// `12.3 GiB`.
+fn gib(bytes: u64) -> String {
+    #[allow(clippy::cast_precision_loss, reason = "a display figure")]
+    let g = bytes as f64 / f64::from(1u32 << 30);
+    format!("{g:.1} GiB")
 }
