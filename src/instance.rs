@@ -81,13 +81,16 @@ pub struct Problem {
 /// What kind of problem it is, written as one word (`"gpu_memory_held"`, `"crash_loop"`)
 /// in `instance.json` and `status --json`: scripts match on these words, so they never
 /// change.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum ProblemKind {
     /// A fatal cause recognised in vLLM's log.
     Vllm(FailureKind),
     /// Something the supervisor found itself.
     Supervisor(SupervisorKind),
+    /// A word this podctl does not know (a record written by a newer one): kept as written,
+    /// so the record still reads and `status` and `stop` still work on its instance.
+    Other(String),
 }
 
 /// The problems the supervisor names itself (their words differ from every [`FailureKind`]'s,
@@ -276,14 +279,21 @@ mod tests {
             (ProblemKind::Vllm(FailureKind::EngineInitFailed), "engine_init_failed"),
         ];
         for (kind, word) in rows {
-            assert_eq!(serde_json::to_value(kind).expect("serialises"), json!(word));
+            assert_eq!(serde_json::to_value(&kind).expect("serialises"), json!(word));
             assert_eq!(serde_json::from_value::<ProblemKind>(json!(word)).expect(word), kind);
             if let ProblemKind::Supervisor(_) = kind {
                 // Were it also a vLLM word, it would read back as the vLLM kind.
                 assert!(serde_json::from_value::<FailureKind>(json!(word)).is_err(), "{word}");
             }
         }
-        assert!(serde_json::from_value::<ProblemKind>(json!("no_such_kind")).is_err());
+    }
+
+    #[test]
+    fn a_record_from_a_newer_podctl_still_reads() {
+        let newer = json!({"kind": "kv_cache_melted", "summary": "s", "hint": "h", "line": null});
+        let problem: Problem = serde_json::from_value(newer.clone()).expect("an unknown kind still reads");
+        assert_eq!(problem.kind, ProblemKind::Other("kv_cache_melted".to_owned()));
+        assert_eq!(serde_json::to_value(&problem).expect("writes"), newer);
     }
 
     #[test]
