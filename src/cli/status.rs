@@ -7,10 +7,10 @@ use std::time::Duration;
 
 use clap::Args;
 use console::style;
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 
 use super::start::{block_on, state_word};
-use crate::instance::{ExitRecord, Instance, KvCache, Problem, Store, now};
+use crate::instance::{ExitRecord, Instance, KvCache, Problem, State, Store, now};
 use crate::ui::{Printer, UserError, exit};
 
 #[derive(Debug, Args)]
@@ -37,9 +37,8 @@ pub(super) struct InstanceStatus {
     pub profile: String,
     pub model: String,
     pub served_model_name: String,
-    /// starting, ready, restarting, failed, stopping, stopped, or `lost` (the record says
-    /// running but the supervisor is gone).
-    pub state: String,
+    /// starting, ready, restarting, failed, stopping, stopped, or `lost`.
+    pub state: Seen,
     pub phase: String,
     pub progress: Option<String>,
     pub run_id: String,
@@ -53,6 +52,32 @@ pub(super) struct InstanceStatus {
     pub proxy: Option<Endpoint>,
     pub kv_cache: KvCache,
     pub log: String,
+}
+
+/// An instance's state as `status` sees it: what its record says, or `lost` when the record
+/// says running but the supervisor is gone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Seen {
+    Recorded(State),
+    Lost,
+}
+
+impl Seen {
+    /// Running, or meant to be: neither stopped nor failed (a lost one still holds a port
+    /// or the GPU until `stop` cleans up).
+    fn running(self) -> bool {
+        !matches!(self, Self::Recorded(State::Stopped | State::Failed))
+    }
+}
+
+/// Written as the record's own word (`ready`, `failed`, …) or `lost`, the words scripts match.
+impl Serialize for Seen {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::Recorded(state) => state.serialize(serializer),
+            Self::Lost => serializer.serialize_str("lost"),
+        }
+    }
 }
 
 /// A port and whether it answers.
@@ -88,11 +113,7 @@ async fn check(r: &Instance) -> InstanceStatus {
         profile: r.profile.clone(),
         model: r.model.clone(),
         served_model_name: r.served_model_name.clone(),
-        state: if lost {
-            "lost".into()
-        } else {
-            serde_json::to_value(r.state).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
-        },
+        state: if lost { Seen::Lost } else { Seen::Recorded(r.state) },
         phase: r.phase.label().to_owned(),
         progress: r.progress.clone(),
         run_id: r.run_id.clone(),
@@ -112,9 +133,8 @@ async fn check(r: &Instance) -> InstanceStatus {
 /// 0 all ready and healthy, 1 something is not, 3 nothing runs. A proxy counts as
 /// running; one whose model has no replica up is not healthy.
 pub(super) fn exit_code(instances: &[InstanceStatus], proxies: &[crate::proxy::ProxyStatus]) -> u8 {
-    let running: Vec<&InstanceStatus> =
-        instances.iter().filter(|i| !matches!(i.state.as_str(), "stopped" | "failed")).collect();
-    let failed = instances.iter().any(|i| i.state == "failed");
+    let running: Vec<&InstanceStatus> = instances.iter().filter(|i| i.state.running()).collect();
+    let failed = instances.iter().any(|i| i.state == Seen::Recorded(State::Failed));
     if running.is_empty() && !failed && proxies.is_empty() {
         return exit::NOT_RUNNING;
     }
@@ -134,7 +154,7 @@ pub(super) fn exit_code(instances: &[InstanceStatus], proxies: &[crate::proxy::P
         return exit::FAILURE;
     }
     let all_ready = running.iter().all(|i| {
-        i.state == "ready"
+        i.state == Seen::Recorded(State::Ready)
             && i.vllm.healthy == Some(true)
             && i.proxy.as_ref().is_none_or(|p| p.healthy == Some(true))
     });
@@ -201,11 +221,14 @@ fn table(
         let _ = writeln!(out, "nothing has run yet (state dir {})", store.root().display());
     }
     for (i, r) in instances.iter().zip(records) {
-        let state = match i.state.as_str() {
-            "ready" => style(state_word(r)).green().to_string(),
-            "failed" | "lost" => style(i.state.clone()).red().bold().to_string(),
-            "stopped" => style("stopped".to_owned()).dim().to_string(),
-            _ => style(state_word(r)).yellow().to_string(),
+        let state = match i.state {
+            Seen::Recorded(State::Ready) => style(state_word(r)).green().to_string(),
+            Seen::Recorded(State::Failed) => style("failed").red().bold().to_string(),
+            Seen::Lost => style("lost").red().bold().to_string(),
+            Seen::Recorded(State::Stopped) => style("stopped").dim().to_string(),
+            Seen::Recorded(State::Starting | State::Restarting | State::Stopping) => {
+                style(state_word(r)).yellow().to_string()
+            }
         };
         let _ = writeln!(out, "{}  {}  {state}", style(&i.profile).bold(), i.model);
         if let Some(pid) = i.pid {
@@ -215,7 +238,7 @@ fn table(
                 .unwrap_or_default();
             let _ = writeln!(out, "  pid      {pid} (up {up}), restarts {}", i.restarts);
         }
-        let starting = matches!(i.state.as_str(), "starting" | "restarting");
+        let starting = matches!(i.state, Seen::Recorded(State::Starting | State::Restarting));
         let health = |h: Option<bool>| match h {
             Some(false) if starting => style("not up yet").dim().to_string(),
             Some(true) => style("healthy").green().to_string(),
@@ -239,7 +262,7 @@ fn table(
             let _ =
                 writeln!(out, "  {} {}\n  {} {}", style("why").red(), f.summary, style("fix").cyan(), f.hint);
         }
-        if i.state == "lost" {
+        if i.state == Seen::Lost {
             let _ = writeln!(
                 out,
                 "  {} its supervisor is gone; `podctl stop {}` cleans up what is left",
