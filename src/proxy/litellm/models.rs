@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde_norway::{Mapping, Value};
 
-use super::{Ctx, describe, entries, guess_format, key_name};
+use super::{Ctx, describe, entries, guess_format, key_name, whole};
 use crate::proxy::config::{ConfigError, FileModel, FileReplica, normalise_upstream};
 use crate::toolcall::Format;
 
@@ -233,7 +233,7 @@ impl Ctx<'_> {
     fn weight(&self, label: &str, value: &Value) -> Result<u32, ConfigError> {
         match value.as_f64() {
             Some(w) if w.is_finite() && w > 0.0 => {
-                Ok(u32::try_from(super::settings::whole(w.round()).max(1)).unwrap_or(u32::MAX))
+                Ok(u32::try_from(whole(w.round()).max(1)).unwrap_or(u32::MAX))
             }
             _ => Err(self.invalid(format!(
                 "{label}: litellm_params.weight must be a positive number, not {}",

@@ -3,7 +3,7 @@
 use serde_norway::Value;
 
 use super::models::ModelList;
-use super::{Ctx, Sections, describe, entries};
+use super::{Ctx, Sections, describe, entries, whole};
 use crate::proxy::config::ConfigError;
 
 /// Routing strategies that are what podctl does anyway (least in flight).
@@ -225,10 +225,4 @@ impl Ctx<'_> {
             }
         }
     }
-}
-
-/// A finite, non-negative, already rounded number as an integer (saturating).
-#[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "rounded, ≥ 0, saturating")]
-pub(super) fn whole(x: f64) -> u64 {
-    x as u64
 }
