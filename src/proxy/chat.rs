@@ -12,6 +12,7 @@ use axum::response::Response;
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 
+use super::app::{App, read_body};
 use super::complete::translate_completion;
 use super::log::RequestLog;
 use super::reply::{bytes_response, error_response};
@@ -20,7 +21,6 @@ use super::router::dispatch::{self, Answer, Body, ByteStream, Mode, Payload, Tar
 use super::router::{Change, InFlight, Model, Outcome, Policy};
 use super::sse::SseDecoder;
 use super::stream::{Progress, StreamTranslator, push_event};
-use super::{App, read_body};
 use crate::openai::{ApiError, ErrorKind, completion_id, unix_now};
 
 pub(crate) async fn chat(State(app): State<Arc<App>>, request: Request) -> Response {
@@ -203,7 +203,7 @@ impl StreamState {
             let waited = Instant::now();
             let next = tokio::select! {
                 next = tokio::time::timeout_at(self.last_sent + self.keepalive, self.upstream.next()) => next,
-                () = self.closing.cancelled() => return Some(self.fail(&App::closing_error())),
+                () = self.closing.cancelled() => return Some(self.fail(&dispatch::closing_error())),
             };
             self.log.upstream += waited.elapsed();
             let bytes = match next {

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::App;
+use super::app::App;
 use super::metrics::RequestSample;
 use crate::toolcall::Outcomes;
 

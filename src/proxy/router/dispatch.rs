@@ -248,7 +248,7 @@ impl Request<'_> {
         };
         let sent = tokio::select! {
             sent = tokio::time::timeout_at(deadline, replica.send(self.method.clone(), uri, payload)) => sent,
-            () = self.closing.cancelled() => return Attempt::Fail(super::super::App::closing_error()),
+            () = self.closing.cancelled() => return Attempt::Fail(closing_error()),
         };
         let response = match sent {
             Err(_) => {
@@ -302,7 +302,7 @@ impl Request<'_> {
             Mode::Whole => {
                 let read = tokio::select! {
                     read = tokio::time::timeout_at(deadline, response.bytes()) => read,
-                    () = self.closing.cancelled() => return Attempt::Fail(super::super::App::closing_error()),
+                    () = self.closing.cancelled() => return Attempt::Fail(closing_error()),
                 };
                 match read {
                     Err(_) => {
@@ -328,7 +328,7 @@ impl Request<'_> {
                 let until = (Instant::now() + peek).min(deadline);
                 let first = tokio::select! {
                     first = tokio::time::timeout_at(until, rest.next()) => first,
-                    () = self.closing.cancelled() => return Attempt::Fail(super::super::App::closing_error()),
+                    () = self.closing.cancelled() => return Attempt::Fail(closing_error()),
                 };
                 match first {
                     // Silent for a while (a long prefill): commit, keep-alives take over.
@@ -369,6 +369,11 @@ impl Request<'_> {
             ),
         )
     }
+}
+
+/// The error requests still open get when the proxy's shutdown grace is over.
+pub(crate) fn closing_error() -> ApiError {
+    ApiError::new(ErrorKind::Unavailable, "the proxy is shutting down; this request was cut off")
 }
 
 /// Why a model was skipped while building its body.

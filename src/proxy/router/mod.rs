@@ -21,8 +21,8 @@ pub(crate) use model::Model;
 pub use replica::ReplicaStatus;
 pub(crate) use replica::{InFlight, Replica};
 
-use super::auth::Keys;
 use super::config::{ProxyConfig, RouterConfig};
+use super::keys::Keys;
 use crate::openai::{ApiError, ErrorKind};
 
 /// Everything a reload may change: models, replicas, keys and router settings. Requests

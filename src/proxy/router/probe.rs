@@ -10,7 +10,7 @@ use super::health::{Change, Outcome};
 use super::replica::Replica;
 use super::transport::describe_reqwest;
 use super::{ModelStatus, Table};
-use crate::proxy::App;
+use crate::proxy::app::App;
 
 /// Probes until `stop` is cancelled: healthy replicas every `health_interval`, the others
 /// every second (so a vLLM that comes up joins at once).
