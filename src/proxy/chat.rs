@@ -79,7 +79,7 @@ async fn prepare(app: &App, request: Request, log: &mut RequestLog) -> Result<Pr
     .await;
     let answer = answer.inspect_err(|_| log.upstream = log.elapsed())?;
     log.upstream += answer.waited;
-    log.replica.clone_from(&answer.replica().name);
+    log.replica = Some(answer.replica().name.clone());
     answer.model.label.clone_into(&mut log.model);
     let plan = plan.ok_or_else(|| ApiError::new(ErrorKind::Internal, "no request was built"))?;
     Ok(Prepared { answer, plan, sent })

@@ -15,6 +15,8 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
+use super::router::health::State;
+use super::router::retry::RetryReason;
 use crate::toolcall::Outcomes;
 
 /// The `Content-Type` of [`Metrics::render`]'s text.
@@ -28,6 +30,9 @@ const LATENCY_BUCKETS: [f64; 15] =
 const ADDED_BUCKETS: [f64; 11] =
     [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1];
 
+/// The `replica` label of a request no replica answered.
+const NO_REPLICA: &str = "none";
+
 /// The `outcome` label values of `podctl_parse_outcomes_total`, in [`ModelStats::outcomes`] order.
 const OUTCOMES: [&str; 4] = ["call", "truncated", "recovered", "as_text"];
 
@@ -38,8 +43,8 @@ pub(crate) struct RequestSample<'a> {
     pub(crate) endpoint: &'a str,
     /// A configured model name or `"unknown"` (bounded cardinality: the caller guarantees it).
     pub(crate) model: &'a str,
-    /// `host:port` of the replica that answered, or `"none"`.
-    pub(crate) replica: &'a str,
+    /// `host:port` of the replica that answered, if one did (labelled [`NO_REPLICA`] if not).
+    pub(crate) replica: Option<&'a str>,
     /// 499: the client went away.
     pub(crate) status: u16,
     pub(crate) stream: bool,
@@ -59,8 +64,7 @@ pub(crate) struct ReplicaGauge {
     pub(crate) model: String,
     pub(crate) replica: String,
     pub(crate) in_flight: u64,
-    /// `"up"`, `"unknown"`, `"starting"`, `"cooldown"` or `"down"`.
-    pub(crate) state: &'static str,
+    pub(crate) state: State,
     pub(crate) cooldown_remaining: Duration,
 }
 
@@ -150,19 +154,20 @@ impl Metrics {
     }
 
     /// A request ended: it leaves the in-flight gauge and joins the counters and histograms.
-    /// Upstream time is observed only when a replica answered (`replica` is not `"none"`).
+    /// Upstream time is observed only when a replica answered.
     pub(crate) fn request(&self, sample: &RequestSample<'_>) {
         self.in_flight.fetch_sub(1, Ordering::Relaxed);
         let o = sample.outcomes;
         let mut inner = self.inner();
-        let by_replica = slot(slot(slot(&mut inner.requests, sample.endpoint), sample.model), sample.replica);
+        let replica = sample.replica.unwrap_or(NO_REPLICA);
+        let by_replica = slot(slot(slot(&mut inner.requests, sample.endpoint), sample.model), replica);
         *by_replica.entry((sample.status, sample.stream)).or_default() += 1;
         let model = slot(&mut inner.models, sample.model);
         model.tool_calls += sample.tool_calls as u64;
         for (count, add) in model.outcomes.iter_mut().zip([o.calls, o.truncated, o.recovered, o.as_text]) {
             *count += u64::from(add);
         }
-        if sample.replica != "none" {
+        if sample.replica.is_some() {
             model.upstream.observe(&LATENCY_BUCKETS, sample.upstream);
         }
         if let Some(ttft) = sample.ttft {
@@ -171,9 +176,13 @@ impl Metrics {
         model.added.observe(&ADDED_BUCKETS, sample.added);
     }
 
-    /// A request was retried (`reason`: `"connect"`, `"status_503"`, `"read"`, …) after
-    /// `replica` of `model` failed.
-    pub(crate) fn retry(&self, model: &str, replica: &str, reason: &str) {
+    /// A request was retried after `replica` of `model` failed.
+    pub(crate) fn retry(&self, model: &str, replica: &str, reason: RetryReason) {
+        self.count_retry(model, replica, reason.label());
+    }
+
+    /// [`Metrics::retry`], with the reason as its label.
+    fn count_retry(&self, model: &str, replica: &str, reason: &str) {
         let mut inner = self.inner();
         *slot(slot(slot(&mut inner.retries, model), replica), reason) += 1;
     }
@@ -275,7 +284,8 @@ impl Metrics {
             "1 when the replica takes requests (state up or unknown), else 0.",
         );
         for r in &replicas {
-            out.sample("podctl_replica_up", &names(r), u8::from(matches!(r.state, "up" | "unknown")));
+            let up = matches!(r.state, State::Up | State::Unknown);
+            out.sample("podctl_replica_up", &names(r), u8::from(up));
         }
         out.family(
             "podctl_replica_state",
@@ -284,7 +294,7 @@ impl Metrics {
         );
         for r in &replicas {
             let [model, replica] = names(r);
-            out.sample("podctl_replica_state", &[model, replica, ("state", r.state)], 1);
+            out.sample("podctl_replica_state", &[model, replica, ("state", r.state.name())], 1);
         }
         out.family("podctl_replica_cooldown_seconds", "gauge", "Seconds left of the replica's cooldown.");
         for r in &replicas {
@@ -385,14 +395,16 @@ mod tests {
     use std::collections::BTreeMap;
     use std::time::Duration;
 
-    use super::{Metrics, ReplicaGauge, RequestSample};
+    use std::time::Instant;
+
+    use super::{Metrics, ReplicaGauge, RequestSample, RetryReason, State};
     use crate::toolcall::Outcomes;
 
     fn ms(n: u64) -> Duration {
         Duration::from_millis(n)
     }
 
-    fn sample<'a>(model: &'a str, replica: &'a str, status: u16) -> RequestSample<'a> {
+    fn sample<'a>(model: &'a str, replica: Option<&'a str>, status: u16) -> RequestSample<'a> {
         RequestSample {
             endpoint: "chat",
             model,
@@ -407,13 +419,7 @@ mod tests {
         }
     }
 
-    fn gauge(
-        model: &str,
-        replica: &str,
-        in_flight: u64,
-        state: &'static str,
-        cooldown: Duration,
-    ) -> ReplicaGauge {
+    fn gauge(model: &str, replica: &str, in_flight: u64, state: State, cooldown: Duration) -> ReplicaGauge {
         ReplicaGauge {
             model: model.to_owned(),
             replica: replica.to_owned(),
@@ -504,9 +510,15 @@ mod tests {
     #[test]
     fn tiny_case_renders_exactly() {
         let metrics = Metrics::new();
-        metrics.retry("coder", "10.0.0.1:8000", "connect");
+        metrics.retry("coder", "10.0.0.1:8000", RetryReason::Connect);
         metrics.fallback("coder", "small");
-        let text = metrics.render(&[gauge("coder", "10.0.0.1:8000", 2, "cooldown", ms(1500))]);
+        let text = metrics.render(&[gauge(
+            "coder",
+            "10.0.0.1:8000",
+            2,
+            State::Cooldown { until: Instant::now() },
+            ms(1500),
+        )]);
         let want = "\
 # HELP podctl_requests_total Requests answered, by endpoint, model, replica, status and streaming.
 # TYPE podctl_requests_total counter
@@ -559,10 +571,10 @@ podctl_fallbacks_total{from=\"coder\",to=\"small\"} 1
         metrics.request(&RequestSample {
             tool_calls: 1,
             outcomes: Outcomes { calls: 1, ..Outcomes::default() },
-            ..sample("coder", a, 200)
+            ..sample("coder", Some(a), 200)
         });
         // The upstream failed.
-        metrics.request(&RequestSample { upstream: ms(30), ..sample("coder", b, 502) });
+        metrics.request(&RequestSample { upstream: ms(30), ..sample("coder", Some(b), 502) });
         // Streaming, cut off inside a call, recovered one, gave one up.
         metrics.request(&RequestSample {
             stream: true,
@@ -570,17 +582,17 @@ podctl_fallbacks_total{from=\"coder\",to=\"small\"} 1
             ttft: Some(ms(400)),
             tool_calls: 1,
             outcomes: Outcomes { calls: 1, truncated: 1, recovered: 1, as_text: 1 },
-            ..sample("coder", a, 200)
+            ..sample("coder", Some(a), 200)
         });
-        metrics.retry("coder", b, "connect");
-        metrics.retry("coder", b, "status_503");
-        metrics.retry("coder", b, "connect");
+        metrics.retry("coder", b, RetryReason::Connect);
+        metrics.retry("coder", b, RetryReason::Unavailable);
+        metrics.retry("coder", b, RetryReason::Connect);
         metrics.fallback("coder", "small");
         metrics.cooldown("coder", b);
         let replicas = [
-            gauge("coder", b, 0, "cooldown", ms(12_250)),
-            gauge("coder", a, 1, "up", Duration::ZERO),
-            gauge("small", "10.0.0.3:8000", 0, "unknown", Duration::ZERO),
+            gauge("coder", b, 0, State::Cooldown { until: Instant::now() }, ms(12_250)),
+            gauge("coder", a, 1, State::Up, Duration::ZERO),
+            gauge("small", "10.0.0.3:8000", 0, State::Unknown, Duration::ZERO),
         ];
         let text = metrics.render(&replicas);
         let s = parse(&text);
@@ -668,7 +680,10 @@ podctl_fallbacks_total{from=\"coder\",to=\"small\"} 1
     fn outcomes_emitted_with_zeros_once_a_model_is_seen() {
         let metrics = Metrics::new();
         metrics.started();
-        metrics.request(&RequestSample { endpoint: "/embeddings", ..sample("embed", "10.0.0.9:8000", 200) });
+        metrics.request(&RequestSample {
+            endpoint: "/embeddings",
+            ..sample("embed", Some("10.0.0.9:8000"), 200)
+        });
         let s = parse(&metrics.render(&[]));
         for outcome in ["call", "truncated", "recovered", "as_text"] {
             assert_eq!(
@@ -687,7 +702,7 @@ podctl_fallbacks_total{from=\"coder\",to=\"small\"} 1
         metrics.request(&RequestSample {
             status: 400,
             upstream: Duration::ZERO,
-            ..sample("unknown", "none", 400)
+            ..sample("unknown", None, 400)
         });
         let s = parse(&metrics.render(&[]));
         assert!(!s.keys().any(|k| k.starts_with("podctl_upstream_seconds")));
@@ -701,7 +716,7 @@ podctl_fallbacks_total{from=\"coder\",to=\"small\"} 1
     #[test]
     fn label_values_are_escaped() {
         let metrics = Metrics::new();
-        metrics.retry("a\\b", "q\"uote", "new\nline");
+        metrics.count_retry("a\\b", "q\"uote", "new\nline");
         let text = metrics.render(&[]);
         assert!(
             text.contains(
@@ -723,7 +738,7 @@ podctl_fallbacks_total{from=\"coder\",to=\"small\"} 1
             (Duration::from_secs(301), ms(101)),
         ] {
             metrics.started();
-            metrics.request(&RequestSample { upstream, added, ..sample("m", "r:1", 200) });
+            metrics.request(&RequestSample { upstream, added, ..sample("m", Some("r:1"), 200) });
         }
         let s = parse(&metrics.render(&[]));
         let bucket =
@@ -750,10 +765,10 @@ podctl_fallbacks_total{from=\"coder\",to=\"small\"} 1
         metrics.started();
         metrics.started();
         assert_eq!(in_flight(&metrics), "3");
-        metrics.request(&sample("m", "r:1", 200));
+        metrics.request(&sample("m", Some("r:1"), 200));
         assert_eq!(in_flight(&metrics), "2");
-        metrics.request(&sample("m", "r:1", 499));
-        metrics.request(&sample("m", "r:1", 200));
+        metrics.request(&sample("m", Some("r:1"), 499));
+        metrics.request(&sample("m", Some("r:1"), 200));
         assert_eq!(in_flight(&metrics), "0");
     }
 
@@ -767,7 +782,7 @@ podctl_fallbacks_total{from=\"coder\",to=\"small\"} 1
                     let replica = format!("r:{t}");
                     for _ in 0..250 {
                         metrics.started();
-                        metrics.request(&sample("m", &replica, 200));
+                        metrics.request(&sample("m", Some(&replica), 200));
                     }
                 });
             }

@@ -80,7 +80,7 @@ async fn send(app: &App, target: Target, request: Request, log: &mut RequestLog)
     .await
     .inspect_err(|_| log.upstream = log.elapsed())?;
     log.upstream += answer.waited;
-    log.replica.clone_from(&answer.replica().name);
+    log.replica = Some(answer.replica().name.clone());
     answer.model.label.clone_into(&mut log.model);
     Ok(answer)
 }

@@ -99,7 +99,7 @@ async fn metrics(State(app): State<Arc<App>>, request: Request) -> Response {
                 model: m.label.clone(),
                 replica: r.name.clone(),
                 in_flight: u64::from(r.in_flight()),
-                state: r.state(now).name(),
+                state: r.state(now),
                 cooldown_remaining: r.cooldown_left(now),
             })
         })

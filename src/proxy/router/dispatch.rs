@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::health::{Change, Outcome};
 use super::replica::{InFlight, Replica};
-use super::retry::{backoff, retryable_status, unhealthy_status};
+use super::retry::{RetryReason, backoff, unhealthy_status};
 use super::transport;
 pub(crate) use super::transport::ByteStream;
 use super::{Model, Table};
@@ -104,7 +104,7 @@ enum Attempt {
     /// Worth another replica.
     Retry {
         error: ApiError,
-        reason: &'static str,
+        reason: RetryReason,
     },
 }
 
@@ -116,7 +116,7 @@ impl Request<'_> {
         let mut tried: Vec<u64> = Vec::new();
         let mut last: Option<ApiError> = None;
         let mut attempts = 0u32;
-        let mut failed: Option<(String, String, &'static str)> = None;
+        let mut failed: Option<(String, String, RetryReason)> = None;
         let chain = std::mem::take(&mut self.chain);
         let primary = chain.first().map(|m| m.label.clone()).unwrap_or_default();
         for (position, model) in chain.iter().enumerate() {
@@ -257,9 +257,9 @@ impl Request<'_> {
             }
             Ok(Err(e)) => {
                 let (outcome, reason) = if e.connect {
-                    (Outcome::Unreachable(e.message.clone()), "connect")
+                    (Outcome::Unreachable(e.message.clone()), RetryReason::Connect)
                 } else {
-                    (Outcome::Failed(e.message.clone()), "send")
+                    (Outcome::Failed(e.message.clone()), RetryReason::Send)
                 };
                 note(outcome);
                 return Attempt::Retry { error: replica.unreachable_because(&e.message), reason };
@@ -278,9 +278,9 @@ impl Request<'_> {
                 model.forget_model();
             }
             let error = replica.error(status, &body);
-            if retryable_status(status) {
+            if let Some(reason) = RetryReason::for_status(status) {
                 note(Outcome::Failed(format!("HTTP {status}")));
-                return Attempt::Retry { error, reason: status_reason(status) };
+                return Attempt::Retry { error, reason };
             }
             note(if unhealthy_status(status) {
                 Outcome::Failed(format!("HTTP {status}"))
@@ -315,7 +315,7 @@ impl Request<'_> {
                             ErrorKind::BadGateway,
                             format!("upstream {} broke off its answer ({})", replica.base, e.message),
                         );
-                        Attempt::Retry { error, reason: "read" }
+                        Attempt::Retry { error, reason: RetryReason::Read }
                     }
                     Ok(Ok(bytes)) => {
                         note(Outcome::Ok);
@@ -344,7 +344,7 @@ impl Request<'_> {
                             ErrorKind::BadGateway,
                             format!("upstream {} {why} before the first byte", replica.base),
                         );
-                        Attempt::Retry { error, reason: "read" }
+                        Attempt::Retry { error, reason: RetryReason::Read }
                     }
                     Ok(None) => {
                         note(Outcome::Failed("empty stream".into()));
@@ -352,7 +352,7 @@ impl Request<'_> {
                             ErrorKind::BadGateway,
                             format!("upstream {} closed its stream without sending anything", replica.base),
                         );
-                        Attempt::Retry { error, reason: "read" }
+                        Attempt::Retry { error, reason: RetryReason::Read }
                     }
                 }
             }
@@ -382,14 +382,4 @@ enum Skip {
     Final(ApiError),
     /// This model cannot be used (its id cannot be learned): try the next.
     Model(ApiError),
-}
-
-fn status_reason(status: u16) -> &'static str {
-    match status {
-        429 => "status_429",
-        502 => "status_502",
-        503 => "status_503",
-        504 => "status_504",
-        _ => "status",
-    }
 }

@@ -6,11 +6,11 @@
 
 mod balance;
 pub(crate) mod dispatch;
-mod health;
+pub(crate) mod health;
 mod model;
 pub(crate) mod probe;
 mod replica;
-mod retry;
+pub(crate) mod retry;
 pub(crate) mod transport;
 
 use std::sync::Arc;
