@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use super::choice::{ABORTED, ChoiceTranslator, Out, aborted, upstream_finish};
-use super::rewrite::Plan;
+use super::plan::Plan;
 use crate::openai::{ApiError, ErrorKind, unix_now};
 use crate::toolcall::{Format, Reasoning};
 

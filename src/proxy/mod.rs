@@ -19,6 +19,7 @@ pub mod litellm;
 mod log;
 pub(crate) mod metrics;
 mod passthrough;
+mod plan;
 mod reply;
 mod rewrite;
 pub mod router;

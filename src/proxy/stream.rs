@@ -6,7 +6,7 @@
 use serde_json::{Value, json};
 
 use super::choice::{ABORTED, ChoiceTranslator, Out, aborted, upstream_finish};
-use super::rewrite::Plan;
+use super::plan::Plan;
 use crate::openai::{ApiError, ErrorKind};
 use crate::toolcall::{Format, Reasoning};
 
@@ -201,7 +201,7 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::proxy::rewrite::ToolChoice;
+    use crate::proxy::plan::ToolChoice;
     use crate::toolcall::Tools;
 
     fn translator(include_usage: bool) -> StreamTranslator {
