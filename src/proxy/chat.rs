@@ -20,8 +20,8 @@ use super::reply::{bytes_response, error_response};
 use super::rewrite::ChatRequest;
 use super::router::dispatch::{self, Answer, Body, ByteStream, Mode, Payload, Target};
 use super::router::{Change, InFlight, Model, Outcome, Policy};
-use super::sse::SseDecoder;
-use super::stream::{Progress, StreamTranslator, push_event};
+use super::sse::{SseDecoder, push_event};
+use super::stream::{Progress, StreamTranslator};
 use crate::openai::{ApiError, ErrorKind, completion_id, unix_now};
 
 pub(crate) async fn chat(State(app): State<Arc<App>>, request: Request) -> Response {

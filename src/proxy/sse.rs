@@ -1,5 +1,6 @@
-//! Incremental server-sent-events decoder for upstream streams: bytes in, in any split
-//! (a network read may end mid-line or mid-character), `data` payloads out.
+//! Server-sent events: the incremental decoder for upstream streams (bytes in, in any split:
+//! a network read may end mid-line or mid-character; `data` payloads out), and the encoding
+//! of the client's events.
 //!
 //! Follows the SSE framing: lines end in `\n`, `\r\n` or `\r`; `data:` lines of one event
 //! are joined with `\n`; a blank line ends the event; comments (`:`) and other fields
@@ -107,6 +108,29 @@ impl SseDecoder {
         }
         Ok(())
     }
+}
+
+/// Appends one `data:` event.
+pub(crate) fn push_event(out: &mut Vec<u8>, payload: &str) {
+    out.extend_from_slice(b"data: ");
+    out.extend_from_slice(payload.as_bytes());
+    out.extend_from_slice(b"\n\n");
+}
+
+/// Appends one `data:` event of `payload` as JSON, written straight into `out`. On an error
+/// (a `Serialize` that fails; the wire types never do) `out` is left as it was.
+pub(crate) fn push_json<T: serde::Serialize>(
+    out: &mut Vec<u8>,
+    payload: &T,
+) -> Result<(), serde_json::Error> {
+    let start = out.len();
+    out.extend_from_slice(b"data: ");
+    if let Err(e) = serde_json::to_writer(&mut *out, payload) {
+        out.truncate(start);
+        return Err(e);
+    }
+    out.extend_from_slice(b"\n\n");
+    Ok(())
 }
 
 #[cfg(test)]
