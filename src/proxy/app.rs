@@ -9,7 +9,8 @@ use tokio_util::sync::CancellationToken;
 use super::config::ProxyConfig;
 use super::metrics::Metrics;
 use super::rewrite::ToolsCache;
-use super::router::{self, ModelStatus, Table};
+use super::router::transport::{self, Transport};
+use super::router::{ModelStatus, Table};
 use super::trace::Tracer;
 use crate::openai::{ApiError, ErrorKind};
 
@@ -18,7 +19,7 @@ use crate::openai::{ApiError, ErrorKind};
 pub struct App {
     /// Models, replicas, keys: replaced whole on reload (SIGHUP).
     table: RwLock<Arc<Table>>,
-    transport: router::transport::Transport,
+    transport: Transport,
     pub(super) max_body: usize,
     pub(super) keepalive: Duration,
     pub(super) max_silence: Duration,
@@ -34,7 +35,7 @@ pub struct App {
 
 impl App {
     pub fn new(config: &ProxyConfig) -> Self {
-        let transport = router::transport();
+        let transport = transport::pooled();
         Self {
             table: RwLock::new(Arc::new(Table::build(config, None, &transport))),
             transport,

@@ -14,11 +14,12 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::health::{Change, Outcome};
+use super::model::Model;
 use super::replica::{InFlight, Replica};
 use super::retry::{RetryReason, backoff, unhealthy_status};
+use super::table::Table;
 use super::transport;
 pub(crate) use super::transport::ByteStream;
-use super::{Model, Table};
 use crate::openai::{ApiError, ErrorKind};
 use crate::proxy::metrics::Metrics;
 

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use super::health::{Change, Outcome};
 use super::replica::Replica;
+use super::table::{ModelStatus, Table};
 use super::transport::describe_reqwest;
-use super::{ModelStatus, Table};
 use crate::proxy::app::App;
 
 /// Probes until `stop` is cancelled: healthy replicas every `health_interval`, the others
