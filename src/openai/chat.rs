@@ -9,7 +9,9 @@ use serde_json::value::RawValue;
 /// What every chunk of one streamed answer shares.
 #[derive(Debug, Clone, Copy)]
 pub struct ChunkHead<'a> {
+    /// The answer's id (`chatcmpl-…`).
     pub id: &'a str,
+    /// When the answer began (Unix seconds).
     pub created: u64,
     /// The model name the client asked for.
     pub model: &'a str,
@@ -80,14 +82,17 @@ impl<'a> Delta<'a> {
         Self { role: Some("assistant"), content: Some(""), ..Self::default() }
     }
 
+    /// Answer text.
     pub fn content(text: &'a str) -> Self {
         Self { content: Some(text), ..Self::default() }
     }
 
+    /// Reasoning text, under both names clients read it by.
     pub fn reasoning(text: &'a str) -> Self {
         Self { reasoning_content: Some(text), reasoning: Some(text), ..Self::default() }
     }
 
+    /// A tool call's header or more of its arguments.
     pub fn tool_calls(calls: &'a [ToolCall<'a>]) -> Self {
         Self { tool_calls: calls, ..Self::default() }
     }
@@ -175,6 +180,7 @@ pub struct CompletionChoice<'a> {
 }
 
 impl<'a> CompletionChoice<'a> {
+    /// Choice `index`: its message and the client's `finish_reason`.
     pub fn new(index: u64, message: Message<'a>, finish_reason: &'static str) -> Self {
         Self { index, message, logprobs: None, finish_reason }
     }
@@ -196,6 +202,7 @@ pub struct Message<'a> {
 }
 
 impl<'a> Message<'a> {
+    /// The assistant's message: its text, its reasoning (under both names), its calls.
     pub fn new(content: Option<&'a str>, reasoning: Option<&'a str>, tool_calls: Vec<ToolCall<'a>>) -> Self {
         Self { role: "assistant", content, reasoning_content: reasoning, reasoning, tool_calls }
     }

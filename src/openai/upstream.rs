@@ -40,14 +40,18 @@ pub struct ErrorField {
 /// One choice of a chunk.
 #[derive(Debug, Default)]
 pub struct ChunkChoice<'a> {
+    /// Which choice (`n` > 1 streams them interleaved); see [`ChunkChoice::index`].
     pub index: Count,
+    /// What this chunk adds to the choice (an empty delta when it is not an object).
     pub delta: Delta<'a>,
+    /// Set on the choice's last chunk (`stop`, `length`, `abort`).
     pub finish_reason: Text<'a>,
 }
 
 /// What one chunk adds to a choice.
 #[derive(Debug, Default)]
 pub struct Delta<'a> {
+    /// The model's text (tool-call markup included: vLLM runs without a tool parser).
     pub content: Text<'a>,
     /// `reasoning_content`, when the key is there: then it is the reasoning, even when it is
     /// not a string (as the `Value` reading had it).
@@ -177,7 +181,9 @@ impl<'de> Deserialize<'de> for Delta<'de> {
 pub struct Completion<'a> {
     #[serde(borrow)]
     pub choices: Option<Vec<CompletionChoice<'a>>>,
+    /// When vLLM began the answer (Unix seconds).
     pub created: Option<u64>,
+    /// Token counts, passed on as they came.
     #[serde(borrow)]
     pub usage: Option<&'a RawValue>,
 }
@@ -185,6 +191,7 @@ pub struct Completion<'a> {
 /// One choice of the whole answer.
 #[derive(Debug, Deserialize)]
 pub struct CompletionChoice<'a> {
+    /// Which choice; its position when absent.
     pub index: Option<u64>,
     #[serde(borrow)]
     pub message: Option<Message<'a>>,
@@ -195,6 +202,7 @@ pub struct CompletionChoice<'a> {
 /// The assistant message of one choice.
 #[derive(Debug, Deserialize)]
 pub struct Message<'a> {
+    /// The model's text (tool-call markup included).
     #[serde(borrow)]
     pub content: Option<Cow<'a, str>>,
     #[serde(borrow)]

@@ -1,3 +1,5 @@
+//! The proxy settings: the documented file and the flags' help against the defaults, layering, and the checks on hosts and upstream URLs.
+
 use std::net::IpAddr;
 
 use super::*;

@@ -1,3 +1,5 @@
+//! The metrics: exact exposition text, a scripted sequence of requests, escaping, bucket bounds and concurrency, each read back through a checker of the text format.
+
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 

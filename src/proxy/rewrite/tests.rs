@@ -1,3 +1,5 @@
+//! The request rewrite: what vLLM gets for each kind of request, and the 400s that name the field at fault.
+
 use serde_json::{Map, Value, json};
 
 use super::messages::role;

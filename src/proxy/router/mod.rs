@@ -17,7 +17,7 @@ pub(crate) mod transport;
 
 pub(crate) use health::{Change, Outcome, Policy};
 pub(crate) use model::Model;
-pub use replica::ReplicaStatus;
 pub(crate) use replica::InFlight;
+pub use replica::ReplicaStatus;
 pub use table::ModelStatus;
 pub(crate) use table::Table;
