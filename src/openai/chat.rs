@@ -1,5 +1,5 @@
 //! The client's chat completion answer as the proxy writes it: each streamed
-//! `chat.completion.chunk` ([`Chunk`]) and the whole `chat.completion` ([`Completion`]),
+//! `chat.completion.chunk` ([`ChunkWriter`]) and the whole `chat.completion` ([`Completion`]),
 //! with the tool calls both carry ([`ToolCall`]). Borrowed views, serialised straight into
 //! the response bytes, with the fields in the order clients have always been sent them.
 
@@ -17,29 +17,54 @@ pub struct ChunkHead<'a> {
     pub model: &'a str,
 }
 
-/// One streamed `chat.completion.chunk`: one choice's delta, or (`choices: []`) the usage.
-#[derive(Debug, Serialize)]
-pub struct Chunk<'a> {
+/// The fields every chunk of an answer starts with.
+#[derive(Serialize)]
+struct Head<'a> {
     id: &'a str,
     object: &'static str,
     created: u64,
     model: &'a str,
-    choices: &'a [ChunkChoice<'a>],
-    #[serde(skip_serializing_if = "Option::is_none")]
-    usage: Option<&'a RawValue>,
 }
 
-impl<'a> ChunkHead<'a> {
-    /// The chunk carrying `choices` (one, or none with the usage).
-    pub fn chunk(self, choices: &'a [ChunkChoice<'a>], usage: Option<&'a RawValue>) -> Chunk<'a> {
-        Chunk {
-            id: self.id,
-            object: "chat.completion.chunk",
-            created: self.created,
-            model: self.model,
-            choices,
-            usage,
+/// Writes the streamed `chat.completion.chunk`s of one answer: one choice's delta each, or
+/// (`choices: []`) the usage. The fields all of them share are serialised once, with the
+/// first chunk, and copied into every one after it: a stream writes hundreds of chunks that
+/// differ only in their choices.
+#[derive(Debug, Default)]
+pub struct ChunkWriter {
+    /// `{"id":…,"object":"chat.completion.chunk","created":…,"model":…,"choices":`
+    prefix: Vec<u8>,
+}
+
+impl ChunkWriter {
+    /// Appends the chunk of `head` carrying `choices` (one, or none with the usage) to `out`.
+    pub fn write(
+        &mut self,
+        head: ChunkHead<'_>,
+        choices: &[ChunkChoice<'_>],
+        usage: Option<&RawValue>,
+        out: &mut Vec<u8>,
+    ) -> Result<(), serde_json::Error> {
+        if self.prefix.is_empty() {
+            let head = Head {
+                id: head.id,
+                object: "chat.completion.chunk",
+                created: head.created,
+                model: head.model,
+            };
+            serde_json::to_writer(&mut self.prefix, &head)?;
+            // Reopen the object for the fields that follow.
+            self.prefix.pop();
+            self.prefix.extend_from_slice(b",\"choices\":");
         }
+        out.extend_from_slice(&self.prefix);
+        serde_json::to_writer(&mut *out, choices)?;
+        if let Some(usage) = usage {
+            out.extend_from_slice(b",\"usage\":");
+            out.extend_from_slice(usage.get().as_bytes());
+        }
+        out.push(b'}');
+        Ok(())
     }
 }
 
@@ -224,10 +249,13 @@ mod tests {
                 "choices": [{"index": 2, "delta": delta, "logprobs": null, "finish_reason": finish}]})
             .to_string()
         };
-        let typed = |delta: Delta<'_>, finish: Option<&str>| {
-            let choice = [ChunkChoice::new(2, delta, finish)];
-            serde_json::to_string(&head.chunk(&choice, None)).expect("serialises")
+        let write = |choices: &[ChunkChoice<'_>], usage: Option<&RawValue>| {
+            let mut out = Vec::new();
+            ChunkWriter::default().write(head, choices, usage, &mut out).expect("serialises");
+            String::from_utf8(out).expect("UTF-8")
         };
+        let typed =
+            |delta: Delta<'_>, finish: Option<&str>| write(&[ChunkChoice::new(2, delta, finish)], None);
         let text = "a \"b\"\n\u{1f600}";
         let header = [ToolCall::header(1, "call_x", "read_file")];
         let args = [ToolCall::arguments(1, "{\"path\": \"a\"}")];
@@ -263,10 +291,19 @@ mod tests {
                 .expect("raw");
         let usage_tree = json!({"id": head.id, "object": "chat.completion.chunk", "created": 7, "model": head.model,
             "choices": [], "usage": {"prompt_tokens": 10, "total_tokens": 18, "completion_tokens": 8}});
-        assert_eq!(
-            serde_json::to_string(&head.chunk(&[], Some(&usage))).expect("serialises"),
-            usage_tree.to_string()
-        );
+        assert_eq!(write(&[], Some(&usage)), usage_tree.to_string());
+        // The shared fields are written once and reused, byte for byte.
+        let mut writer = ChunkWriter::default();
+        let mut out = Vec::new();
+        for text in ["one", "two"] {
+            writer
+                .write(head, &[ChunkChoice::new(2, Delta::content(text), None)], None, &mut out)
+                .expect("serialises");
+            out.push(b'\n');
+        }
+        let want =
+            format!("{}\n{}\n", tree(json!({"content": "one"}), None), tree(json!({"content": "two"}), None));
+        assert_eq!(String::from_utf8(out).expect("UTF-8"), want);
     }
 
     #[test]

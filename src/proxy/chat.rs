@@ -239,7 +239,8 @@ impl StreamState {
             if let Err(e) = self.decoder.feed(&bytes, &mut payloads) {
                 return Some(self.fail(&ApiError::new(ErrorKind::BadGateway, e.to_string())));
             }
-            let mut out = Vec::new();
+            // The client's events are about as long as vLLM's: sized once, not grown.
+            let mut out = Vec::with_capacity(bytes.len() + 256);
             for payload in payloads.drain(..) {
                 match self.translator.on_payload(&payload, &mut out) {
                     Ok(Progress::More) => {}

@@ -7,8 +7,8 @@ use serde_json::value::RawValue;
 
 use super::choice::{ABORTED, ChoiceTranslator, Out, aborted, upstream_finish};
 use super::plan::Plan;
-use super::sse::push_json;
-use crate::openai::chat::{ChunkChoice, ChunkHead, Delta, ToolCall};
+use super::sse::push_event_with;
+use crate::openai::chat::{ChunkChoice, ChunkHead, ChunkWriter, Delta, ToolCall};
 use crate::openai::upstream::Chunk;
 use crate::openai::{ApiError, ErrorKind};
 use crate::toolcall::{Format, Reasoning};
@@ -33,6 +33,7 @@ pub(crate) struct StreamTranslator {
     usage: Option<Box<RawValue>>,
     /// Reused for each chunk's translated items.
     items: Vec<Out>,
+    writer: ChunkWriter,
 }
 
 impl StreamTranslator {
@@ -54,6 +55,7 @@ impl StreamTranslator {
             choices: Vec::new(),
             usage: None,
             items: Vec::new(),
+            writer: ChunkWriter::default(),
         }
     }
 
@@ -148,27 +150,25 @@ impl StreamTranslator {
         if self.plan.include_usage
             && let Some(usage) = &self.usage
         {
-            push_json(out, &self.head().chunk(&[], Some(usage))).map_err(|e| unwritable(&e))?;
+            let head = ChunkHead { id: &self.id, created: self.created, model: &self.plan.model };
+            push_event_with(out, |out| self.writer.write(head, &[], Some(usage), out))
+                .map_err(|e| unwritable(&e))?;
         }
         out.extend_from_slice(b"data: [DONE]\n\n");
         Ok(Progress::Done)
     }
 
-    /// What every chunk of this answer shares.
-    fn head(&self) -> ChunkHead<'_> {
-        ChunkHead { id: &self.id, created: self.created, model: &self.plan.model }
-    }
-
     /// One chunk: `delta` for choice `index`.
     fn frame(
-        &self,
+        &mut self,
         index: usize,
         delta: Delta<'_>,
         finish: Option<&str>,
         out: &mut Vec<u8>,
     ) -> Result<(), ApiError> {
+        let head = ChunkHead { id: &self.id, created: self.created, model: &self.plan.model };
         let choice = [ChunkChoice::new(index, delta, finish)];
-        push_json(out, &self.head().chunk(&choice, None)).map_err(|e| unwritable(&e))
+        push_event_with(out, |out| self.writer.write(head, &choice, None, out)).map_err(|e| unwritable(&e))
     }
 
     /// Complete tool calls and the finish reason of each choice (for the request log).
