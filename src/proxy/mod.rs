@@ -3,7 +3,9 @@
 //!
 //! Shape: [`serve`] takes an already-bound listener and a shutdown token (tests bind port
 //! 0). Routes live in `routes`; the pure parts (request rewrite, SSE decoding, stream
-//! translation) are kept apart from sockets in `rewrite`, `sse`, `stream` and `choice`.
+//! translation) are kept apart from sockets in `rewrite`, `sse`, `stream` and `choice`,
+//! over the wire types of [`crate::openai`]. The state every request shares is [`App`]
+//! (`app`); this file only declares the modules and serves, and no file imports it.
 
 mod app;
 mod auth;

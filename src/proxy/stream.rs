@@ -33,6 +33,7 @@ pub(crate) struct StreamTranslator {
     usage: Option<Box<RawValue>>,
     /// Reused for each chunk's translated items.
     items: Vec<Out>,
+    /// Writes this answer's chunks (their shared fields serialised once).
     writer: ChunkWriter,
 }
 
