@@ -1,16 +1,26 @@
 #!/usr/bin/env bash
-# Instructions per Continue-sized non-streaming request through the proxy, counted by
-# valgrind's callgrind: repeatable on a shared machine, where wall-clock figures are not.
-# The proxy runs on one thread (`--workers 1`) in front of the stand-in; counters are zeroed
-# once it serves, then `wrk` sends requests for SECONDS and the total is divided by them.
+# Instructions per Continue-sized request through the proxy, counted by valgrind's
+# callgrind: repeatable on a shared machine, where wall-clock figures are not. The proxy runs
+# on one thread (`--workers 1`) in front of the stand-in; counters are zeroed once it serves,
+# then `wrk` sends requests for SECONDS and the total is divided by them.
 #
 #   bash benches/proxy-instructions.sh [SECONDS]      (default 10; needs valgrind and wrk)
+#   STREAM=1 bash benches/proxy-instructions.sh       (the same request with "stream": true;
+#                                                      also reports instructions per chunk)
+#   PIECES=40 STREAM=1 bash benches/proxy-instructions.sh   (the stand-in's answer in 40
+#                                                      4-char pieces instead of its default 8)
 #   REPLICAS=4 bash benches/proxy-instructions.sh     (the same, over 4 stand-in replicas)
 #   CG_OUT=/tmp/cg.out bash benches/proxy-instructions.sh   (keep the profile: callgrind_annotate)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 secs="${1:-10}"
 replicas="${REPLICAS:-1}"
+body=chat.json
+if [ -n "${STREAM:-}" ]; then body=chat-stream.json; fi
+standin_args=()
+if [ -n "${PIECES:-}" ]; then
+  standin_args=(--reply "$(python3 -c "print('word' * $PIECES)")" --chunk 4)
+fi
 target="${TARGET_DIR:-/tmp/prof-target}"
 source benches/lib.sh
 
@@ -22,7 +32,7 @@ python3 benches/continue_request.py "$work"
 upstreams=()
 for _ in $(seq "$replicas"); do
   port=$(free_port)
-  "$bin/examples/standin" --port "$port" > "$work/standin-$port.out" &
+  "$bin/examples/standin" --port "$port" "${standin_args[@]}" > "$work/standin-$port.out" &
   pids+=($!)
   for _ in $(seq 100); do grep -q listening "$work/standin-$port.out" 2>/dev/null && break; sleep 0.05; done
   upstreams+=(--upstream "http://127.0.0.1:$port/v1")
@@ -39,13 +49,16 @@ for _ in $(seq 600); do
   sleep 0.1
 done
 # Warm up (connections, the tools cache, the model id), then count from zero.
-curl -sf "http://127.0.0.1:$px_port/v1/chat/completions" -H 'Content-Type: application/json' \
-  -d @"$work/chat.json" > /dev/null
+# The warm-up answer also gives the chunk count: the SSE events the client gets per request
+# (the role chunk, one per piece, the finish chunk, the usage chunk; `[DONE]` not counted).
+curl -sfN "http://127.0.0.1:$px_port/v1/chat/completions" -H 'Content-Type: application/json' \
+  -d @"$work/$body" > "$work/answer"
+chunks=$(grep -c '^data: {' "$work/answer" || true)
 callgrind_control --zero "$vg" > /dev/null
 cat > "$work/post.lua" <<LUA
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
-local f = io.open("$work/chat.json", "rb"); wrk.body = f:read("*a"); f:close()
+local f = io.open("$work/$body", "rb"); wrk.body = f:read("*a"); f:close()
 LUA
 requests=$(wrk -t1 -c4 -d"${secs}s" -s "$work/post.lua" "http://127.0.0.1:$px_port/v1/chat/completions" \
   | awk '/requests in/ {print $1}')
@@ -54,4 +67,8 @@ sleep 1
 dump=$(ls -t "$work"/cg.out.* | head -1)
 if [ -n "${CG_OUT:-}" ]; then cp "$dump" "$CG_OUT"; fi   # for callgrind_annotate
 total=$(awk '/^summary:|^totals:/ {print $2; exit}' "$dump")
-python3 -c "print(f'{int($total) / int($requests) / 1000:.0f} k instructions per request ({$requests} requests, {$replicas} replica(s))')"
+if [ -n "${STREAM:-}" ]; then
+  python3 -c "print(f'{int($total) / int($requests) / 1000:.0f} k instructions per streaming request, {int($total) / int($requests) / $chunks / 1000:.1f} k per chunk ({$chunks} chunks, {$requests} requests, {$replicas} replica(s))')"
+else
+  python3 -c "print(f'{int($total) / int($requests) / 1000:.0f} k instructions per request ({$requests} requests, {$replicas} replica(s))')"
+fi

@@ -1,19 +1,17 @@
 //! `podctl proxy`: flags and the config file → a validated [`ProxyConfig`], then serve
 //! until SIGINT/SIGTERM.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
-use std::time::Duration;
 
 use clap::Args;
 use tokio_util::sync::CancellationToken;
 
 use super::global::GlobalArgs;
 use crate::proxy::config::{
-    self, ConfigError, DEFAULT_PORT, DEFAULT_UPSTREAM, FileConfig, LogFormat, ModelConfig, ProxyConfig,
-    ReplicaConfig,
+    self, ConfigError, FileConfig, FileRouter, Layer, LogFormat, ModelConfig, ProxyConfig, ReplicaConfig,
 };
-use crate::proxy::{limits, litellm};
+use crate::proxy::litellm;
 use crate::toolcall::{Format, Reasoning};
 use crate::ui::{self, Printer, UserError};
 
@@ -111,15 +109,34 @@ fn parse_format(s: &str) -> Result<Format, String> {
 
 #[allow(clippy::needless_pass_by_value, reason = "used as `map_err(invalid)`")]
 fn invalid(e: ConfigError) -> UserError {
-    let hint = match &e {
-        ConfigError::Read { .. } => "check the path and its permissions",
-        ConfigError::Toml { .. } => "fix the named key or line; see `podctl proxy --help` for the settings",
-        ConfigError::Invalid(m) if m.contains("refusing to listen") => {
-            "give a key (--api-key KEY, --api-key-file FILE or PODCTL_API_KEY), or pass --insecure-no-auth if the network is private"
-        }
-        ConfigError::Invalid(_) => "see `podctl proxy --help`",
-    };
+    let hint = e.hint();
     UserError::usage(e.to_string()).hint(hint)
+}
+
+impl ProxyArgs {
+    /// The settings the flags give, to lay over the file's.
+    fn layer(&self) -> Layer {
+        Layer {
+            host: self.host,
+            port: self.port,
+            max_body_mb: self.max_body_mb,
+            keepalive_secs: self.keepalive_secs,
+            max_silence_secs: self.max_silence_secs,
+            body_timeout_secs: self.body_timeout_secs,
+            header_timeout_secs: self.header_timeout_secs,
+            max_header_kb: self.max_header_kb,
+            grace_secs: self.grace_secs,
+            trace_dir: self.trace_dir.clone(),
+            log_format: self.log_format,
+            // A switch: it can turn the endpoint public, not private again.
+            metrics_public: self.metrics_public.then_some(true),
+            tls_cert: self.tls_cert.clone(),
+            tls_key: self.tls_key.clone(),
+            max_connections: self.max_connections.and_then(|n| usize::try_from(n).ok()),
+            max_in_flight_per_key: self.max_in_flight_per_key.and_then(|n| usize::try_from(n).ok()),
+            router: FileRouter::default(),
+        }
+    }
 }
 
 /// The settings file, as podctl's TOML or imported from LiteLLM's YAML, and the LiteLLM
@@ -184,13 +201,14 @@ pub(super) fn build_config(args: &ProxyArgs) -> Result<(ProxyConfig, Vec<String>
     }
     match models.first_mut() {
         None => {
-            let replicas = if flag_replicas.is_empty() {
-                vec![ReplicaConfig::new(DEFAULT_UPSTREAM, upstream_key())]
+            let mut model = ModelConfig { name: args.model_name.clone(), ..ModelConfig::default() };
+            if flag_replicas.is_empty() {
+                for replica in &mut model.replicas {
+                    replica.key = upstream_key();
+                }
             } else {
-                flag_replicas
-            };
-            let mut model = ModelConfig::single(args.model_name.clone(), "", None, Format::default());
-            model.replicas = replicas;
+                model.replicas = flag_replicas;
+            }
             models.push(model);
         }
         Some(model) => {
@@ -218,57 +236,16 @@ pub(super) fn build_config(args: &ProxyArgs) -> Result<(ProxyConfig, Vec<String>
     for name in models.iter().flat_map(|m| m.name.iter().chain(&m.aliases)) {
         check_served_name(name)?;
     }
-    let host = args.host.or(file.host).unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
+    let layer = args.layer().or(Layer::from_file(&file));
+    let mut config = ProxyConfig { models, ..ProxyConfig::default() };
+    layer.apply(&mut config);
     let insecure = args.insecure_no_auth || file.insecure_no_auth.unwrap_or(false);
-    config::check_exposure(host, &keys, insecure).map_err(invalid)?;
-    let max_body_mb = args.max_body_mb.or(file.max_body_mb).unwrap_or(32);
-    if max_body_mb == 0 {
+    config::check_exposure(config.host, &keys, insecure).map_err(invalid)?;
+    config.keys = keys;
+    if layer.max_body_mb == Some(0) {
         return Err(UserError::usage("--max-body-mb must be at least 1"));
     }
-    let config = ProxyConfig {
-        host,
-        port: args.port.or(file.port).unwrap_or(DEFAULT_PORT),
-        models,
-        keys,
-        max_body: max_body_mb << 20,
-        keepalive: Duration::from_secs(args.keepalive_secs.or(file.keepalive_secs).unwrap_or(15).max(1)),
-        max_silence: Duration::from_secs(
-            args.max_silence_secs.or(file.max_silence_secs).unwrap_or(600).max(1),
-        ),
-        header_timeout: Duration::from_secs(
-            args.header_timeout_secs.or(file.header_timeout_secs).unwrap_or(30).max(1),
-        ),
-        max_header_bytes: usize::try_from(
-            args.max_header_kb.or(file.max_header_kb).unwrap_or(64).clamp(1, 1024),
-        )
-        .unwrap_or(64)
-            << 10,
-        body_timeout: Duration::from_secs(
-            args.body_timeout_secs.or(file.body_timeout_secs).unwrap_or(60).max(1),
-        ),
-        grace: Duration::from_secs(args.grace_secs.or(file.grace_secs).unwrap_or(30)),
-        trace_dir: args.trace_dir.clone().or(file.trace_dir),
-        log_json: args.log_format.or(file.log_format) == Some(LogFormat::Json),
-        router: file.router.resolve(),
-        metrics_public: args.metrics_public || file.metrics_public.unwrap_or(false),
-        tls: config::tls_files(
-            args.tls_cert.as_ref().or(file.tls_cert.as_ref()),
-            args.tls_key.as_ref().or(file.tls_key.as_ref()),
-        )
-        .map_err(invalid)?,
-        max_connections: args
-            .max_connections
-            .and_then(|n| usize::try_from(n).ok())
-            .or(file.max_connections)
-            .unwrap_or(limits::DEFAULT_MAX_CONNECTIONS)
-            .max(1),
-        max_in_flight_per_key: args
-            .max_in_flight_per_key
-            .and_then(|n| usize::try_from(n).ok())
-            .or(file.max_in_flight_per_key)
-            .unwrap_or(limits::DEFAULT_MAX_IN_FLIGHT_PER_KEY)
-            .max(1),
-    };
+    config.tls = layer.tls().map_err(invalid)?;
     Ok((config, warnings))
 }
 
@@ -410,10 +387,12 @@ async fn wait_for_signal() {
 #[cfg(test)]
 mod tests {
     use std::os::unix::fs::PermissionsExt as _;
+    use std::time::Duration;
 
-    use clap::Parser;
+    use clap::{CommandFactory as _, Parser};
 
     use super::*;
+    use crate::proxy::config::DEFAULT_UPSTREAM;
 
     #[derive(Debug, Parser)]
     struct Wrapper {
@@ -429,6 +408,44 @@ mod tests {
         let path = std::env::temp_dir().join(format!("podctl-proxy-{}-{name}", std::process::id()));
         std::fs::write(&path, text).expect("written");
         path
+    }
+
+    /// Each `[default: …]` in `podctl proxy --help` is what `ProxyConfig::default()` holds,
+    /// and every flag whose setting has a default shows it.
+    #[test]
+    fn help_shows_the_config_defaults() {
+        let d = ProxyConfig::default();
+        let model = &d.models[0];
+        let secs = |t: Duration| t.as_secs().to_string();
+        let expected = [
+            ("port", d.port.to_string()),
+            ("host", d.host.to_string()),
+            ("upstream", model.replicas[0].url.clone()),
+            ("tool_format", model.tool_format.to_string()),
+            ("max_connections", d.max_connections.to_string()),
+            ("max_in_flight_per_key", d.max_in_flight_per_key.to_string()),
+            ("max_body_mb", (d.max_body >> 20).to_string()),
+            ("keepalive_secs", secs(d.keepalive)),
+            ("max_silence_secs", secs(d.max_silence)),
+            ("body_timeout_secs", secs(d.body_timeout)),
+            ("header_timeout_secs", secs(d.header_timeout)),
+            ("max_header_kb", (d.max_header_bytes >> 10).to_string()),
+            ("grace_secs", secs(d.grace)),
+            ("log_format", if d.log_json { "json" } else { "text" }.to_owned()),
+            // Not a proxy setting: the runtime's own default.
+            ("workers", "one per CPU".to_owned()),
+        ];
+        let command = Wrapper::command();
+        let mut shown = Vec::new();
+        for arg in command.get_arguments() {
+            let help = arg.get_long_help().or_else(|| arg.get_help()).map(ToString::to_string);
+            let Some((_, rest)) = help.as_deref().and_then(|h| h.split_once("[default: ")) else { continue };
+            let value = rest.split_once(']').map_or(rest, |(value, _)| value);
+            shown.push((arg.get_id().as_str().to_owned(), value.to_owned()));
+        }
+        let expected: Vec<(String, String)> =
+            expected.into_iter().map(|(id, v)| (id.to_owned(), v)).collect();
+        assert_eq!(shown, expected);
     }
 
     #[test]

@@ -69,6 +69,11 @@ impl ApiError {
         Self { status: kind.status(), message: message.into(), kind: kind.type_name(), param: None }
     }
 
+    /// A 400 about the request field `param`.
+    pub fn bad_field(message: impl Into<String>, param: &str) -> Self {
+        Self::new(ErrorKind::BadRequest, message).param(param)
+    }
+
     #[must_use]
     pub fn param(mut self, param: impl Into<String>) -> Self {
         self.param = Some(param.into());

@@ -1,8 +1,14 @@
-//! OpenAI wire shapes podctl produces: error bodies, ids, and the pieces of chat
-//! completion responses and stream chunks. Pure data; no I/O.
+//! The OpenAI chat completion wire format, both ways: what vLLM answers, read by the proxy
+//! (`upstream`: each streamed chunk and the whole answer), and what the proxy writes to its
+//! client (`chat`), plus error bodies (`error`), response and tool-call ids (`ids`) and the
+//! lenient field readers the stream uses (`loose`). Typed and borrowed, so the per-token
+//! path builds no JSON tree. Pure data; no I/O.
 
+pub mod chat;
 mod error;
 mod ids;
+pub mod loose;
+pub mod upstream;
 
 pub use error::{ApiError, ErrorKind};
 pub use ids::{call_id, call_id_for, completion_id, unix_now};

@@ -1,61 +1,17 @@
-//! API keys: `Authorization: Bearer <key>` on every route except `/health*`, compared in
-//! constant time. Keys never reach logs or error messages.
+//! API keys: `Authorization: Bearer <key>` on every route except `/health*` (the keys
+//! themselves, compared in constant time, are in `keys`). Keys never reach logs or error
+//! messages.
 
 use std::sync::Arc;
 
+use super::app::App;
+use super::keys::Keys;
+use super::reply::error_response;
+use crate::openai::{ApiError, ErrorKind};
 use axum::extract::{Request, State};
 use axum::http::header::AUTHORIZATION;
 use axum::middleware::Next;
 use axum::response::Response;
-use tokio::sync::Semaphore;
-
-use super::App;
-use super::reply::error_response;
-use crate::openai::{ApiError, ErrorKind};
-
-/// The accepted keys, each with its own count of requests in flight.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Keys(Vec<(Vec<u8>, Arc<Semaphore>)>, usize);
-
-impl Keys {
-    /// `per_key`: how many requests one key may have in flight (at least 1).
-    pub(crate) fn new(keys: &[String], per_key: usize) -> Self {
-        let per_key = per_key.max(1);
-        Self(
-            keys.iter().map(|k| (k.as_bytes().to_vec(), Arc::new(Semaphore::new(per_key)))).collect(),
-            per_key,
-        )
-    }
-
-    /// Which key `presented` is. Every key is compared, each in time that depends only on
-    /// the lengths, so timing tells nothing about how much of a key matched.
-    fn matching(&self, presented: &[u8]) -> Option<usize> {
-        let mut found = None;
-        for (i, (key, _)) in self.0.iter().enumerate() {
-            if constant_time_eq(key, presented) {
-                found = Some(i);
-            }
-        }
-        found
-    }
-
-    #[cfg(test)]
-    fn accepts(&self, presented: &[u8]) -> bool {
-        self.matching(presented).is_some()
-    }
-
-    pub(crate) fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    let diff = a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y));
-    std::hint::black_box(diff) == 0
-}
 
 /// Middleware: refuses requests without a valid key (when keys are configured), and
 /// requests over their key's limit of requests in flight (429). The key's place is held
@@ -67,8 +23,8 @@ pub(crate) async fn require_key(State(app): State<Arc<App>>, request: Request, n
         Ok(Some(index)) => index,
         Err(refused) => return *refused,
     };
-    let Ok(permit) = Arc::clone(&table.keys.0[index].1).try_acquire_owned() else {
-        let limit = table.keys.1;
+    let Some(permit) = table.keys.hold(index) else {
+        let limit = table.keys.per_key();
         return error_response(&ApiError::new(
             ErrorKind::TooManyRequests,
             format!(
@@ -126,18 +82,5 @@ pub(crate) fn check(keys: &Keys, headers: &axum::http::HeaderMap) -> Result<Opti
             ErrorKind::Unauthorized,
             "missing API key: send `Authorization: Bearer <key>` (the key podctl was started with)",
         )))),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn keys() {
-        let keys = Keys::new(&["sk-one".into(), "sk-two".into()], 4);
-        assert!(keys.accepts(b"sk-one") && keys.accepts(b"sk-two"));
-        assert!(!keys.accepts(b"sk-on") && !keys.accepts(b"sk-onex") && !keys.accepts(b""));
-        assert!(Keys::default().is_empty());
     }
 }

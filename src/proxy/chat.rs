@@ -12,15 +12,16 @@ use axum::response::Response;
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 
+use super::app::{App, read_body};
 use super::complete::translate_completion;
 use super::log::RequestLog;
+use super::plan::Plan;
 use super::reply::{bytes_response, error_response};
-use super::rewrite::{ChatRequest, Plan};
+use super::rewrite::ChatRequest;
 use super::router::dispatch::{self, Answer, Body, ByteStream, Mode, Payload, Target};
 use super::router::{Change, InFlight, Model, Outcome, Policy};
-use super::sse::SseDecoder;
-use super::stream::{Progress, StreamTranslator, push_event};
-use super::{App, read_body};
+use super::sse::{SseDecoder, push_event};
+use super::stream::{Progress, StreamTranslator};
 use crate::openai::{ApiError, ErrorKind, completion_id, unix_now};
 
 pub(crate) async fn chat(State(app): State<Arc<App>>, request: Request) -> Response {
@@ -79,7 +80,7 @@ async fn prepare(app: &App, request: Request, log: &mut RequestLog) -> Result<Pr
     .await;
     let answer = answer.inspect_err(|_| log.upstream = log.elapsed())?;
     log.upstream += answer.waited;
-    log.replica.clone_from(&answer.replica().name);
+    log.replica = Some(answer.replica().name.clone());
     answer.model.label.clone_into(&mut log.model);
     let plan = plan.ok_or_else(|| ApiError::new(ErrorKind::Internal, "no request was built"))?;
     Ok(Prepared { answer, plan, sent })
@@ -203,7 +204,7 @@ impl StreamState {
             let waited = Instant::now();
             let next = tokio::select! {
                 next = tokio::time::timeout_at(self.last_sent + self.keepalive, self.upstream.next()) => next,
-                () = self.closing.cancelled() => return Some(self.fail(&App::closing_error())),
+                () = self.closing.cancelled() => return Some(self.fail(&dispatch::closing_error())),
             };
             self.log.upstream += waited.elapsed();
             let bytes = match next {
@@ -238,7 +239,8 @@ impl StreamState {
             if let Err(e) = self.decoder.feed(&bytes, &mut payloads) {
                 return Some(self.fail(&ApiError::new(ErrorKind::BadGateway, e.to_string())));
             }
-            let mut out = Vec::new();
+            // The client's events are about as long as vLLM's: sized once, not grown.
+            let mut out = Vec::with_capacity(bytes.len() + 256);
             for payload in payloads.drain(..) {
                 match self.translator.on_payload(&payload, &mut out) {
                     Ok(Progress::More) => {}

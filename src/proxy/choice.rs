@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use super::rewrite::{Plan, ToolChoice};
+use super::plan::{Plan, ToolChoice};
 use crate::openai::{ApiError, ErrorKind, call_id_for};
 use crate::toolcall::{Engine, Event, Format, Outcomes, Reasoning, Sink, UpstreamFinish};
 

@@ -1,18 +1,14 @@
 //! Non-streaming translation: the upstream's `chat.completion` in, the client's out.
 //! Pure apart from ids.
 //!
-//! Both sides are typed and borrowed: only the fields the translation needs are read from
-//! vLLM's answer (its text is borrowed unless it has escapes, `usage` is copied as raw
-//! JSON), and the client's answer is written straight to bytes.
-
-use std::borrow::Cow;
-
-use serde::{Deserialize, Serialize};
-use serde_json::value::RawValue;
+//! Both sides are typed and borrowed ([`upstream::Completion`] in, [`chat::Completion`]
+//! out): only the fields the translation needs are read from vLLM's answer (its text is
+//! borrowed unless it has escapes, `usage` is copied as raw JSON), and the client's answer
+//! is written straight to bytes.
 
 use super::choice::{ABORTED, ChoiceTranslator, Out, aborted, upstream_finish};
-use super::rewrite::Plan;
-use crate::openai::{ApiError, ErrorKind, unix_now};
+use super::plan::Plan;
+use crate::openai::{ApiError, ErrorKind, chat, unix_now, upstream};
 use crate::toolcall::{Format, Reasoning};
 
 #[derive(Debug)]
@@ -27,77 +23,23 @@ pub(crate) struct Completed {
     pub(crate) raw: Vec<String>,
 }
 
-/// vLLM's answer, as far as the translation reads it.
-#[derive(Deserialize)]
-struct Upstream<'a> {
-    #[serde(borrow)]
-    choices: Option<Vec<UpChoice<'a>>>,
-    created: Option<u64>,
-    #[serde(borrow)]
-    usage: Option<&'a RawValue>,
-}
-
-#[derive(Deserialize)]
-struct UpChoice<'a> {
-    index: Option<u64>,
-    #[serde(borrow)]
-    message: Option<UpMessage<'a>>,
-    #[serde(borrow)]
-    finish_reason: Option<Cow<'a, str>>,
-}
-
-#[derive(Deserialize)]
-struct UpMessage<'a> {
-    #[serde(borrow)]
-    content: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    reasoning_content: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    reasoning: Option<Cow<'a, str>>,
-}
-
-/// The client's `chat.completion`.
-#[derive(Serialize)]
-struct Answer<'a> {
-    id: &'a str,
-    object: &'static str,
-    created: u64,
-    model: &'a str,
-    choices: Vec<Choice>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    usage: Option<&'a RawValue>,
-}
-
-#[derive(Serialize)]
-struct Choice {
+/// One choice, translated: what its [`chat::Message`] is written from.
+struct Translated {
     index: u64,
-    message: Message,
-    logprobs: Option<()>,
-    finish_reason: &'static str,
+    content: String,
+    thought: String,
+    calls: Vec<Call>,
+    reason: &'static str,
 }
 
-#[derive(Serialize)]
-struct Message {
-    role: &'static str,
-    content: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    reasoning_content: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    reasoning: Option<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    tool_calls: Vec<Call>,
+/// `text`, unless it is empty.
+fn nonempty(text: &str) -> Option<&str> {
+    (!text.is_empty()).then_some(text)
 }
 
-#[derive(Serialize)]
+/// One whole call, its arguments gathered from the fragments.
 struct Call {
     id: String,
-    #[serde(rename = "type")]
-    kind: &'static str,
-    function: Function,
-}
-
-#[derive(Serialize)]
-struct Function {
     name: String,
     arguments: String,
 }
@@ -111,16 +53,16 @@ pub(crate) fn translate_completion(
     id: &str,
     keep_raw: bool,
 ) -> Result<Completed, ApiError> {
-    let upstream: Upstream<'_> = serde_json::from_slice(bytes).map_err(|e| {
+    let answer: upstream::Completion<'_> = serde_json::from_slice(bytes).map_err(|e| {
         ApiError::new(
             ErrorKind::BadGateway,
             format!("upstream answered HTTP 200 with a body that is not JSON ({e})"),
         )
     })?;
-    let Some(choices) = upstream.choices else {
+    let Some(choices) = answer.choices else {
         return Err(ApiError::new(ErrorKind::BadGateway, "upstream answer has no `choices`"));
     };
-    let mut out_choices = Vec::with_capacity(choices.len());
+    let mut translated = Vec::with_capacity(choices.len());
     let (mut calls, mut finish, mut raw) = (0, None, Vec::new());
     let mut outcomes = crate::toolcall::Outcomes::default();
     for (position, choice) in choices.iter().enumerate() {
@@ -135,43 +77,30 @@ pub(crate) fn translate_completion(
         translator.feed(text, &mut items);
         let reason = translator.finish(upstream_finish(upstream_reason), &mut items);
 
-        let mut content = String::new();
-        let mut thought: String = message
-            .and_then(|m| m.reasoning_content.as_deref().or(m.reasoning.as_deref()))
-            .unwrap_or("")
-            .to_owned();
-        let mut tool_calls: Vec<Call> = Vec::new();
+        let mut out = Translated {
+            index: choice.index.unwrap_or(position as u64),
+            content: String::new(),
+            thought: message.and_then(upstream::Message::reasoning).unwrap_or("").to_owned(),
+            calls: Vec::new(),
+            reason,
+        };
         for item in items {
             match item {
-                Out::Content(t) => content.push_str(&t),
-                Out::Reasoning(t) => thought.push_str(&t),
-                Out::CallHeader { id, name, .. } => tool_calls.push(Call {
-                    id,
-                    kind: "function",
-                    function: Function { name, arguments: String::new() },
-                }),
+                Out::Content(t) => out.content.push_str(&t),
+                Out::Reasoning(t) => out.thought.push_str(&t),
+                Out::CallHeader { id, name, .. } => {
+                    out.calls.push(Call { id, name, arguments: String::new() });
+                }
                 Out::CallArgs { index, fragment } => {
-                    if let Some(call) = tool_calls.get_mut(index) {
-                        call.function.arguments.push_str(&fragment);
+                    if let Some(call) = out.calls.get_mut(index) {
+                        call.arguments.push_str(&fragment);
                     }
                 }
             }
         }
         // Only complete calls are executable: a truncated one (finish `length`) is dropped.
-        tool_calls.truncate(translator.calls());
-        let thought = (!thought.is_empty()).then_some(thought);
-        out_choices.push(Choice {
-            index: choice.index.unwrap_or(position as u64),
-            message: Message {
-                role: "assistant",
-                content: (!content.is_empty()).then_some(content),
-                reasoning_content: thought.clone(),
-                reasoning: thought,
-                tool_calls,
-            },
-            logprobs: None,
-            finish_reason: reason,
-        });
+        out.calls.truncate(translator.calls());
+        translated.push(out);
         calls += translator.calls();
         outcomes.add(translator.outcomes());
         finish = finish.or(Some(reason));
@@ -179,15 +108,20 @@ pub(crate) fn translate_completion(
             raw.push(text.to_owned());
         }
     }
-    let answer = Answer {
-        id,
-        object: "chat.completion",
-        created: upstream.created.unwrap_or_else(unix_now),
-        model: &plan.model,
-        choices: out_choices,
-        usage: upstream.usage.filter(|u| u.get().trim() != "null"),
-    };
-    let body = serde_json::to_vec(&answer)
+    let choices = translated
+        .iter()
+        .map(|t| {
+            let calls = t.calls.iter().map(|c| chat::ToolCall::whole(&c.id, &c.name, &c.arguments)).collect();
+            chat::CompletionChoice::new(
+                t.index,
+                chat::Message::new(nonempty(&t.content), nonempty(&t.thought), calls),
+                t.reason,
+            )
+        })
+        .collect();
+    let usage = answer.usage.filter(|u| u.get().trim() != "null");
+    let created = answer.created.unwrap_or_else(unix_now);
+    let body = serde_json::to_vec(&chat::Completion::new(id, created, &plan.model, choices, usage))
         .map_err(|e| ApiError::new(ErrorKind::Internal, format!("cannot write the answer: {e}")))?;
     Ok(Completed { body, calls, outcomes, finish, raw })
 }

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::App;
+use super::app::App;
 use super::metrics::RequestSample;
 use crate::toolcall::Outcomes;
 
@@ -16,8 +16,8 @@ pub(crate) struct RequestLog {
     pub(crate) endpoint: &'static str,
     /// The configured model's name (never a client's arbitrary string: it labels metrics).
     pub(crate) model: String,
-    /// `host:port` of the replica that answered.
-    pub(crate) replica: String,
+    /// `host:port` of the replica that answered, once one did.
+    pub(crate) replica: Option<String>,
     pub(crate) stream: bool,
     pub(crate) status: u16,
     started: Instant,
@@ -40,7 +40,7 @@ impl RequestLog {
             id,
             endpoint,
             model: String::new(),
-            replica: String::new(),
+            replica: None,
             stream: false,
             status: 0,
             started: Instant::now(),
@@ -92,7 +92,7 @@ impl RequestLog {
         self.app.metrics.request(&RequestSample {
             endpoint: self.endpoint,
             model: if self.model.is_empty() { "unknown" } else { &self.model },
-            replica: if self.replica.is_empty() { "none" } else { &self.replica },
+            replica: self.replica.as_deref(),
             status: self.status,
             stream: self.stream,
             upstream: self.upstream,
@@ -105,7 +105,7 @@ impl RequestLog {
             id = %self.id,
             endpoint = self.endpoint,
             model = %self.model,
-            replica = %self.replica,
+            replica = %self.replica.as_deref().unwrap_or(""),
             stream = self.stream,
             status = self.status,
             upstream_ms = ms(self.upstream),

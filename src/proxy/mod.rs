@@ -3,8 +3,11 @@
 //!
 //! Shape: [`serve`] takes an already-bound listener and a shutdown token (tests bind port
 //! 0). Routes live in `routes`; the pure parts (request rewrite, SSE decoding, stream
-//! translation) are kept apart from sockets in `rewrite`, `sse`, `stream` and `choice`.
+//! translation) are kept apart from sockets in `rewrite`, `sse`, `stream` and `choice`,
+//! over the wire types of [`crate::openai`]. The state every request shares is [`App`]
+//! (`app`); this file only declares the modules and serves, and no file imports it.
 
+mod app;
 mod auth;
 mod chat;
 mod choice;
@@ -12,11 +15,13 @@ mod complete;
 pub mod config;
 #[doc(hidden)]
 pub mod fuzzing;
+mod keys;
 pub mod limits;
 pub mod litellm;
 mod log;
 pub(crate) mod metrics;
 mod passthrough;
+mod plan;
 mod reply;
 mod rewrite;
 pub mod router;
@@ -27,80 +32,14 @@ mod stream;
 pub mod tls;
 mod trace;
 
-use std::sync::{Arc, PoisonError, RwLock};
-use std::time::Duration;
+use std::sync::Arc;
 
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+pub use app::App;
 pub use config::ProxyConfig;
-use router::Table;
 pub use router::probe::{ProxyStatus, read_statuses};
-
-use crate::openai::{ApiError, ErrorKind};
-
-/// State shared by every request.
-#[derive(Debug)]
-pub struct App {
-    /// Models, replicas, keys: replaced whole on reload (SIGHUP).
-    table: RwLock<Arc<Table>>,
-    transport: router::transport::Transport,
-    max_body: usize,
-    keepalive: Duration,
-    max_silence: Duration,
-    /// A request body not fully received in this long is refused (408).
-    body_timeout: Duration,
-    trace: Option<Arc<trace::Tracer>>,
-    tools_cache: rewrite::ToolsCache,
-    metrics: metrics::Metrics,
-    /// Cancelled when the shutdown grace is over: requests still open end at once, so
-    /// their upstream connections close (vLLM waits for those before it exits).
-    closing: CancellationToken,
-}
-
-impl App {
-    pub fn new(config: &ProxyConfig) -> Self {
-        let transport = router::transport();
-        Self {
-            table: RwLock::new(Arc::new(Table::build(config, None, &transport))),
-            transport,
-            max_body: config.max_body,
-            keepalive: config.keepalive,
-            max_silence: config.max_silence,
-            body_timeout: config.body_timeout,
-            trace: config.trace_dir.clone().map(|dir| Arc::new(trace::Tracer::new(dir))),
-            tools_cache: rewrite::ToolsCache::default(),
-            metrics: metrics::Metrics::new(),
-            closing: CancellationToken::new(),
-        }
-    }
-
-    /// The current models, replicas and keys.
-    pub(crate) fn table(&self) -> Arc<Table> {
-        Arc::clone(&self.table.read().unwrap_or_else(PoisonError::into_inner))
-    }
-
-    /// Applies a new configuration: models, replicas, keys and router settings. Requests
-    /// in flight keep the table they started with; replicas that stay keep their health
-    /// and in-flight counts. Listen address and limits need a restart.
-    pub fn reload(&self, config: &ProxyConfig) {
-        let table = {
-            let current = self.table();
-            Table::build(config, Some(&current), &self.transport)
-        };
-        *self.table.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(table);
-    }
-
-    /// Per-model replica states, as `podctl status` shows them.
-    pub fn status(&self) -> Vec<router::ModelStatus> {
-        self.table().status()
-    }
-
-    /// The error requests still open get when the grace period is over.
-    fn closing_error() -> ApiError {
-        ApiError::new(ErrorKind::Unavailable, "the proxy is shutting down; this request was cut off")
-    }
-}
 
 /// A running proxy's handles, for the command that started it.
 #[derive(Debug, Clone, Default)]
@@ -169,50 +108,5 @@ pub async fn serve_with(
         });
         let listener = limits::Limited::new(listener, config.max_connections);
         server::run(listener, router, limits, shutdown, config.grace, closing).await
-    }
-}
-
-/// Reads a request body of at most `max_body` bytes, which must arrive whole within
-/// `body_timeout` (a client that sends headers and part of a body, then stalls, gets 408
-/// instead of holding the connection and this task forever).
-async fn read_body(app: &App, request: axum::extract::Request) -> Result<axum::body::Bytes, ApiError> {
-    let limit = app.max_body;
-    let read = axum::body::to_bytes(request.into_body(), limit);
-    let Ok(result) = tokio::time::timeout(app.body_timeout, read).await else {
-        return Err(ApiError::new(
-            ErrorKind::RequestTimeout,
-            format!(
-                "request body not received within {} s (the proxy's limit; raise it with --body-timeout-secs)",
-                app.body_timeout.as_secs_f64()
-            ),
-        ));
-    };
-    result.map_err(|e| {
-        let too_large = std::error::Error::source(&e)
-            .is_some_and(|s| s.downcast_ref::<http_body_util::LengthLimitError>().is_some());
-        if too_large {
-            ApiError::new(
-                ErrorKind::PayloadTooLarge,
-                format!(
-                    "request body is larger than {} MiB (the proxy's limit; raise it with --max-body-mb)",
-                    limit >> 20
-                ),
-            )
-        } else {
-            ApiError::new(ErrorKind::BadRequest, format!("cannot read the request body: {e}"))
-        }
-    })
-}
-
-/// Reads a request body as a JSON object (see [`read_body`]).
-async fn read_json(
-    app: &App,
-    request: axum::extract::Request,
-) -> Result<serde_json::Map<String, serde_json::Value>, ApiError> {
-    let bytes = read_body(app, request).await?;
-    match serde_json::from_slice::<serde_json::Value>(&bytes) {
-        Ok(serde_json::Value::Object(map)) => Ok(map),
-        Ok(_) => Err(ApiError::new(ErrorKind::BadRequest, "request body must be a JSON object")),
-        Err(e) => Err(ApiError::new(ErrorKind::BadRequest, format!("request body is not valid JSON: {e}"))),
     }
 }

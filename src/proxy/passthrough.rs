@@ -12,11 +12,11 @@ use axum::response::Response;
 use futures_util::StreamExt as _;
 use serde_json::Value;
 
+use super::app::{App, read_json};
 use super::log::RequestLog;
 use super::reply::error_response;
 use super::router::Model;
 use super::router::dispatch::{self, Answer, Mode, Payload, Target};
-use super::{App, read_json};
 use crate::openai::{ApiError, ErrorKind, completion_id};
 
 pub(crate) async fn forward(app: Arc<App>, target: Target, request: Request) -> Response {
@@ -80,7 +80,7 @@ async fn send(app: &App, target: Target, request: Request, log: &mut RequestLog)
     .await
     .inspect_err(|_| log.upstream = log.elapsed())?;
     log.upstream += answer.waited;
-    log.replica.clone_from(&answer.replica().name);
+    log.replica = Some(answer.replica().name.clone());
     answer.model.label.clone_into(&mut log.model);
     Ok(answer)
 }

@@ -12,12 +12,13 @@ use serde_json::{Value, json};
 
 use axum::http::{HeaderValue, header};
 
+use super::app::App;
 use super::metrics::{self, ReplicaGauge};
 use super::passthrough::forward;
 use super::reply::{error_response, json_response};
 use super::router::dispatch::Target;
 use super::router::{self, Outcome};
-use super::{App, auth, chat};
+use super::{auth, chat};
 use crate::openai::{ApiError, ErrorKind, unix_now};
 
 pub(crate) fn router(app: Arc<App>) -> Router {
@@ -98,7 +99,7 @@ async fn metrics(State(app): State<Arc<App>>, request: Request) -> Response {
                 model: m.label.clone(),
                 replica: r.name.clone(),
                 in_flight: u64::from(r.in_flight()),
-                state: r.state(now).name(),
+                state: r.state(now),
                 cooldown_remaining: r.cooldown_left(now),
             })
         })

@@ -1,5 +1,6 @@
-//! Incremental server-sent-events decoder for upstream streams: bytes in, in any split
-//! (a network read may end mid-line or mid-character), `data` payloads out.
+//! Server-sent events: the incremental decoder for upstream streams (bytes in, in any split:
+//! a network read may end mid-line or mid-character; `data` payloads out), and the encoding
+//! of the client's events.
 //!
 //! Follows the SSE framing: lines end in `\n`, `\r\n` or `\r`; `data:` lines of one event
 //! are joined with `\n`; a blank line ends the event; comments (`:`) and other fields
@@ -48,31 +49,46 @@ impl SseDecoder {
 
     /// Decodes `bytes`, pushing each completed event's data to `out`.
     pub(crate) fn feed(&mut self, bytes: &[u8], out: &mut Vec<String>) -> Result<(), SseError> {
-        let mut start = 0;
-        for (i, &b) in bytes.iter().enumerate() {
-            match b {
-                b'\n' if self.after_cr => {
-                    self.after_cr = false;
-                    start = i + 1;
+        let mut rest = bytes;
+        if self.after_cr && !rest.is_empty() {
+            self.after_cr = false;
+            rest = rest.strip_prefix(b"\n").unwrap_or(rest);
+        }
+        // Line ends are found with memchr rather than byte by byte: a read holds whole events
+        // far more often than not, and their lines are decoded where they lie.
+        while let Some(i) = memchr::memchr2(b'\n', b'\r', rest) {
+            let cr = rest[i] == b'\r';
+            self.end_line(&rest[..i], out)?;
+            rest = &rest[i + 1..];
+            if cr {
+                match rest.strip_prefix(b"\n") {
+                    Some(after) => rest = after,
+                    // The `\n` of a `\r\n` may come with the next read.
+                    None => self.after_cr = rest.is_empty(),
                 }
-                b'\n' | b'\r' => {
-                    self.line.extend_from_slice(&bytes[start..i]);
-                    self.after_cr = b == b'\r';
-                    start = i + 1;
-                    self.end_line(out)?;
-                }
-                _ => self.after_cr = false,
             }
         }
-        self.line.extend_from_slice(&bytes[start..]);
+        self.line.extend_from_slice(rest);
         if self.line.len() > self.max_event {
             return Err(SseError::TooLarge(self.max_event));
         }
         Ok(())
     }
 
-    fn end_line(&mut self, out: &mut Vec<String>) -> Result<(), SseError> {
-        let line = std::mem::take(&mut self.line);
+    /// Ends the line whose last bytes are `tail` (after any held from earlier reads).
+    fn end_line(&mut self, tail: &[u8], out: &mut Vec<String>) -> Result<(), SseError> {
+        if self.line.is_empty() {
+            return self.line_done(tail, out);
+        }
+        let mut line = std::mem::take(&mut self.line);
+        line.extend_from_slice(tail);
+        let result = self.line_done(&line, out);
+        line.clear();
+        self.line = line;
+        result
+    }
+
+    fn line_done(&mut self, line: &[u8], out: &mut Vec<String>) -> Result<(), SseError> {
         // Checked on ended lines too, not only on the unfinished one a read stops in: the
         // same stream fails the same way however the network happened to split it.
         if line.len() > self.max_event {
@@ -90,7 +106,7 @@ impl SseDecoder {
                 let value = &line[i + 1..];
                 (&line[..i], value.strip_prefix(b" ").unwrap_or(value))
             }
-            None => (&line[..], &[][..]),
+            None => (line, &[][..]),
         };
         if field == b"data" {
             let value = std::str::from_utf8(value).map_err(|_| SseError::NotUtf8)?;
@@ -107,6 +123,29 @@ impl SseDecoder {
         }
         Ok(())
     }
+}
+
+/// Appends one `data:` event.
+pub(crate) fn push_event(out: &mut Vec<u8>, payload: &str) {
+    out.extend_from_slice(b"data: ");
+    out.extend_from_slice(payload.as_bytes());
+    out.extend_from_slice(b"\n\n");
+}
+
+/// Appends one `data:` event whose payload `write` appends, straight into `out`. On an
+/// error (serialising failed; the wire types never do) `out` is left as it was.
+pub(crate) fn push_event_with<E>(
+    out: &mut Vec<u8>,
+    write: impl FnOnce(&mut Vec<u8>) -> Result<(), E>,
+) -> Result<(), E> {
+    let start = out.len();
+    out.extend_from_slice(b"data: ");
+    if let Err(e) = write(out) {
+        out.truncate(start);
+        return Err(e);
+    }
+    out.extend_from_slice(b"\n\n");
+    Ok(())
 }
 
 #[cfg(test)]
@@ -169,6 +208,126 @@ mod tests {
                 (Err(SseError::TooLarge(16)), &["ok".to_owned()][..]),
                 "{size}"
             );
+        }
+    }
+
+    /// The decoder as it was before it searched with memchr, byte by byte: the new one must
+    /// decode every stream, and fail on it, the same way.
+    struct Reference {
+        line: Vec<u8>,
+        data: Option<String>,
+        after_cr: bool,
+        max_event: usize,
+    }
+
+    impl Reference {
+        fn feed(&mut self, bytes: &[u8], out: &mut Vec<String>) -> Result<(), SseError> {
+            let mut start = 0;
+            for (i, &b) in bytes.iter().enumerate() {
+                match b {
+                    b'\n' if self.after_cr => {
+                        self.after_cr = false;
+                        start = i + 1;
+                    }
+                    b'\n' | b'\r' => {
+                        self.line.extend_from_slice(&bytes[start..i]);
+                        self.after_cr = b == b'\r';
+                        start = i + 1;
+                        self.end_line(out)?;
+                    }
+                    _ => self.after_cr = false,
+                }
+            }
+            self.line.extend_from_slice(&bytes[start..]);
+            if self.line.len() > self.max_event {
+                return Err(SseError::TooLarge(self.max_event));
+            }
+            Ok(())
+        }
+
+        fn end_line(&mut self, out: &mut Vec<String>) -> Result<(), SseError> {
+            let line = std::mem::take(&mut self.line);
+            // Checked on ended lines too, not only on the unfinished one a read stops in: the
+            // same stream fails the same way however the network happened to split it.
+            if line.len() > self.max_event {
+                return Err(SseError::TooLarge(self.max_event));
+            }
+            if line.is_empty() {
+                if let Some(data) = self.data.take() {
+                    out.push(data);
+                }
+                return Ok(());
+            }
+            let (field, value) = match line.iter().position(|&b| b == b':') {
+                Some(0) => return Ok(()), // comment
+                Some(i) => {
+                    let value = &line[i + 1..];
+                    (&line[..i], value.strip_prefix(b" ").unwrap_or(value))
+                }
+                None => (&line[..], &[][..]),
+            };
+            if field == b"data" {
+                let value = std::str::from_utf8(value).map_err(|_| SseError::NotUtf8)?;
+                match &mut self.data {
+                    Some(data) => {
+                        data.push('\n');
+                        data.push_str(value);
+                        if data.len() > self.max_event {
+                            return Err(SseError::TooLarge(self.max_event));
+                        }
+                    }
+                    None => self.data = Some(value.to_owned()),
+                }
+            }
+            Ok(())
+        }
+    }
+
+    fn decode_all(pieces: &[&[u8]], max_event: usize) -> (Vec<String>, Result<(), SseError>, usize) {
+        let mut decoder = SseDecoder::with_limit(max_event);
+        let mut out = Vec::new();
+        let result = pieces.iter().try_for_each(|p| decoder.feed(p, &mut out));
+        let buffered = if result.is_ok() { decoder.buffered() } else { 0 };
+        (out, result, buffered)
+    }
+
+    fn reference_all(pieces: &[&[u8]], max_event: usize) -> (Vec<String>, Result<(), SseError>, usize) {
+        let mut decoder = Reference { line: Vec::new(), data: None, after_cr: false, max_event };
+        let mut out = Vec::new();
+        let result = pieces.iter().try_for_each(|p| decoder.feed(p, &mut out));
+        let buffered = if result.is_ok() {
+            decoder.line.len() + decoder.data.as_ref().map_or(0, String::len)
+        } else {
+            0
+        };
+        (out, result, buffered)
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn decodes_as_the_byte_by_byte_decoder_did(
+            tokens in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    &b"data: "[..], b"data:", b"x", b"yz", b"\r", b"\n", b"\r\n", b": c", b"\xc3\xa9", b"\xff",
+                    b"event: e",
+                ]),
+                0..40,
+            ),
+            cuts in proptest::collection::vec(0usize..200, 0..8),
+            max_event in proptest::sample::select(vec![8usize, 64, MAX_EVENT]),
+        ) {
+            let stream = tokens.concat();
+            let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c.min(stream.len())).collect();
+            cuts.sort_unstable();
+            let mut pieces: Vec<&[u8]> = Vec::new();
+            let mut at = 0;
+            for cut in cuts.into_iter().chain([stream.len()]) {
+                pieces.push(&stream[at..cut]);
+                at = cut;
+            }
+            proptest::prop_assert_eq!(decode_all(&pieces, max_event), reference_all(&pieces, max_event));
         }
     }
 }

@@ -3,10 +3,13 @@
 //! then its argument fragments (index only), a finish chunk, the usage chunk
 //! (`choices: []`, only when asked), `[DONE]`. Pure apart from ids; no I/O.
 
-use serde_json::{Value, json};
+use serde_json::value::RawValue;
 
 use super::choice::{ABORTED, ChoiceTranslator, Out, aborted, upstream_finish};
-use super::rewrite::Plan;
+use super::plan::Plan;
+use super::sse::push_event_with;
+use crate::openai::chat::{ChunkChoice, ChunkHead, ChunkWriter, Delta, ToolCall};
+use crate::openai::upstream::Chunk;
 use crate::openai::{ApiError, ErrorKind};
 use crate::toolcall::{Format, Reasoning};
 
@@ -26,8 +29,12 @@ pub(crate) struct StreamTranslator {
     created: u64,
     keep_raw: bool,
     choices: Vec<Option<ChoiceTranslator>>,
-    usage: Option<Value>,
+    /// The upstream's last `usage`, as it came.
+    usage: Option<Box<RawValue>>,
+    /// Reused for each chunk's translated items.
     items: Vec<Out>,
+    /// Writes this answer's chunks (their shared fields serialised once).
+    writer: ChunkWriter,
 }
 
 impl StreamTranslator {
@@ -49,6 +56,7 @@ impl StreamTranslator {
             choices: Vec::new(),
             usage: None,
             items: Vec::new(),
+            writer: ChunkWriter::default(),
         }
     }
 
@@ -57,88 +65,79 @@ impl StreamTranslator {
         if payload.trim() == "[DONE]" {
             return self.on_done(out);
         }
-        let chunk: Value = serde_json::from_str(payload).map_err(|e| {
+        let chunk: Chunk<'_> = serde_json::from_str(payload).map_err(|e| {
             ApiError::new(
                 ErrorKind::BadGateway,
                 format!("upstream sent a stream event that is not JSON ({e})"),
             )
         })?;
-        if chunk.get("error").is_some() || chunk.get("object").and_then(Value::as_str) == Some("error") {
-            let status = chunk
-                .get("error")
-                .and_then(|e| e.get("code"))
-                .or_else(|| chunk.get("code"))
-                .and_then(Value::as_u64)
-                .and_then(|c| u16::try_from(c).ok())
-                .filter(|c| (400..600).contains(c))
-                .unwrap_or(502);
-            return Err(ApiError::from_upstream(status, payload.as_bytes()));
+        if chunk.is_error() {
+            return Err(ApiError::from_upstream(chunk.error_status(), payload.as_bytes()));
         }
-        if let Some(usage) = chunk.get("usage").filter(|u| !u.is_null()) {
-            self.usage = Some(usage.clone());
+        if let Some(usage) = chunk.usage {
+            self.usage = Some(usage.to_owned());
         }
-        let Some(Value::Array(choices)) = chunk.get("choices") else { return Ok(Progress::More) };
-        if choices.iter().any(|c| c.get("finish_reason").and_then(Value::as_str) == Some(ABORTED)) {
+        let Some(choices) = &chunk.choices.0 else { return Ok(Progress::More) };
+        if choices.iter().any(|c| c.finish_reason.as_str() == Some(ABORTED)) {
             return Err(aborted());
         }
         for choice in choices {
-            let index = choice
-                .get("index")
-                .and_then(Value::as_u64)
-                .and_then(|i| usize::try_from(i).ok())
-                .unwrap_or(0);
-            let delta = choice.get("delta");
-            let text = delta.and_then(|d| d.get("content")).and_then(Value::as_str).unwrap_or("");
+            let text = choice.delta.content.as_str().unwrap_or("");
             // vLLM started with a reasoning parser splits reasoning out itself: pass it on.
-            let thought = delta
-                .and_then(|d| d.get("reasoning_content").or_else(|| d.get("reasoning")))
-                .and_then(Value::as_str)
-                .unwrap_or("");
-            let finish = choice.get("finish_reason").and_then(Value::as_str);
-            self.on_choice(index, thought, text, finish, out);
+            let thought = choice.delta.reasoning().unwrap_or("");
+            self.on_choice(choice.index(), thought, text, choice.finish_reason.as_str(), out)?;
         }
         Ok(Progress::More)
     }
 
-    fn on_choice(&mut self, ci: usize, thought: &str, text: &str, finish: Option<&str>, out: &mut Vec<u8>) {
+    fn on_choice(
+        &mut self,
+        ci: usize,
+        thought: &str,
+        text: &str,
+        finish: Option<&str>,
+        out: &mut Vec<u8>,
+    ) -> Result<(), ApiError> {
         if self.choices.len() <= ci {
             self.choices.resize_with(ci + 1, || None);
         }
         if self.choices[ci].is_none() {
             self.choices[ci] =
                 Some(ChoiceTranslator::new(self.format, self.reasoning, &self.plan, self.keep_raw));
-            self.frame(ci, &json!({"role": "assistant", "content": ""}), None, out);
+            self.frame(ci, Delta::role(), None, out)?;
         }
         if !thought.is_empty() {
-            self.frame(ci, &json!({"reasoning_content": thought, "reasoning": thought}), None, out);
+            self.frame(ci, Delta::reasoning(thought), None, out)?;
         }
         let mut items = std::mem::take(&mut self.items);
-        let Some(choice) = self.choices[ci].as_mut() else { return };
+        let Some(choice) = self.choices[ci].as_mut() else { return Ok(()) };
         if choice.finished().is_some() {
             self.items = items;
-            return;
+            return Ok(());
         }
         if !text.is_empty() {
             choice.feed(text, &mut items);
         }
         let reason = finish.map(|f| choice.finish(upstream_finish(f), &mut items));
         for item in items.drain(..) {
-            let delta = match item {
-                Out::Content(text) => json!({"content": text}),
-                Out::Reasoning(text) => json!({"reasoning_content": text, "reasoning": text}),
-                Out::CallHeader { index, id, name } => json!({"tool_calls": [{
-                    "index": index, "id": id, "type": "function",
-                    "function": {"name": name, "arguments": ""}}]}),
-                Out::CallArgs { index, fragment } => {
-                    json!({"tool_calls": [{"index": index, "function": {"arguments": fragment}}]})
+            match &item {
+                Out::Content(text) => self.frame(ci, Delta::content(text), None, out)?,
+                Out::Reasoning(text) => self.frame(ci, Delta::reasoning(text), None, out)?,
+                Out::CallHeader { index, id, name } => {
+                    let call = [ToolCall::header(*index, id, name)];
+                    self.frame(ci, Delta::tool_calls(&call), None, out)?;
                 }
-            };
-            self.frame(ci, &delta, None, out);
+                Out::CallArgs { index, fragment } => {
+                    let call = [ToolCall::arguments(*index, fragment)];
+                    self.frame(ci, Delta::tool_calls(&call), None, out)?;
+                }
+            }
         }
         self.items = items;
         if let Some(reason) = reason {
-            self.frame(ci, &json!({}), Some(reason), out);
+            self.frame(ci, Delta::default(), Some(reason), out)?;
         }
+        Ok(())
     }
 
     /// The upstream's `[DONE]`: usage if asked, then our `[DONE]`.
@@ -152,20 +151,25 @@ impl StreamTranslator {
         if self.plan.include_usage
             && let Some(usage) = &self.usage
         {
-            let chunk = json!({"id": self.id, "object": "chat.completion.chunk", "created": self.created,
-                "model": self.plan.model, "choices": [], "usage": usage});
-            push_event(out, &chunk.to_string());
+            let head = ChunkHead { id: &self.id, created: self.created, model: &self.plan.model };
+            push_event_with(out, |out| self.writer.write(head, &[], Some(usage), out))
+                .map_err(|e| unwritable(&e))?;
         }
         out.extend_from_slice(b"data: [DONE]\n\n");
         Ok(Progress::Done)
     }
 
-    fn frame(&self, index: usize, delta: &Value, finish: Option<&str>, out: &mut Vec<u8>) {
-        let chunk = json!({
-            "id": self.id, "object": "chat.completion.chunk", "created": self.created, "model": self.plan.model,
-            "choices": [{"index": index, "delta": delta, "logprobs": null, "finish_reason": finish}],
-        });
-        push_event(out, &chunk.to_string());
+    /// One chunk: `delta` for choice `index`.
+    fn frame(
+        &mut self,
+        index: usize,
+        delta: Delta<'_>,
+        finish: Option<&str>,
+        out: &mut Vec<u8>,
+    ) -> Result<(), ApiError> {
+        let head = ChunkHead { id: &self.id, created: self.created, model: &self.plan.model };
+        let choice = [ChunkChoice::new(index, delta, finish)];
+        push_event_with(out, |out| self.writer.write(head, &choice, None, out)).map_err(|e| unwritable(&e))
     }
 
     /// Complete tool calls and the finish reason of each choice (for the request log).
@@ -189,19 +193,19 @@ impl StreamTranslator {
     }
 }
 
-/// Appends one `data:` event.
-pub(crate) fn push_event(out: &mut Vec<u8>, payload: &str) {
-    out.extend_from_slice(b"data: ");
-    out.extend_from_slice(payload.as_bytes());
-    out.extend_from_slice(b"\n\n");
+/// A chunk that could not be written (the wire types always serialise: never expected).
+fn unwritable(e: &serde_json::Error) -> ApiError {
+    ApiError::new(ErrorKind::Internal, format!("cannot write the answer: {e}"))
 }
 
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
 
+    use serde_json::{Value, json};
+
     use super::*;
-    use crate::proxy::rewrite::ToolChoice;
+    use crate::proxy::plan::ToolChoice;
     use crate::toolcall::Tools;
 
     fn translator(include_usage: bool) -> StreamTranslator {

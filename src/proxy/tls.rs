@@ -19,10 +19,43 @@ use tokio::sync::mpsc;
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::server::TlsStream;
 
-use super::config::ConfigError;
-
 /// How long a client has to complete the TLS handshake.
 const HANDSHAKE_DEADLINE: Duration = Duration::from_secs(10);
+
+/// Why the certificate and key cannot serve HTTPS.
+#[derive(Debug, thiserror::Error)]
+pub enum TlsError {
+    /// The certificate file cannot be read at all.
+    #[error("cannot read {path}: {source}")]
+    Read { path: PathBuf, source: io::Error },
+    #[error("{} is not a PEM certificate chain ({reason})", path.display())]
+    NotPem { path: PathBuf, reason: rustls_pki_types::pem::Error },
+    #[error("{} holds no certificate (expected -----BEGIN CERTIFICATE-----)", path.display())]
+    NoCertificate { path: PathBuf },
+    #[error(
+        "no usable private key in {} ({reason}); give the PEM key (PKCS#8, PKCS#1 or SEC1) that matches the certificate",
+        path.display()
+    )]
+    Key { path: PathBuf, reason: rustls_pki_types::pem::Error },
+    #[error("TLS setup: {0}")]
+    Setup(rustls::Error),
+    #[error(
+        "{} and {} do not make a usable certificate and key ({reason}); check that the key belongs to the certificate",
+        cert.display(),
+        key.display()
+    )]
+    Mismatch { cert: PathBuf, key: PathBuf, reason: rustls::Error },
+}
+
+impl TlsError {
+    /// What to do about it.
+    pub fn hint(&self) -> &'static str {
+        match self {
+            Self::Read { .. } => "check the path and its permissions",
+            _ => "see `podctl proxy --help`",
+        }
+    }
+}
 
 /// The certificate chain and private key files, PEM.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,44 +65,30 @@ pub struct TlsFiles {
 }
 
 /// Reads the certificate chain and key into a server configuration (HTTP/1.1 over TLS 1.2+).
-pub fn load(files: &TlsFiles) -> Result<Arc<ServerConfig>, ConfigError> {
+pub fn load(files: &TlsFiles) -> Result<Arc<ServerConfig>, TlsError> {
     let certs = read_certs(&files.cert)?;
-    let key = PrivateKeyDer::from_pem_file(&files.key).map_err(|e| {
-        ConfigError::Invalid(format!(
-            "no usable private key in {} ({e}); give the PEM key (PKCS#8, PKCS#1 or SEC1) that matches the certificate",
-            files.key.display()
-        ))
-    })?;
+    let key = PrivateKeyDer::from_pem_file(&files.key)
+        .map_err(|reason| TlsError::Key { path: files.key.clone(), reason })?;
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let mut config = ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|e| ConfigError::Invalid(format!("TLS setup: {e}")))?
+        .map_err(TlsError::Setup)?
         .with_no_client_auth()
         .with_single_cert(certs, key)
-        .map_err(|e| {
-            ConfigError::Invalid(format!(
-                "{} and {} do not make a usable certificate and key ({e}); check that the key belongs to the certificate",
-                files.cert.display(),
-                files.key.display()
-            ))
-        })?;
+        .map_err(|reason| TlsError::Mismatch { cert: files.cert.clone(), key: files.key.clone(), reason })?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(Arc::new(config))
 }
 
-fn read_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, ConfigError> {
+fn read_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
     if let Err(source) = std::fs::metadata(path) {
-        return Err(ConfigError::Read { path: path.into(), source });
+        return Err(TlsError::Read { path: path.into(), source });
     }
-    let certs =
-        CertificateDer::pem_file_iter(path).and_then(Iterator::collect::<Result<Vec<_>, _>>).map_err(
-            |e| ConfigError::Invalid(format!("{} is not a PEM certificate chain ({e})", path.display())),
-        )?;
+    let certs = CertificateDer::pem_file_iter(path)
+        .and_then(Iterator::collect::<Result<Vec<_>, _>>)
+        .map_err(|reason| TlsError::NotPem { path: path.into(), reason })?;
     if certs.is_empty() {
-        return Err(ConfigError::Invalid(format!(
-            "{} holds no certificate (expected -----BEGIN CERTIFICATE-----)",
-            path.display()
-        )));
+        return Err(TlsError::NoCertificate { path: path.into() });
     }
     Ok(certs)
 }

@@ -1,10 +1,9 @@
 //! Starts a stand-in upstream and the proxy in front of it, and speaks to the proxy.
 
-use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
 use podctl::proxy::ProxyConfig;
-use podctl::proxy::config::{ModelConfig, RouterConfig};
+use podctl::proxy::config::ModelConfig;
 use podctl::toolcall::Format;
 use serde_json::{Value, json};
 use tokio::task::JoinHandle;
@@ -24,26 +23,15 @@ pub(crate) struct Env {
     pub(crate) key: Option<String>,
 }
 
+/// The proxy's defaults, serving [`ALIAS`] from `upstream`, with a 1 MiB body limit and a
+/// 5 s grace (the tests bind their own port).
 pub(crate) fn config(upstream: String) -> ProxyConfig {
     ProxyConfig {
-        host: IpAddr::V4(Ipv4Addr::LOCALHOST),
         port: 0,
         models: vec![ModelConfig::single(Some(ALIAS.into()), upstream, None, Format::Qwen3Coder)],
-        keys: Vec::new(),
         max_body: 1 << 20,
-        keepalive: Duration::from_secs(15),
-        max_silence: Duration::from_mins(10),
-        body_timeout: Duration::from_mins(1),
-        header_timeout: Duration::from_secs(30),
-        max_header_bytes: 64 << 10,
         grace: Duration::from_secs(5),
-        trace_dir: None,
-        log_json: false,
-        router: RouterConfig::default(),
-        metrics_public: false,
-        tls: None,
-        max_connections: 4096,
-        max_in_flight_per_key: 512,
+        ..ProxyConfig::default()
     }
 }
 

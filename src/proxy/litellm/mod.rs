@@ -85,7 +85,8 @@ pub fn import_with(
     }
     let config = FileConfig {
         api_keys: sections.api_keys,
-        router: merge_router(&sections.router, &sections.litellm_router),
+        // `router_settings` over `litellm_settings`, field by field.
+        router: sections.router.or(sections.litellm_router),
         models: models.models,
         ..FileConfig::default()
     };
@@ -120,7 +121,7 @@ struct Sections {
 impl Ctx<'_> {
     /// An error about the file's content, prefixed with its path.
     fn invalid(&self, message: impl Display) -> ConfigError {
-        ConfigError::Invalid(format!("{}: {message}", self.path.display()))
+        ConfigError::LiteLlm { path: self.path.to_path_buf(), message: message.to_string() }
     }
 
     /// The value of `$name`, or an error saying `what` names an unset variable.
@@ -160,16 +161,10 @@ fn file_env_names(root: &Mapping) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// `router_settings` over `litellm_settings`, field by field.
-fn merge_router(router: &FileRouter, litellm: &FileRouter) -> FileRouter {
-    FileRouter {
-        num_retries: router.num_retries.or(litellm.num_retries),
-        timeout_secs: router.timeout_secs.or(litellm.timeout_secs),
-        allowed_fails: router.allowed_fails.or(litellm.allowed_fails),
-        cooldown_secs: router.cooldown_secs.or(litellm.cooldown_secs),
-        health_interval_secs: router.health_interval_secs.or(litellm.health_interval_secs),
-        affinity: router.affinity.or(litellm.affinity),
-    }
+/// A finite, non-negative, already rounded number as an integer (saturating).
+#[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "rounded, ≥ 0, saturating")]
+fn whole(x: f64) -> u64 {
+    x as u64
 }
 
 /// A mapping key as text (YAML allows numbers and booleans as keys).
@@ -202,10 +197,4 @@ fn entries<'v>(ctx: &Ctx<'_>, value: &'v Value, at: &str) -> Result<Vec<(String,
         Value::Mapping(m) => Ok(m.iter().map(|(k, v)| (key_name(k), v)).collect()),
         other => Err(ctx.invalid(format!("{at} must be a mapping, not {}", describe(other)))),
     }
-}
-
-/// A finite, non-negative, already rounded number as an integer (saturating).
-#[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "rounded, ≥ 0, saturating")]
-fn whole(x: f64) -> u64 {
-    x as u64
 }

@@ -14,11 +14,12 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::health::{Change, Outcome};
+use super::model::Model;
 use super::replica::{InFlight, Replica};
-use super::retry::{backoff, retryable_status, unhealthy_status};
+use super::retry::{RetryReason, backoff, unhealthy_status};
+use super::table::Table;
 use super::transport;
 pub(crate) use super::transport::ByteStream;
-use super::{Model, Table};
 use crate::openai::{ApiError, ErrorKind};
 use crate::proxy::metrics::Metrics;
 
@@ -104,7 +105,7 @@ enum Attempt {
     /// Worth another replica.
     Retry {
         error: ApiError,
-        reason: &'static str,
+        reason: RetryReason,
     },
 }
 
@@ -116,7 +117,7 @@ impl Request<'_> {
         let mut tried: Vec<u64> = Vec::new();
         let mut last: Option<ApiError> = None;
         let mut attempts = 0u32;
-        let mut failed: Option<(String, String, &'static str)> = None;
+        let mut failed: Option<(String, String, RetryReason)> = None;
         let chain = std::mem::take(&mut self.chain);
         let primary = chain.first().map(|m| m.label.clone()).unwrap_or_default();
         for (position, model) in chain.iter().enumerate() {
@@ -248,7 +249,7 @@ impl Request<'_> {
         };
         let sent = tokio::select! {
             sent = tokio::time::timeout_at(deadline, replica.send(self.method.clone(), uri, payload)) => sent,
-            () = self.closing.cancelled() => return Attempt::Fail(super::super::App::closing_error()),
+            () = self.closing.cancelled() => return Attempt::Fail(closing_error()),
         };
         let response = match sent {
             Err(_) => {
@@ -257,9 +258,9 @@ impl Request<'_> {
             }
             Ok(Err(e)) => {
                 let (outcome, reason) = if e.connect {
-                    (Outcome::Unreachable(e.message.clone()), "connect")
+                    (Outcome::Unreachable(e.message.clone()), RetryReason::Connect)
                 } else {
-                    (Outcome::Failed(e.message.clone()), "send")
+                    (Outcome::Failed(e.message.clone()), RetryReason::Send)
                 };
                 note(outcome);
                 return Attempt::Retry { error: replica.unreachable_because(&e.message), reason };
@@ -278,9 +279,9 @@ impl Request<'_> {
                 model.forget_model();
             }
             let error = replica.error(status, &body);
-            if retryable_status(status) {
+            if let Some(reason) = RetryReason::for_status(status) {
                 note(Outcome::Failed(format!("HTTP {status}")));
-                return Attempt::Retry { error, reason: status_reason(status) };
+                return Attempt::Retry { error, reason };
             }
             note(if unhealthy_status(status) {
                 Outcome::Failed(format!("HTTP {status}"))
@@ -302,7 +303,7 @@ impl Request<'_> {
             Mode::Whole => {
                 let read = tokio::select! {
                     read = tokio::time::timeout_at(deadline, response.bytes()) => read,
-                    () = self.closing.cancelled() => return Attempt::Fail(super::super::App::closing_error()),
+                    () = self.closing.cancelled() => return Attempt::Fail(closing_error()),
                 };
                 match read {
                     Err(_) => {
@@ -315,7 +316,7 @@ impl Request<'_> {
                             ErrorKind::BadGateway,
                             format!("upstream {} broke off its answer ({})", replica.base, e.message),
                         );
-                        Attempt::Retry { error, reason: "read" }
+                        Attempt::Retry { error, reason: RetryReason::Read }
                     }
                     Ok(Ok(bytes)) => {
                         note(Outcome::Ok);
@@ -328,7 +329,7 @@ impl Request<'_> {
                 let until = (Instant::now() + peek).min(deadline);
                 let first = tokio::select! {
                     first = tokio::time::timeout_at(until, rest.next()) => first,
-                    () = self.closing.cancelled() => return Attempt::Fail(super::super::App::closing_error()),
+                    () = self.closing.cancelled() => return Attempt::Fail(closing_error()),
                 };
                 match first {
                     // Silent for a while (a long prefill): commit, keep-alives take over.
@@ -344,7 +345,7 @@ impl Request<'_> {
                             ErrorKind::BadGateway,
                             format!("upstream {} {why} before the first byte", replica.base),
                         );
-                        Attempt::Retry { error, reason: "read" }
+                        Attempt::Retry { error, reason: RetryReason::Read }
                     }
                     Ok(None) => {
                         note(Outcome::Failed("empty stream".into()));
@@ -352,7 +353,7 @@ impl Request<'_> {
                             ErrorKind::BadGateway,
                             format!("upstream {} closed its stream without sending anything", replica.base),
                         );
-                        Attempt::Retry { error, reason: "read" }
+                        Attempt::Retry { error, reason: RetryReason::Read }
                     }
                 }
             }
@@ -371,20 +372,15 @@ impl Request<'_> {
     }
 }
 
+/// The error requests still open get when the proxy's shutdown grace is over.
+pub(crate) fn closing_error() -> ApiError {
+    ApiError::new(ErrorKind::Unavailable, "the proxy is shutting down; this request was cut off")
+}
+
 /// Why a model was skipped while building its body.
 enum Skip {
     /// The request itself is wrong: no other model would take it either.
     Final(ApiError),
     /// This model cannot be used (its id cannot be learned): try the next.
     Model(ApiError),
-}
-
-fn status_reason(status: u16) -> &'static str {
-    match status {
-        429 => "status_429",
-        502 => "status_502",
-        503 => "status_503",
-        504 => "status_504",
-        _ => "status",
-    }
 }

@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use super::health::{Change, Outcome};
 use super::replica::Replica;
+use super::table::{ModelStatus, Table};
 use super::transport::describe_reqwest;
-use super::{ModelStatus, Table};
-use crate::proxy::App;
+use crate::proxy::app::App;
 
 /// Probes until `stop` is cancelled: healthy replicas every `health_interval`, the others
 /// every second (so a vLLM that comes up joins at once).

@@ -170,3 +170,25 @@ pub(crate) fn describe(what: &str, error: &(dyn std::error::Error + 'static)) ->
 pub(crate) fn describe_reqwest(error: &reqwest::Error) -> String {
     reqwest_error(error).message
 }
+
+/// The shared HTTP clients: pooled, no total timeout (streams run as long as the model
+/// writes), a bounded connect time.
+pub(crate) fn pooled() -> Transport {
+    Transport::new(tls_client())
+}
+
+fn tls_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .connect_timeout(std::time::Duration::from_secs(5))
+        .tcp_nodelay(true)
+        // vLLM (uvicorn) closes idle connections after 5 s; reusing one it is closing fails
+        // the request, so ours are dropped first.
+        .pool_idle_timeout(std::time::Duration::from_secs(4))
+        .tcp_keepalive(std::time::Duration::from_secs(30))
+        .pool_max_idle_per_host(256)
+        // vLLM never redirects; a proxy passes answers on rather than following them (and
+        // the redirect layer costs a URL parse per request).
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap_or_default()
+}

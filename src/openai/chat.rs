@@ -1,0 +1,324 @@
+//! The client's chat completion answer as the proxy writes it: each streamed
+//! `chat.completion.chunk` ([`ChunkWriter`]) and the whole `chat.completion` ([`Completion`]),
+//! with the tool calls both carry ([`ToolCall`]). Borrowed views, serialised straight into
+//! the response bytes, with the fields in the order clients have always been sent them.
+
+use serde::Serialize;
+use serde_json::value::RawValue;
+
+/// What every chunk of one streamed answer shares.
+#[derive(Debug, Clone, Copy)]
+pub struct ChunkHead<'a> {
+    /// The answer's id (`chatcmpl-…`).
+    pub id: &'a str,
+    /// When the answer began (Unix seconds).
+    pub created: u64,
+    /// The model name the client asked for.
+    pub model: &'a str,
+}
+
+/// The fields every chunk of an answer starts with.
+#[derive(Serialize)]
+struct Head<'a> {
+    id: &'a str,
+    object: &'static str,
+    created: u64,
+    model: &'a str,
+}
+
+/// Writes the streamed `chat.completion.chunk`s of one answer: one choice's delta each, or
+/// (`choices: []`) the usage. The fields all of them share are serialised once, with the
+/// first chunk, and copied into every one after it: a stream writes hundreds of chunks that
+/// differ only in their choices.
+#[derive(Debug, Default)]
+pub struct ChunkWriter {
+    /// `{"id":…,"object":"chat.completion.chunk","created":…,"model":…,"choices":`
+    prefix: Vec<u8>,
+}
+
+impl ChunkWriter {
+    /// Appends the chunk of `head` carrying `choices` (one, or none with the usage) to `out`.
+    pub fn write(
+        &mut self,
+        head: ChunkHead<'_>,
+        choices: &[ChunkChoice<'_>],
+        usage: Option<&RawValue>,
+        out: &mut Vec<u8>,
+    ) -> Result<(), serde_json::Error> {
+        if self.prefix.is_empty() {
+            let head = Head {
+                id: head.id,
+                object: "chat.completion.chunk",
+                created: head.created,
+                model: head.model,
+            };
+            serde_json::to_writer(&mut self.prefix, &head)?;
+            // Reopen the object for the fields that follow.
+            self.prefix.pop();
+            self.prefix.extend_from_slice(b",\"choices\":");
+        }
+        out.extend_from_slice(&self.prefix);
+        serde_json::to_writer(&mut *out, choices)?;
+        if let Some(usage) = usage {
+            out.extend_from_slice(b",\"usage\":");
+            out.extend_from_slice(usage.get().as_bytes());
+        }
+        out.push(b'}');
+        Ok(())
+    }
+}
+
+/// A choice's part of a chunk.
+#[derive(Debug, Serialize)]
+pub struct ChunkChoice<'a> {
+    index: usize,
+    delta: Delta<'a>,
+    logprobs: Option<()>,
+    finish_reason: Option<&'a str>,
+}
+
+impl<'a> ChunkChoice<'a> {
+    /// `delta` for choice `index`, with the choice's `finish_reason` on its last chunk.
+    pub fn new(index: usize, delta: Delta<'a>, finish_reason: Option<&'a str>) -> Self {
+        Self { index, delta, logprobs: None, finish_reason }
+    }
+}
+
+/// What one chunk adds to a choice. The fields not set are left out: `{}` on the finish
+/// chunk.
+#[derive(Debug, Default, Serialize)]
+pub struct Delta<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    role: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    content: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reasoning_content: Option<&'a str>,
+    /// The same text as `reasoning_content`, under the name newer clients read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reasoning: Option<&'a str>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    tool_calls: &'a [ToolCall<'a>],
+}
+
+impl<'a> Delta<'a> {
+    /// The first delta of a choice: the assistant role and empty content.
+    pub fn role() -> Self {
+        Self { role: Some("assistant"), content: Some(""), ..Self::default() }
+    }
+
+    /// Answer text.
+    pub fn content(text: &'a str) -> Self {
+        Self { content: Some(text), ..Self::default() }
+    }
+
+    /// Reasoning text, under both names clients read it by.
+    pub fn reasoning(text: &'a str) -> Self {
+        Self { reasoning_content: Some(text), reasoning: Some(text), ..Self::default() }
+    }
+
+    /// A tool call's header or more of its arguments.
+    pub fn tool_calls(calls: &'a [ToolCall<'a>]) -> Self {
+        Self { tool_calls: calls, ..Self::default() }
+    }
+}
+
+/// A tool call: whole in a [`Message`]; streamed as a header (index, id, name) and then
+/// argument fragments (index only).
+#[derive(Debug, Serialize)]
+pub struct ToolCall<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    index: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<&'a str>,
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    kind: Option<&'static str>,
+    function: FunctionCall<'a>,
+}
+
+#[derive(Debug, Serialize)]
+struct FunctionCall<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<&'a str>,
+    arguments: &'a str,
+}
+
+impl<'a> ToolCall<'a> {
+    /// A whole call, as a non-streaming message holds it.
+    pub fn whole(id: &'a str, name: &'a str, arguments: &'a str) -> Self {
+        Self {
+            index: None,
+            id: Some(id),
+            kind: Some("function"),
+            function: FunctionCall { name: Some(name), arguments },
+        }
+    }
+
+    /// The first chunk of streamed call `index`: its id and name, no arguments yet.
+    pub fn header(index: usize, id: &'a str, name: &'a str) -> Self {
+        Self { index: Some(index), ..Self::whole(id, name, "") }
+    }
+
+    /// More of streamed call `index`'s arguments.
+    pub fn arguments(index: usize, fragment: &'a str) -> Self {
+        Self {
+            index: Some(index),
+            id: None,
+            kind: None,
+            function: FunctionCall { name: None, arguments: fragment },
+        }
+    }
+}
+
+/// The whole `chat.completion`.
+#[derive(Debug, Serialize)]
+pub struct Completion<'a> {
+    id: &'a str,
+    object: &'static str,
+    created: u64,
+    model: &'a str,
+    choices: Vec<CompletionChoice<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    usage: Option<&'a RawValue>,
+}
+
+impl<'a> Completion<'a> {
+    /// The answer `id` for the client's `model`, with the upstream's `usage` as it came.
+    pub fn new(
+        id: &'a str,
+        created: u64,
+        model: &'a str,
+        choices: Vec<CompletionChoice<'a>>,
+        usage: Option<&'a RawValue>,
+    ) -> Self {
+        Self { id, object: "chat.completion", created, model, choices, usage }
+    }
+}
+
+/// One choice of the whole answer.
+#[derive(Debug, Serialize)]
+pub struct CompletionChoice<'a> {
+    index: u64,
+    message: Message<'a>,
+    logprobs: Option<()>,
+    finish_reason: &'static str,
+}
+
+impl<'a> CompletionChoice<'a> {
+    /// Choice `index`: its message and the client's `finish_reason`.
+    pub fn new(index: u64, message: Message<'a>, finish_reason: &'static str) -> Self {
+        Self { index, message, logprobs: None, finish_reason }
+    }
+}
+
+/// The assistant message of one choice: `content` is `null` when there is none; reasoning
+/// and tool calls are left out when there are none.
+#[derive(Debug, Serialize)]
+pub struct Message<'a> {
+    role: &'static str,
+    content: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reasoning_content: Option<&'a str>,
+    /// The same text as `reasoning_content`, under the name newer clients read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reasoning: Option<&'a str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tool_calls: Vec<ToolCall<'a>>,
+}
+
+impl<'a> Message<'a> {
+    /// The assistant's message: its text, its reasoning (under both names), its calls.
+    pub fn new(content: Option<&'a str>, reasoning: Option<&'a str>, tool_calls: Vec<ToolCall<'a>>) -> Self {
+        Self { role: "assistant", content, reasoning_content: reasoning, reasoning, tool_calls }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::*;
+
+    /// The typed chunks are byte for byte what the stream built with `json!` trees before
+    /// (in insertion order), escapes included.
+    #[test]
+    fn chunks_are_written_as_the_json_trees_were() {
+        let head = ChunkHead { id: "chatcmpl-\"q\"", created: 7, model: "mödel\n" };
+        let tree = |delta: Value, finish: Option<&str>| {
+            json!({"id": head.id, "object": "chat.completion.chunk", "created": 7, "model": head.model,
+                "choices": [{"index": 2, "delta": delta, "logprobs": null, "finish_reason": finish}]})
+            .to_string()
+        };
+        let write = |choices: &[ChunkChoice<'_>], usage: Option<&RawValue>| {
+            let mut out = Vec::new();
+            ChunkWriter::default().write(head, choices, usage, &mut out).expect("serialises");
+            String::from_utf8(out).expect("UTF-8")
+        };
+        let typed =
+            |delta: Delta<'_>, finish: Option<&str>| write(&[ChunkChoice::new(2, delta, finish)], None);
+        let text = "a \"b\"\n\u{1f600}";
+        let header = [ToolCall::header(1, "call_x", "read_file")];
+        let args = [ToolCall::arguments(1, "{\"path\": \"a\"}")];
+        let cases = [
+            (typed(Delta::role(), None), tree(json!({"role": "assistant", "content": ""}), None)),
+            (typed(Delta::content(text), None), tree(json!({"content": text}), None)),
+            (
+                typed(Delta::reasoning(text), None),
+                tree(json!({"reasoning_content": text, "reasoning": text}), None),
+            ),
+            (
+                typed(Delta::tool_calls(&header), None),
+                tree(
+                    json!({"tool_calls": [{"index": 1, "id": "call_x", "type": "function",
+                        "function": {"name": "read_file", "arguments": ""}}]}),
+                    None,
+                ),
+            ),
+            (
+                typed(Delta::tool_calls(&args), None),
+                tree(
+                    json!({"tool_calls": [{"index": 1, "function": {"arguments": "{\"path\": \"a\"}"}}]}),
+                    None,
+                ),
+            ),
+            (typed(Delta::default(), Some("tool_calls")), tree(json!({}), Some("tool_calls"))),
+        ];
+        for (typed, tree) in cases {
+            assert_eq!(typed, tree);
+        }
+        let usage: Box<RawValue> =
+            serde_json::from_str(r#"{"prompt_tokens":10,"total_tokens":18,"completion_tokens":8}"#)
+                .expect("raw");
+        let usage_tree = json!({"id": head.id, "object": "chat.completion.chunk", "created": 7, "model": head.model,
+            "choices": [], "usage": {"prompt_tokens": 10, "total_tokens": 18, "completion_tokens": 8}});
+        assert_eq!(write(&[], Some(&usage)), usage_tree.to_string());
+        // The shared fields are written once and reused, byte for byte.
+        let mut writer = ChunkWriter::default();
+        let mut out = Vec::new();
+        for text in ["one", "two"] {
+            writer
+                .write(head, &[ChunkChoice::new(2, Delta::content(text), None)], None, &mut out)
+                .expect("serialises");
+            out.push(b'\n');
+        }
+        let want =
+            format!("{}\n{}\n", tree(json!({"content": "one"}), None), tree(json!({"content": "two"}), None));
+        assert_eq!(String::from_utf8(out).expect("UTF-8"), want);
+    }
+
+    #[test]
+    fn a_whole_answer_keeps_its_shape() {
+        let calls = vec![ToolCall::whole("call_1", "run", "{}")];
+        let choices = vec![
+            CompletionChoice::new(0, Message::new(None, Some("plan"), calls), "tool_calls"),
+            CompletionChoice::new(1, Message::new(Some("hi"), None, Vec::new()), "stop"),
+        ];
+        let answer = Completion::new("chatcmpl-1", 3, "m", choices, None);
+        let want = json!({"id": "chatcmpl-1", "object": "chat.completion", "created": 3, "model": "m", "choices": [
+            {"index": 0, "message": {"role": "assistant", "content": null, "reasoning_content": "plan", "reasoning": "plan",
+                "tool_calls": [{"id": "call_1", "type": "function", "function": {"name": "run", "arguments": "{}"}}]},
+             "logprobs": null, "finish_reason": "tool_calls"},
+            {"index": 1, "message": {"role": "assistant", "content": "hi"}, "logprobs": null, "finish_reason": "stop"}]});
+        assert_eq!(serde_json::to_string(&answer).expect("serialises"), want.to_string());
+    }
+}

@@ -1,0 +1,131 @@
+//! The request's top-level fields, read in one pass without parsing their values: each stays
+//! raw JSON text borrowed from the body, and `messages` is split into raw messages.
+
+use std::borrow::Cow;
+
+use serde_json::value::RawValue;
+
+/// The top-level fields in order, keys borrowed when they have no escapes. A dozen fields
+/// are searched faster in a list than hashed into a map. `messages` is split into raw
+/// messages in the same pass (its own entry has no raw value).
+#[derive(Debug, Default)]
+pub(super) struct Fields<'a> {
+    pub(super) list: Vec<(Cow<'a, str>, Option<&'a RawValue>)>,
+    pub(super) messages: Messages<'a>,
+}
+
+/// The `messages` field.
+#[derive(Debug, Default)]
+pub(super) enum Messages<'a> {
+    #[default]
+    Absent,
+    /// Present but not an array.
+    Invalid,
+    List(Vec<&'a RawValue>),
+}
+
+impl<'a> Fields<'a> {
+    /// The value of `key` (the last one, as Python's `json` reads duplicates).
+    pub(super) fn get(&self, key: &str) -> Option<&'a RawValue> {
+        self.list.iter().rev().find(|(k, _)| k == key).and_then(|(_, v)| *v)
+    }
+
+    /// Each key once, with its last value (`None` for `messages`).
+    pub(super) fn iter(&self) -> impl Iterator<Item = (&str, Option<&'a RawValue>)> {
+        self.list
+            .iter()
+            .enumerate()
+            .filter(|(i, (k, _))| !self.list[i + 1..].iter().any(|(later, _)| later == k))
+            .map(|(_, (k, v))| (k.as_ref(), *v))
+    }
+}
+
+impl<'de: 'a, 'a> serde::Deserialize<'de> for Messages<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visit<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for Visit<'a> {
+            type Value = Messages<'a>;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("any JSON value")
+            }
+
+            fn visit_seq<S: serde::de::SeqAccess<'de>>(self, mut seq: S) -> Result<Messages<'a>, S::Error> {
+                let mut list = Vec::with_capacity(seq.size_hint().unwrap_or(8));
+                while let Some(message) = seq.next_element::<&'de RawValue>()? {
+                    list.push(message);
+                }
+                Ok(Messages::List(list))
+            }
+
+            fn visit_map<M: serde::de::MapAccess<'de>>(self, mut map: M) -> Result<Messages<'a>, M::Error> {
+                while map.next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?.is_some() {}
+                Ok(Messages::Invalid)
+            }
+
+            fn visit_bool<E>(self, _: bool) -> Result<Messages<'a>, E> {
+                Ok(Messages::Invalid)
+            }
+
+            fn visit_i64<E>(self, _: i64) -> Result<Messages<'a>, E> {
+                Ok(Messages::Invalid)
+            }
+
+            fn visit_u64<E>(self, _: u64) -> Result<Messages<'a>, E> {
+                Ok(Messages::Invalid)
+            }
+
+            fn visit_f64<E>(self, _: f64) -> Result<Messages<'a>, E> {
+                Ok(Messages::Invalid)
+            }
+
+            fn visit_str<E>(self, _: &str) -> Result<Messages<'a>, E> {
+                Ok(Messages::Invalid)
+            }
+
+            fn visit_unit<E>(self) -> Result<Messages<'a>, E> {
+                Ok(Messages::Invalid)
+            }
+        }
+        deserializer.deserialize_any(Visit(std::marker::PhantomData))
+    }
+}
+
+impl<'de: 'a, 'a> serde::Deserialize<'de> for Fields<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visit<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for Visit<'a> {
+            type Value = Fields<'a>;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+
+            fn visit_map<M: serde::de::MapAccess<'de>>(self, mut map: M) -> Result<Fields<'a>, M::Error> {
+                let mut list = Vec::with_capacity(map.size_hint().unwrap_or(12));
+                let mut messages = Messages::Absent;
+                while let Some(key) = map.next_key::<Key<'de>>()? {
+                    if key.0 == "messages" {
+                        messages = map.next_value::<Messages<'de>>()?;
+                        list.push((key.0, None));
+                    } else {
+                        list.push((key.0, Some(map.next_value::<&'de RawValue>()?)));
+                    }
+                }
+                Ok(Fields { list, messages })
+            }
+        }
+        deserializer.deserialize_map(Visit(std::marker::PhantomData))
+    }
+}
+
+/// A key, borrowed from the body unless it has escapes.
+struct Key<'a>(Cow<'a, str>);
+
+impl<'de> serde::Deserialize<'de> for Key<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(serde::Deserialize)]
+        struct Wrap<'a>(#[serde(borrow)] Cow<'a, str>);
+        Wrap::deserialize(deserializer).map(|w| Key(w.0))
+    }
+}

@@ -1,0 +1,218 @@
+//! [`ChatRequest`]: a chat request read only as deep as the proxy needs, and rewritten for
+//! vLLM with the [`Plan`] for answering the client.
+
+use std::sync::Arc;
+
+use serde_json::Value;
+use serde_json::value::RawValue;
+
+use super::fields::{Fields, Messages};
+use super::messages::{role, write_messages};
+use super::tools::{ToolsCache, parse_choice, tool_name};
+use crate::openai::{ApiError, ErrorKind};
+use crate::proxy::plan::{Plan, ToolChoice};
+use crate::toolcall::Tools;
+
+/// A chat request read only as deep as the proxy needs: top-level fields stay raw JSON
+/// text borrowed from the body, so a long system prompt or tool list is never rebuilt.
+#[derive(Debug)]
+pub(crate) struct ChatRequest<'a> {
+    fields: Fields<'a>,
+}
+
+impl<'a> ChatRequest<'a> {
+    pub(crate) fn parse(body: &'a [u8]) -> Result<Self, ApiError> {
+        let text = std::str::from_utf8(body).map_err(|e| {
+            ApiError::new(ErrorKind::BadRequest, format!("request body is not valid UTF-8: {e}"))
+        })?;
+        let trimmed = text.trim_start();
+        if !trimmed.starts_with('{') && serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok() {
+            return Err(ApiError::new(ErrorKind::BadRequest, "request body must be a JSON object"));
+        }
+        let fields: Fields<'a> = serde_json::from_str(text).map_err(|e| {
+            ApiError::new(ErrorKind::BadRequest, format!("request body is not valid JSON: {e}"))
+        })?;
+        Ok(Self { fields })
+    }
+
+    /// A hash of the conversation's prefix: every message up to and including the first
+    /// user turn (the system prompt and the question that starts the conversation). Later
+    /// turns of one conversation share it; `None` when there is no user turn.
+    pub(crate) fn affinity(&self) -> Option<u64> {
+        use std::hash::{BuildHasher as _, Hasher as _};
+        let Messages::List(messages) = &self.fields.messages else { return None };
+        let first_user = messages.iter().position(|m| role(m.get()).as_deref() == Some("user"))?;
+        let mut hasher = foldhash::fast::FixedState::with_seed(0x6166_6669_6e69_7479).build_hasher();
+        for message in &messages[..=first_user] {
+            hasher.write(message.get().as_bytes());
+            hasher.write_u8(0);
+        }
+        Some(hasher.finish())
+    }
+
+    /// Whether the client asked for a stream (`rewrite` rejects a `stream` that is not a bool).
+    pub(crate) fn wants_stream(&self) -> bool {
+        self.fields.get("stream").is_some_and(|raw| raw.get().trim() == "true")
+    }
+
+    /// The model the client named, if any.
+    pub(crate) fn model(&self) -> Result<Option<String>, ApiError> {
+        match self.fields.get("model").map(|raw| serde_json::from_str::<Value>(raw.get())) {
+            None | Some(Ok(Value::Null)) => Ok(None),
+            Some(Ok(Value::String(m))) => Ok(Some(m)),
+            Some(_) => Err(ApiError::bad_field("`model` must be a string", "model")),
+        }
+    }
+
+    fn value(&self, key: &str) -> Option<Value> {
+        self.fields.get(key).and_then(|raw| serde_json::from_str(raw.get()).ok())
+    }
+
+    /// The upstream body for the upstream model `upstream_model`, and the response plan.
+    ///
+    /// `id_len`: the exact length of alphanumeric tool call ids the model's chat template
+    /// accepts (Mistral's: 9), when it constrains them; history ids are mapped to fit.
+    pub(crate) fn rewrite(
+        &self,
+        upstream_model: &str,
+        id_len: Option<usize>,
+        cache: &ToolsCache,
+    ) -> Result<(Vec<u8>, Plan), ApiError> {
+        let model = self.model()?.unwrap_or_else(|| upstream_model.to_owned());
+        let stream = match self.value("stream") {
+            None | Some(Value::Null) => false,
+            Some(Value::Bool(b)) => b,
+            Some(_) => return Err(ApiError::bad_field("`stream` must be true or false", "stream")),
+        };
+        let include_usage = match self.value("stream_options") {
+            None | Some(Value::Null) => false,
+            Some(Value::Object(options)) => match options.get("include_usage") {
+                None | Some(Value::Null) => false,
+                Some(Value::Bool(b)) => stream && *b,
+                Some(_) => {
+                    return Err(ApiError::bad_field(
+                        "`stream_options.include_usage` must be true or false",
+                        "stream_options",
+                    ));
+                }
+            },
+            Some(_) => {
+                return Err(ApiError::bad_field("`stream_options` must be an object", "stream_options"));
+            }
+        };
+
+        let messages = match &self.fields.messages {
+            Messages::Absent => return Err(ApiError::bad_field("`messages` is required", "messages")),
+            Messages::Invalid => {
+                return Err(ApiError::bad_field(
+                    "`messages` must be an array of message objects",
+                    "messages",
+                ));
+            }
+            Messages::List(list) => list,
+        };
+        if messages.is_empty() {
+            return Err(ApiError::bad_field("`messages` must not be empty", "messages"));
+        }
+
+        let tools_raw = self.fields.get("tools").map(RawValue::get).filter(|r| {
+            let t = r.trim();
+            t != "null" && t != "[]"
+        });
+        let tools = match tools_raw {
+            Some(raw) => cache.get(raw)?,
+            None => Arc::new(Tools::none()),
+        };
+        let choice = parse_choice(self.value("tool_choice").as_ref())?;
+        if let ToolChoice::Named(name) = &choice
+            && tools.get(name).is_none()
+        {
+            return Err(ApiError::bad_field(
+                format!("`tool_choice` names `{name}`, which is not one of `tools`"),
+                "tool_choice",
+            ));
+        }
+        let parallel = match self.value("parallel_tool_calls") {
+            None | Some(Value::Null) => true,
+            Some(Value::Bool(b)) => b,
+            Some(_) => {
+                return Err(ApiError::bad_field(
+                    "`parallel_tool_calls` must be true or false",
+                    "parallel_tool_calls",
+                ));
+            }
+        };
+        let instruction = match (&choice, tools_raw.is_some()) {
+            (ToolChoice::Required, true) => {
+                Some("You must reply with a call to one of the provided tools.".to_owned())
+            }
+            (ToolChoice::Named(name), true) => {
+                Some(format!("You must reply with a call to the tool `{name}`."))
+            }
+            _ => None,
+        };
+
+        let messages_len: usize = messages.iter().map(|m| m.get().len() + 1).sum();
+        let mut out = Vec::with_capacity(messages_len + tools_raw.map_or(0, str::len) + 512);
+        out.push(b'{');
+        let mut first = true;
+        let mut field = |out: &mut Vec<u8>, key: &str, value: &str| {
+            if !std::mem::take(&mut first) {
+                out.push(b',');
+            }
+            out.extend_from_slice(json_key(key).as_bytes());
+            out.push(b':');
+            out.extend_from_slice(value.as_bytes());
+        };
+        for (key, raw) in self.fields.iter() {
+            match key {
+                "model"
+                | "stream_options"
+                | "parallel_tool_calls"
+                | "tool_choice"
+                | "skip_special_tokens"
+                | "tools" => {}
+                "messages" => {
+                    field(&mut out, key, &write_messages(messages, instruction.as_deref(), id_len)?);
+                }
+                _ => {
+                    if let Some(raw) = raw {
+                        field(&mut out, key, raw.get());
+                    }
+                }
+            }
+        }
+        field(&mut out, "model", &Value::String(upstream_model.to_owned()).to_string());
+        if stream {
+            // Always ask for usage upstream (for the request log); the client gets it only if asked.
+            // (Without `stream: true` vLLM refuses `stream_options`: it is dropped then.)
+            field(&mut out, "stream_options", r#"{"include_usage":true}"#);
+        }
+        let mut tools = tools;
+        if let Some(raw) = tools_raw {
+            match &choice {
+                ToolChoice::Named(name) => {
+                    // Only the named tool is sent, and only it may come back as a call.
+                    let mut list: Vec<Value> = serde_json::from_str(raw).unwrap_or_default();
+                    list.retain(|t| tool_name(t) == Some(name.as_str()));
+                    let only = Value::Array(list);
+                    tools = Arc::new(
+                        Tools::from_openai(&only)
+                            .map_err(|e| ApiError::bad_field(format!("invalid `tools`: {e}"), "tools"))?,
+                    );
+                    field(&mut out, "tools", &only.to_string());
+                }
+                _ => field(&mut out, "tools", raw),
+            }
+            field(&mut out, "tool_choice", r#""none""#);
+        }
+        field(&mut out, "skip_special_tokens", "false");
+        out.push(b'}');
+
+        Ok((out, Plan { model, stream, include_usage, tools, choice, parallel }))
+    }
+}
+
+fn json_key(key: &str) -> String {
+    Value::String(key.to_owned()).to_string()
+}
