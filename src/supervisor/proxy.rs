@@ -66,22 +66,11 @@ pub fn config(profile: &Profile) -> Result<ProxyConfig, String> {
             )
         }],
         keys,
-        max_body: 32 << 20,
-        keepalive: Duration::from_secs(15),
-        max_silence: Duration::from_mins(10),
-        body_timeout: Duration::from_mins(1),
-        header_timeout: Duration::from_secs(30),
-        max_header_bytes: 64 << 10,
         // Short: on stop, requests in flight get this long before their connections to
         // vLLM are dropped, which vLLM's own shutdown waits for.
         grace: Duration::from_secs(2),
-        trace_dir: None,
-        log_json: false,
-        router: config::RouterConfig::default(),
-        metrics_public: false,
         tls,
-        max_connections: crate::proxy::limits::DEFAULT_MAX_CONNECTIONS,
-        max_in_flight_per_key: crate::proxy::limits::DEFAULT_MAX_IN_FLIGHT_PER_KEY,
+        ..ProxyConfig::default()
     })
 }
 
