@@ -1,5 +1,5 @@
 //! Table-driven tests of the tool-call engine against `shared/guide/toolcall-spec.md`
-//! (sections 2-6) and the design decisions recorded in `tests/support/mod.rs`'s table.
+//! (sections 2-6) and the design decisions recorded in the table (`tests/support/rows/`).
 //!
 //! Each row of `support::cases()` is one test below; a row lists the formats it applies to
 //! and is checked through `Engine::translate` and through the streaming path (event
@@ -298,7 +298,7 @@ table! {
     g_qwen_xml_is_text,
     g_name_template_is_text,
     g_key_without_value_is_text,
-    // auto telling the families apart (tests/support/auto.rs)
+    // auto telling the families apart (tests/support/rows/auto.rs)
     a_detects_mistral,
     a_detects_mistral_array,
     a_detects_mistral_think,
