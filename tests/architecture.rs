@@ -55,12 +55,13 @@ fn code(text: &str) -> String {
             (l.starts_with("mod ") || l.starts_with("pub(crate) mod ")) && l.ends_with('{')
         });
         if trimmed == "#[cfg(test)]" && next_is_mod {
-            let mut depth = 0i32;
+            let (mut opened, mut closed) = (0, 0);
             i += 1;
             while i < lines.len() {
-                depth += lines[i].matches('{').count() as i32 - lines[i].matches('}').count() as i32;
+                opened += lines[i].matches('{').count();
+                closed += lines[i].matches('}').count();
                 i += 1;
-                if depth <= 0 {
+                if closed >= opened {
                     break;
                 }
             }
