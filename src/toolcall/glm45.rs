@@ -36,7 +36,7 @@ const THINK_CLOSE: &str = "</think>";
 /// A committed call and the value being read.
 #[derive(Debug)]
 struct Call {
-    args: XmlArgs,
+    args: XmlArgs<false>,
     /// Literal `<tool_call>` opened inside the current value: its `</tool_call>` is literal too.
     depth: u32,
 }
@@ -287,7 +287,7 @@ impl Glm45 {
                 let mut call = match at {
                     Keyed::First { name, from_think } => {
                         let index = self.core.commit(&name, None, from_think, sink);
-                        Box::new(Call { args: XmlArgs::new(index, name, false), depth: 0 })
+                        Box::new(Call { args: XmlArgs::new(index, name), depth: 0 })
                     }
                     Keyed::Next { mut call, repair } => {
                         if repair {

@@ -100,7 +100,7 @@ impl Llama3 {
                 }
                 self.give_up(&held, from_think, sink)
             }
-            State::Object(object) => self.step_object(rest, object, sink),
+            State::Object(_) => unreachable!("read in place by `step`"),
             State::AfterCall { tagged } => {
                 let ws = scan::leading_ws(rest);
                 if ws > 0 {
@@ -253,16 +253,6 @@ impl Llama3 {
         }
     }
 
-    fn step_object(&mut self, rest: &str, mut object: Box<Object>, sink: &mut impl Sink) -> Step {
-        let (taken, whole) = object.json.take(rest);
-        if whole {
-            self.decide(&object, sink);
-        } else {
-            self.state = State::Object(object);
-        }
-        Step::Advance(taken)
-    }
-
     /// A whole object: a call if it decodes to one, else text.
     fn decide(&mut self, object: &Object, sink: &mut impl Sink) {
         let json = &object.json;
@@ -284,6 +274,14 @@ impl Llama3 {
 
 impl Machine for Llama3 {
     fn step(&mut self, rest: &str, eof: Eof, sink: &mut impl Sink) -> Step {
+        // Inside an object (almost every byte of a call): read in place, no state moves.
+        if let State::Object(object) = &mut self.state {
+            let (taken, whole) = object.json.take(rest);
+            if whole && let State::Object(object) = std::mem::take(&mut self.state) {
+                self.decide(&object, sink);
+            }
+            return Step::Advance(taken);
+        }
         self.step_state(rest, eof, sink)
     }
 

@@ -187,7 +187,7 @@ impl Mistral {
                 }
                 self.give_up(&held, from_think, sink)
             }
-            State::Json(block) => self.step_json(rest, block, sink),
+            State::Json(_) => unreachable!("read in place by `step`"),
             State::AfterCall => self.step_after_call(rest, eof, sink),
         }
     }
@@ -243,16 +243,6 @@ impl Mistral {
             (THINK_END, false) => self.core.content.boundary(),
             _ => self.state = State::Think,
         }
-    }
-
-    fn step_json(&mut self, rest: &str, mut block: Box<Block>, sink: &mut impl Sink) -> Step {
-        let (taken, whole) = block.json.take(rest);
-        if whole {
-            self.decide(&block, sink);
-        } else {
-            self.state = State::Json(block);
-        }
-        Step::Advance(taken)
     }
 
     /// A whole JSON block: calls if it decodes, else its text goes back where it came from.
@@ -312,6 +302,14 @@ impl Mistral {
 
 impl Machine for Mistral {
     fn step(&mut self, rest: &str, eof: Eof, sink: &mut impl Sink) -> Step {
+        // Inside JSON (almost every byte of a call): read in place, no state moves.
+        if let State::Json(block) = &mut self.state {
+            let (taken, whole) = block.json.take(rest);
+            if whole && let State::Json(block) = std::mem::take(&mut self.state) {
+                self.decide(&block, sink);
+            }
+            return Step::Advance(taken);
+        }
         self.step_state(rest, eof, sink)
     }
 

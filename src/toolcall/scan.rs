@@ -21,6 +21,7 @@ pub(crate) enum Match {
 }
 
 /// Does `rest` start with `lit`, or could it once more input arrives?
+#[inline]
 pub(crate) fn starts(rest: &str, lit: &str) -> Match {
     if rest.len() >= lit.len() {
         if rest.as_bytes().starts_with(lit.as_bytes()) { Match::Yes } else { Match::No }
@@ -41,6 +42,13 @@ pub(crate) enum MatchAny<'m> {
 }
 
 /// Does `rest` start with one of `markers` (a whole one wins over another's prefix)?
+/// Always inlined: the markers are constants at every call, so each comparison compiles to
+/// a few instructions instead of a call to `memcmp` (the engine runs this at every `<`).
+#[allow(
+    clippy::inline_always,
+    reason = "the markers are constants at every call: inlined, each comparison is a few instructions instead of a memcmp call"
+)]
+#[inline(always)]
 pub(crate) fn starts_any<'m>(rest: &str, markers: &[&'m str]) -> MatchAny<'m> {
     let mut partial = false;
     for &marker in markers {

@@ -244,13 +244,9 @@ impl Special {
     }
 
     /// Inside a call: its body until the end marker outside JSON strings.
+    /// At a `<` outside the call's JSON strings (the body before it is read in place by
+    /// `step`): its end marker, the next call, or text of the body.
     fn step_call(&mut self, rest: &str, mut call: Box<Call>, eof: Eof, sink: &mut impl Sink) -> Step {
-        let body = call.scan.scan(rest);
-        if body > 0 {
-            call.body.push_str(&rest[..body]);
-            self.state = State::Call(call);
-            return Step::Advance(body);
-        }
         match self.marker(rest, false) {
             Ok(Some((Kind::CallEnd, len))) => {
                 self.decide(&call, Some(&rest[..len]), sink);
@@ -308,6 +304,14 @@ impl Special {
 
 impl Machine for Special {
     fn step(&mut self, rest: &str, eof: Eof, sink: &mut impl Sink) -> Step {
+        // Inside a call's body (almost every byte of it): read in place, no state moves.
+        if let State::Call(call) = &mut self.state {
+            let body = call.scan.scan(rest);
+            if body > 0 {
+                call.body.push_str(&rest[..body]);
+                return Step::Advance(body);
+            }
+        }
         match std::mem::take(&mut self.state) {
             State::Text => self.step_text(rest, false, eof, sink),
             State::Think => self.step_text(rest, true, eof, sink),

@@ -18,7 +18,7 @@ use crate::toolcall::xml_args::XmlArgs;
 /// A committed call and what the value being read has seen.
 #[derive(Debug)]
 pub(super) struct CallCtx {
-    pub(super) args: XmlArgs,
+    pub(super) args: XmlArgs<true>,
     /// Opened by `<tool_call>` (not a bare `<function=…>`).
     wrapped: bool,
     /// The value's one optional leading newline was looked at.
@@ -149,7 +149,7 @@ impl Qwen {
                     self.core.repaired = true;
                 }
                 let mut ctx = Box::new(CallCtx {
-                    args: XmlArgs::new(index, name, true),
+                    args: XmlArgs::new(index, name),
                     wrapped,
                     started: false,
                     function_depth: 0,
