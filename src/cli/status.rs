@@ -11,6 +11,7 @@ use serde::{Serialize, Serializer};
 
 use super::start::{block_on, state_word};
 use crate::instance::{ExitRecord, Instance, KvCache, Problem, State, Store, now};
+use crate::proxy::router::ReplicaState;
 use crate::ui::{Printer, UserError, exit};
 
 #[derive(Debug, Args)]
@@ -149,7 +150,7 @@ pub(super) fn exit_code(instances: &[InstanceStatus], proxies: &[crate::proxy::P
         .iter()
         .filter(|p| !owned(p))
         .flat_map(|p| &p.models)
-        .all(|m| m.replicas.iter().any(|r| matches!(r.state.as_str(), "up" | "unknown")));
+        .all(|m| m.replicas.iter().any(|r| matches!(r.state, ReplicaState::Up | ReplicaState::Unknown)));
     if !serving {
         return exit::FAILURE;
     }
@@ -194,12 +195,15 @@ fn proxy_table(proxies: &[crate::proxy::ProxyStatus]) -> String {
         for m in &p.models {
             let _ = writeln!(out, "  model {}", style(&m.name).bold());
             for r in &m.replicas {
-                let state = match r.state.as_str() {
-                    "up" => style("up".to_owned()).green().to_string(),
-                    "unknown" => style("not probed yet".to_owned()).dim().to_string(),
-                    "starting" => style("starting".to_owned()).yellow().to_string(),
-                    "cooldown" => style(format!("cooldown {}s", r.cooldown_secs)).red().to_string(),
-                    other => style(other.to_owned()).red().to_string(),
+                let state = match &r.state {
+                    ReplicaState::Up => style("up".to_owned()).green().to_string(),
+                    ReplicaState::Unknown => style("not probed yet".to_owned()).dim().to_string(),
+                    ReplicaState::Starting => style("starting".to_owned()).yellow().to_string(),
+                    ReplicaState::Cooldown => {
+                        style(format!("cooldown {}s", r.cooldown_secs)).red().to_string()
+                    }
+                    ReplicaState::Down => style("down".to_owned()).red().to_string(),
+                    ReplicaState::Other(word) => style(word.clone()).red().to_string(),
                 };
                 let why = r.last_error.as_deref().map(|e| format!("  ({e})")).unwrap_or_default();
                 let _ = writeln!(out, "    {}  {state}  {} in flight{why}", r.url, r.in_flight);

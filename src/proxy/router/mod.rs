@@ -18,6 +18,6 @@ pub(crate) mod transport;
 pub(crate) use health::{Change, Outcome, Policy};
 pub(crate) use model::Model;
 pub(crate) use replica::InFlight;
-pub use replica::ReplicaStatus;
+pub use replica::{ReplicaState, ReplicaStatus};
 pub use table::ModelStatus;
 pub(crate) use table::Table;

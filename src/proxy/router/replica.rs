@@ -51,12 +51,42 @@ impl InFlight {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ReplicaStatus {
     pub url: String,
-    pub state: String,
+    pub state: ReplicaState,
     pub in_flight: u32,
     /// Seconds of cooldown left.
     pub cooldown_secs: u64,
     pub weight: u32,
     pub last_error: Option<String>,
+}
+
+/// A replica's health in the status file, written as one word (`up`, `cooldown`, …).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReplicaState {
+    /// Not probed yet.
+    Unknown,
+    Up,
+    /// vLLM answers but is still loading (503): skipped, not failed.
+    Starting,
+    /// Failed too often: out of rotation for a while.
+    Cooldown,
+    /// Cooldown over; waiting for a probe to pass.
+    Down,
+    /// A word this podctl does not know (a newer proxy wrote the file): shown as written.
+    #[serde(untagged)]
+    Other(String),
+}
+
+impl From<State> for ReplicaState {
+    fn from(state: State) -> Self {
+        match state {
+            State::Unknown => Self::Unknown,
+            State::Up => Self::Up,
+            State::Starting => Self::Starting,
+            State::Cooldown { .. } => Self::Cooldown,
+            State::Down => Self::Down,
+        }
+    }
 }
 
 impl Replica {
@@ -152,7 +182,7 @@ impl Replica {
         let health = self.health();
         ReplicaStatus {
             url: self.base.clone(),
-            state: health.state(now).name().to_owned(),
+            state: health.state(now).into(),
             in_flight: self.in_flight(),
             cooldown_secs: health
                 .cooldown_left(now)
@@ -197,4 +227,28 @@ impl Replica {
 fn foldhash_str(s: &str) -> u64 {
     use std::hash::BuildHasher as _;
     foldhash::fast::FixedState::with_seed(0x706f_6463_746c).hash_one(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replica_states_are_the_words_the_status_file_holds() {
+        let rows = [
+            (ReplicaState::Unknown, "unknown"),
+            (ReplicaState::Up, "up"),
+            (ReplicaState::Starting, "starting"),
+            (ReplicaState::Cooldown, "cooldown"),
+            (ReplicaState::Down, "down"),
+        ];
+        for (state, word) in rows {
+            assert_eq!(serde_json::to_value(&state).expect("writes"), serde_json::json!(word));
+            assert_eq!(serde_json::from_value::<ReplicaState>(serde_json::json!(word)).expect(word), state);
+        }
+        // A word from a newer proxy still reads, and is shown as written.
+        let newer: ReplicaState = serde_json::from_value(serde_json::json!("draining")).expect("reads");
+        assert_eq!(newer, ReplicaState::Other("draining".to_owned()));
+        assert_eq!(serde_json::to_value(&newer).expect("writes"), serde_json::json!("draining"));
+    }
 }
