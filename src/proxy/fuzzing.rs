@@ -18,7 +18,7 @@ pub struct Rewritten {
     pub has_tools: bool,
 }
 
-/// [`ChatRequest::parse`] and `rewrite` for `upstream_model`, as the chat route runs them.
+/// `ChatRequest::parse` and `rewrite` for `upstream_model`, as the chat route runs them.
 pub fn rewrite_chat(body: &[u8], upstream_model: &str, id_len: Option<usize>) -> Result<Rewritten, ApiError> {
     let parsed = ChatRequest::parse(body)?;
     let _ = parsed.affinity();

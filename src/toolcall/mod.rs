@@ -14,7 +14,7 @@
 //!   their schema types (`tools.rs`, `schema.rs`).
 //! * Shared machinery: marker matching over input that may end mid-marker (`scan.rs`); the
 //!   content rule while streaming (`shaper.rs`); channels, counters and call bookkeeping
-//!   every machine keeps (`core.rs`); the [`Machine`](machine::Machine) trait, its driver
+//!   every machine keeps (`core.rs`); the `Machine` trait, its driver
 //!   loop, and what `auto` hands over (`machine.rs`); JSON calls found and decoded
 //!   (`json.rs`); XML-style arguments written as their values arrive (`xml_args.rs`);
 //!   typing raw values by the schema (`coerce.rs`, `pyliteral.rs`); `auto`'s marker
@@ -31,7 +31,7 @@
 //!
 //! Adding a format:
 //! 1. One file (or a folder for a large grammar) with its state machine: a `State` enum, a
-//!    struct holding a [`Core`](core::Core) and the state, `new` and (if `auto` may hand
+//!    struct holding a `Core` and the state, `new` and (if `auto` may hand
 //!    over to it) `resume`, and `impl Machine` (`step`, `settle`, `core`). Calls go out
 //!    through `Core::commit`/`args`/`end` or `Core::whole_call`; JSON arguments through
 //!    `json.rs`, XML-style values through `XmlArgs`. A format that only changes markers of
