@@ -1,14 +1,14 @@
-//! Non-streaming translation: the upstream's `chat.completion` in, the client's out.
-//! Pure apart from ids.
+//! Non-streaming translation: the upstream's `chat.completion` in, the client's answer out
+//! (written by its API, [`Api::render_whole`]). Pure apart from ids.
 //!
-//! Both sides are typed and borrowed ([`upstream::Completion`] in, [`chat::Completion`]
-//! out): only the fields the translation needs are read from vLLM's answer (its text is
-//! borrowed unless it has escapes, `usage` is copied as raw JSON), and the client's answer
-//! is written straight to bytes.
+//! Only the fields the translation needs are read from vLLM's answer
+//! ([`upstream::Completion`]: its text is borrowed unless it has escapes, `usage` is kept as
+//! raw JSON), and the client's answer is written straight to bytes.
 
 use super::choice::{ABORTED, ChoiceTranslator, Out, aborted, upstream_finish};
 use super::plan::Plan;
-use crate::openai::{ApiError, ErrorKind, chat, unix_now, upstream};
+use super::wire::{Api, Call, Choice, Extra, Whole};
+use crate::openai::{ApiError, ErrorKind, unix_now, upstream};
 use crate::toolcall::{Format, Reasoning};
 
 #[derive(Debug)]
@@ -23,36 +23,20 @@ pub(crate) struct Completed {
     pub(crate) raw: Vec<String>,
 }
 
-/// One choice, translated: what its [`chat::Message`] is written from.
-struct Translated {
-    index: u64,
-    content: String,
-    thought: String,
-    calls: Vec<Call>,
-    reason: &'static str,
-}
-
-/// `text`, unless it is empty.
-fn nonempty(text: &str) -> Option<&str> {
-    (!text.is_empty()).then_some(text)
-}
-
-/// One whole call, its arguments gathered from the fragments.
-struct Call {
-    id: String,
-    name: String,
-    arguments: String,
+/// How to translate one answer.
+pub(crate) struct Translation<'a> {
+    pub(crate) api: &'a dyn Api,
+    pub(crate) plan: &'a Plan,
+    pub(crate) extra: &'a Extra,
+    pub(crate) format: Format,
+    pub(crate) reasoning: Reasoning,
+    pub(crate) id: &'a str,
+    pub(crate) keep_raw: bool,
 }
 
 /// Translates vLLM's answer `bytes` for the client.
-pub(crate) fn translate_completion(
-    bytes: &[u8],
-    plan: &Plan,
-    format: Format,
-    reasoning: Reasoning,
-    id: &str,
-    keep_raw: bool,
-) -> Result<Completed, ApiError> {
+pub(crate) fn translate_completion(bytes: &[u8], t: &Translation<'_>) -> Result<Completed, ApiError> {
+    let Translation { api, plan, extra, format, reasoning, id, keep_raw } = *t;
     let answer: upstream::Completion<'_> = serde_json::from_slice(bytes).map_err(|e| {
         ApiError::new(
             ErrorKind::BadGateway,
@@ -77,17 +61,17 @@ pub(crate) fn translate_completion(
         translator.feed(text, &mut items);
         let reason = translator.finish(upstream_finish(upstream_reason), &mut items);
 
-        let mut out = Translated {
+        let mut out = Choice {
             index: choice.index.unwrap_or(position as u64),
             content: String::new(),
-            thought: message.and_then(upstream::Message::reasoning).unwrap_or("").to_owned(),
+            reasoning: message.and_then(upstream::Message::reasoning).unwrap_or("").to_owned(),
             calls: Vec::new(),
             reason,
         };
         for item in items {
             match item {
                 Out::Content(t) => out.content.push_str(&t),
-                Out::Reasoning(t) => out.thought.push_str(&t),
+                Out::Reasoning(t) => out.reasoning.push_str(&t),
                 Out::CallHeader { id, name, .. } => {
                     out.calls.push(Call { id, name, arguments: String::new() });
                 }
@@ -108,20 +92,8 @@ pub(crate) fn translate_completion(
             raw.push(text.to_owned());
         }
     }
-    let choices = translated
-        .iter()
-        .map(|t| {
-            let calls = t.calls.iter().map(|c| chat::ToolCall::whole(&c.id, &c.name, &c.arguments)).collect();
-            chat::CompletionChoice::new(
-                t.index,
-                chat::Message::new(nonempty(&t.content), nonempty(&t.thought), calls),
-                t.reason,
-            )
-        })
-        .collect();
     let usage = answer.usage.filter(|u| u.get().trim() != "null");
     let created = answer.created.unwrap_or_else(unix_now);
-    let body = serde_json::to_vec(&chat::Completion::new(id, created, &plan.model, choices, usage))
-        .map_err(|e| ApiError::new(ErrorKind::Internal, format!("cannot write the answer: {e}")))?;
+    let body = api.render_whole(&Whole { choices: translated, usage, created }, plan, extra, id)?;
     Ok(Completed { body, calls, outcomes, finish, raw })
 }

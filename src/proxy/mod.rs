@@ -9,7 +9,6 @@
 
 mod app;
 mod auth;
-mod chat;
 mod choice;
 mod complete;
 pub mod config;
@@ -26,11 +25,13 @@ mod reply;
 mod rewrite;
 pub mod router;
 mod routes;
+mod serve;
 mod server;
 mod sse;
 mod stream;
 pub mod tls;
 mod trace;
+mod wire;
 
 use std::sync::Arc;
 

@@ -13,18 +13,20 @@ use serde_json::{Value, json};
 use axum::http::{HeaderValue, header};
 
 use super::app::App;
+use super::auth;
 use super::metrics::{self, ReplicaGauge};
 use super::passthrough::forward;
 use super::reply::{error_response, json_response};
 use super::router::dispatch::Target;
 use super::router::{self, Outcome};
-use super::{auth, chat};
+use super::serve::serve;
+use super::wire::chat::ChatApi;
 use crate::openai::{ApiError, ErrorKind, unix_now};
 
 pub(crate) fn router(app: Arc<App>) -> Router {
     let pass = |target: Target| move |State(app): State<Arc<App>>, req: Request| forward(app, target, req);
     let api = Router::new()
-        .route("/v1/chat/completions", post(chat::chat))
+        .route("/v1/chat/completions", post(|state, request| serve(&ChatApi, state, request)))
         .route("/v1/completions", post(pass(Target::V1("/completions"))))
         .route("/v1/embeddings", post(pass(Target::V1("/embeddings"))))
         .route("/tokenize", post(pass(Target::Root("/tokenize"))))

@@ -1,14 +1,13 @@
-//! Streaming translation: upstream SSE payloads in, client SSE frames out, in the order
-//! the client contract fixes: a role delta first, text deltas, one header delta per call
-//! then its argument fragments (index only), a finish chunk, the usage chunk
-//! (`choices: []`, only when asked), `[DONE]`. Pure apart from ids; no I/O.
+//! Streaming translation: upstream SSE payloads in, the client API's frames out (its
+//! [`StreamWire`] writes them). Each choice goes through its own engine and tool-call
+//! policy; the wire is told when a choice begins, each item in the order the engine decides
+//! it, each choice's finish, and the end. Pure apart from ids; no I/O.
 
 use serde_json::value::RawValue;
 
 use super::choice::{ABORTED, ChoiceTranslator, Out, aborted, upstream_finish};
 use super::plan::Plan;
-use super::sse::push_event_with;
-use crate::openai::chat::{ChunkChoice, ChunkHead, ChunkWriter, Delta, ToolCall};
+use super::wire::StreamWire;
 use crate::openai::upstream::Chunk;
 use crate::openai::{ApiError, ErrorKind};
 use crate::toolcall::{Format, Reasoning};
@@ -25,16 +24,14 @@ pub(crate) struct StreamTranslator {
     plan: Plan,
     format: Format,
     reasoning: Reasoning,
-    id: String,
-    created: u64,
     keep_raw: bool,
     choices: Vec<Option<ChoiceTranslator>>,
     /// The upstream's last `usage`, as it came.
     usage: Option<Box<RawValue>>,
     /// Reused for each chunk's translated items.
     items: Vec<Out>,
-    /// Writes this answer's chunks (their shared fields serialised once).
-    writer: ChunkWriter,
+    /// Writes the answer in the client's API.
+    wire: Box<dyn StreamWire + Send>,
 }
 
 impl StreamTranslator {
@@ -42,22 +39,10 @@ impl StreamTranslator {
         plan: Plan,
         format: Format,
         reasoning: Reasoning,
-        id: String,
-        created: u64,
         keep_raw: bool,
+        wire: Box<dyn StreamWire + Send>,
     ) -> Self {
-        Self {
-            plan,
-            format,
-            reasoning,
-            id,
-            created,
-            keep_raw,
-            choices: Vec::new(),
-            usage: None,
-            items: Vec::new(),
-            writer: ChunkWriter::default(),
-        }
+        Self { plan, format, reasoning, keep_raw, choices: Vec::new(), usage: None, items: Vec::new(), wire }
     }
 
     /// Translates one upstream `data:` payload, appending client frames to `out`.
@@ -75,6 +60,7 @@ impl StreamTranslator {
             return Err(ApiError::from_upstream(chunk.error_status(), payload.as_bytes()));
         }
         if let Some(usage) = chunk.usage {
+            self.wire.usage(usage);
             self.usage = Some(usage.to_owned());
         }
         let Some(choices) = &chunk.choices.0 else { return Ok(Progress::More) };
@@ -104,10 +90,10 @@ impl StreamTranslator {
         if self.choices[ci].is_none() {
             self.choices[ci] =
                 Some(ChoiceTranslator::new(self.format, self.reasoning, &self.plan, self.keep_raw));
-            self.frame(ci, Delta::role(), None, out)?;
+            self.wire.begin(ci, out)?;
         }
         if !thought.is_empty() {
-            self.frame(ci, Delta::reasoning(thought), None, out)?;
+            self.wire.item(ci, &Out::Reasoning(thought.to_owned()), out)?;
         }
         let mut items = std::mem::take(&mut self.items);
         let Some(choice) = self.choices[ci].as_mut() else { return Ok(()) };
@@ -119,28 +105,17 @@ impl StreamTranslator {
             choice.feed(text, &mut items);
         }
         let reason = finish.map(|f| choice.finish(upstream_finish(f), &mut items));
-        for item in items.drain(..) {
-            match &item {
-                Out::Content(text) => self.frame(ci, Delta::content(text), None, out)?,
-                Out::Reasoning(text) => self.frame(ci, Delta::reasoning(text), None, out)?,
-                Out::CallHeader { index, id, name } => {
-                    let call = [ToolCall::header(*index, id, name)];
-                    self.frame(ci, Delta::tool_calls(&call), None, out)?;
-                }
-                Out::CallArgs { index, fragment } => {
-                    let call = [ToolCall::arguments(*index, fragment)];
-                    self.frame(ci, Delta::tool_calls(&call), None, out)?;
-                }
-            }
-        }
+        let written: Result<(), ApiError> =
+            items.drain(..).try_for_each(|item| self.wire.item(ci, &item, out));
         self.items = items;
+        written?;
         if let Some(reason) = reason {
-            self.frame(ci, Delta::default(), Some(reason), out)?;
+            self.wire.finish(ci, reason, out)?;
         }
         Ok(())
     }
 
-    /// The upstream's `[DONE]`: usage if asked, then our `[DONE]`.
+    /// The upstream's `[DONE]`: the answer is over.
     fn on_done(&mut self, out: &mut Vec<u8>) -> Result<Progress, ApiError> {
         if self.choices.iter().flatten().any(|c| c.finished().is_none()) {
             return Err(ApiError::new(
@@ -148,28 +123,18 @@ impl StreamTranslator {
                 "upstream ended the stream before the answer finished",
             ));
         }
-        if self.plan.include_usage
-            && let Some(usage) = &self.usage
-        {
-            let head = ChunkHead { id: &self.id, created: self.created, model: &self.plan.model };
-            push_event_with(out, |out| self.writer.write(head, &[], Some(usage), out))
-                .map_err(|e| unwritable(&e))?;
-        }
-        out.extend_from_slice(b"data: [DONE]\n\n");
+        self.wire.done(self.usage.as_deref(), out)?;
         Ok(Progress::Done)
     }
 
-    /// One chunk: `delta` for choice `index`.
-    fn frame(
-        &mut self,
-        index: usize,
-        delta: Delta<'_>,
-        finish: Option<&str>,
-        out: &mut Vec<u8>,
-    ) -> Result<(), ApiError> {
-        let head = ChunkHead { id: &self.id, created: self.created, model: &self.plan.model };
-        let choice = [ChunkChoice::new(index, delta, finish)];
-        push_event_with(out, |out| self.writer.write(head, &choice, None, out)).map_err(|e| unwritable(&e))
+    /// The stream cannot go on: its last frame, in the client's API.
+    pub(crate) fn error_frame(&mut self, error: &ApiError, out: &mut Vec<u8>) {
+        self.wire.error(error, out);
+    }
+
+    /// What keeps an idle stream open, in the client's API.
+    pub(crate) fn keepalive(&self) -> &'static [u8] {
+        self.wire.keepalive()
     }
 
     /// Complete tool calls and the finish reason of each choice (for the request log).
@@ -193,11 +158,6 @@ impl StreamTranslator {
     }
 }
 
-/// A chunk that could not be written (the wire types always serialise: never expected).
-fn unwritable(e: &serde_json::Error) -> ApiError {
-    ApiError::new(ErrorKind::Internal, format!("cannot write the answer: {e}"))
-}
-
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
@@ -206,6 +166,8 @@ mod tests {
 
     use super::*;
     use crate::proxy::plan::ToolChoice;
+    use crate::proxy::wire::chat::ChatApi;
+    use crate::proxy::wire::{Api as _, Extra};
     use crate::toolcall::Tools;
 
     fn translator(include_usage: bool) -> StreamTranslator {
@@ -220,7 +182,8 @@ mod tests {
             choice: ToolChoice::Auto,
             parallel: true,
         };
-        StreamTranslator::new(plan, Format::Qwen3Coder, Reasoning::Auto, "chatcmpl-t".into(), 1, false)
+        let wire = ChatApi.stream_writer(&plan, &Extra::default(), "chatcmpl-t", 1);
+        StreamTranslator::new(plan, Format::Qwen3Coder, Reasoning::Auto, false, wire)
     }
 
     fn chunk(index: u32, delta: &Value, finish: Option<&str>) -> String {

@@ -1,5 +1,6 @@
-//! `POST /v1/chat/completions`: rewrite the request for vLLM, then translate its answer,
-//! streaming or not.
+//! One request through the translation core, in any client API ([`Api`]): the request as a
+//! chat request, rewritten for vLLM and routed, then its answer translated and written in
+//! the client's API, streaming or not.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -13,40 +14,49 @@ use futures_util::StreamExt;
 use serde_json::{Value, json};
 
 use super::app::{App, read_body};
-use super::complete::translate_completion;
+use super::complete::{Translation, translate_completion};
 use super::log::RequestLog;
 use super::plan::Plan;
-use super::reply::{bytes_response, error_response};
+use super::reply::bytes_response;
 use super::rewrite::ChatRequest;
 use super::router::dispatch::{self, Answer, Body, ByteStream, Mode, Payload, Target};
 use super::router::{Change, InFlight, Model, Outcome, Policy};
-use super::sse::{SseDecoder, push_event};
+use super::sse::SseDecoder;
 use super::stream::{Progress, StreamTranslator};
-use crate::openai::{ApiError, ErrorKind, completion_id, unix_now};
+use super::wire::{Api, Extra};
+use crate::openai::{ApiError, ErrorKind, unix_now};
 
-pub(crate) async fn chat(State(app): State<Arc<App>>, request: Request) -> Response {
-    let mut log = RequestLog::new(&app, completion_id(), "chat");
-    match prepare(&app, request, &mut log).await {
+/// Answers one request of `api`.
+pub(crate) async fn serve(api: &'static dyn Api, State(app): State<Arc<App>>, request: Request) -> Response {
+    let mut log = RequestLog::new(&app, api.response_id(), api.endpoint());
+    match prepare(api, &app, request, &mut log).await {
         Err(e) => {
             log.set_error(&e);
             log.finish();
-            error_response(&e)
+            api.error_response(&e)
         }
-        Ok(p) if p.plan.stream => stream_reply(&app, p, log),
-        Ok(p) => complete_reply(&app, p, log),
+        Ok(p) if p.plan.stream => stream_reply(api, &app, p, log),
+        Ok(p) => complete_reply(api, &app, p, log),
     }
 }
 
 struct Prepared {
     answer: Answer,
     plan: Plan,
+    extra: Extra,
     /// What was sent upstream, kept only when tracing.
     sent: Option<Value>,
 }
 
-async fn prepare(app: &App, request: Request, log: &mut RequestLog) -> Result<Prepared, ApiError> {
+async fn prepare(
+    api: &'static dyn Api,
+    app: &App,
+    request: Request,
+    log: &mut RequestLog,
+) -> Result<Prepared, ApiError> {
     let bytes = read_body(app, request).await?;
-    let parsed = ChatRequest::parse(&bytes)?;
+    let converted = api.to_chat(&bytes)?;
+    let parsed = ChatRequest::parse(&converted.chat)?;
     let requested = parsed.model()?;
     let table = app.table();
     let model = table.resolve(requested.as_deref()).await?;
@@ -83,7 +93,7 @@ async fn prepare(app: &App, request: Request, log: &mut RequestLog) -> Result<Pr
     log.replica = Some(answer.replica().name.clone());
     answer.model.label.clone_into(&mut log.model);
     let plan = plan.ok_or_else(|| ApiError::new(ErrorKind::Internal, "no request was built"))?;
-    Ok(Prepared { answer, plan, sent })
+    Ok(Prepared { answer, plan, extra: converted.extra, sent })
 }
 
 /// Marks a response with the model that answered (a fallback's name, when one served).
@@ -93,16 +103,24 @@ fn served_by(response: &mut Response, answer: &Answer) {
     }
 }
 
-fn complete_reply(app: &App, p: Prepared, mut log: RequestLog) -> Response {
+fn complete_reply(api: &'static dyn Api, app: &App, p: Prepared, mut log: RequestLog) -> Response {
     let Body::Whole(bytes) = &p.answer.body else {
         let e = ApiError::new(ErrorKind::Internal, "expected a whole answer");
         log.set_error(&e);
         log.finish();
-        return error_response(&e);
+        return api.error_response(&e);
     };
     let model = &p.answer.model;
-    let result =
-        translate_completion(bytes, &p.plan, model.format, model.reasoning, &log.id, app.trace.is_some());
+    let translation = Translation {
+        api,
+        plan: &p.plan,
+        extra: &p.extra,
+        format: model.format,
+        reasoning: model.reasoning,
+        id: &log.id,
+        keep_raw: app.trace.is_some(),
+    };
+    let result = translate_completion(bytes, &translation);
     match result {
         Ok(done) => {
             log.status = 200;
@@ -124,16 +142,16 @@ fn complete_reply(app: &App, p: Prepared, mut log: RequestLog) -> Response {
         Err(e) => {
             log.set_error(&e);
             log.finish();
-            error_response(&e)
+            api.error_response(&e)
         }
     }
 }
 
-fn stream_reply(app: &App, p: Prepared, log: RequestLog) -> Response {
+fn stream_reply(api: &'static dyn Api, app: &App, p: Prepared, log: RequestLog) -> Response {
     let tracing = app.trace.is_some();
     let model = Arc::clone(&p.answer.model);
-    let translator =
-        StreamTranslator::new(p.plan, model.format, model.reasoning, log.id.clone(), unix_now(), tracing);
+    let wire = api.stream_writer(&p.plan, &p.extra, &log.id, unix_now());
+    let translator = StreamTranslator::new(p.plan, model.format, model.reasoning, tracing, wire);
     let mut response = Response::new(axum::body::Body::empty());
     served_by(&mut response, &p.answer);
     let upstream: ByteStream = match p.answer.body {
@@ -219,7 +237,7 @@ impl StreamState {
                         return Some(self.fail(&ApiError::new(ErrorKind::GatewayTimeout, message)));
                     }
                     self.last_sent = tokio::time::Instant::now();
-                    return Some(Bytes::from_static(b": keep-alive\n\n"));
+                    return Some(Bytes::from_static(self.translator.keepalive()));
                 }
                 Ok(None) => {
                     let message = "upstream closed the stream before the answer finished";
@@ -285,7 +303,7 @@ impl StreamState {
         self.done = true;
         self.log.set_error(error);
         let mut frame = Vec::new();
-        push_event(&mut frame, &error.stream_payload());
+        self.translator.error_frame(error, &mut frame);
         self.close(&frame);
         Bytes::from(frame)
     }
