@@ -64,6 +64,11 @@ pub struct ProxyArgs {
     /// Serve /metrics without an API key (for a Prometheus scraper on a private network).
     #[arg(long)]
     pub metrics_public: bool,
+    /// Stream each tool call's arguments as the model writes them. By default a call is
+    /// held until it is complete, so one cut off by the token limit never reaches the
+    /// client; set this only for clients that check `finish_reason` before running a call.
+    #[arg(long)]
+    pub stream_tool_arguments: bool,
     /// Allow listening beyond loopback without an API key.
     #[arg(long)]
     pub insecure_no_auth: bool,
@@ -130,6 +135,7 @@ impl ProxyArgs {
             log_format: self.log_format,
             // A switch: it can turn the endpoint public, not private again.
             metrics_public: self.metrics_public.then_some(true),
+            stream_tool_arguments: self.stream_tool_arguments.then_some(true),
             tls_cert: self.tls_cert.clone(),
             tls_key: self.tls_key.clone(),
             max_connections: self.max_connections.and_then(|n| usize::try_from(n).ok()),

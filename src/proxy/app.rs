@@ -26,6 +26,8 @@ pub struct App {
     /// A request body not fully received in this long is refused (408).
     pub(super) body_timeout: Duration,
     pub(super) trace: Option<Arc<Tracer>>,
+    /// Calls stream their arguments as written instead of being held until complete.
+    pub(super) stream_tool_arguments: bool,
     pub(super) tools_cache: ToolsCache,
     pub(super) metrics: Metrics,
     /// Cancelled when the shutdown grace is over: requests still open end at once, so
@@ -44,6 +46,7 @@ impl App {
             max_silence: config.max_silence,
             body_timeout: config.body_timeout,
             trace: config.trace_dir.clone().map(|dir| Arc::new(Tracer::new(dir))),
+            stream_tool_arguments: config.stream_tool_arguments,
             tools_cache: ToolsCache::default(),
             metrics: Metrics::new(),
             closing: CancellationToken::new(),

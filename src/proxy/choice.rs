@@ -2,7 +2,10 @@
 //!
 //! Applies `tool_choice: none` (calls dropped, their markup with them),
 //! `parallel_tool_calls: false` (only the first call kept), assigns each kept call its
-//! client-side index and a unique id, and decides the client's `finish_reason`.
+//! client-side index and a unique id, and decides the client's `finish_reason`. With
+//! `hold_calls` (the default), a call goes out only once it is complete, header and
+//! arguments together: a call the token limit cuts off is never sent, so no client can run
+//! half a call, and the stream adds up to the whole answer exactly.
 
 use std::sync::Arc;
 
@@ -40,6 +43,10 @@ struct Policy {
     map: Vec<Option<usize>>,
     kept: usize,
     complete: usize,
+    /// Hold each kept call until it is complete.
+    hold: bool,
+    /// The kept call being held: its header and the arguments so far.
+    held: Option<(Out, String)>,
 }
 
 /// Turns engine events into [`Out`] items through the policy.
@@ -74,11 +81,20 @@ impl Sink for Collect<'_> {
                 if let Some(index) = client {
                     // The model's own id where its format has one (Kimi K2), else a fresh one.
                     let id = id.map_or_else(|| call_id_for(p.format), str::to_owned);
-                    out.push(Out::CallHeader { index, id, name: name.to_owned() });
+                    let header = Out::CallHeader { index, id, name: name.to_owned() };
+                    if p.hold {
+                        p.held = Some((header, String::new()));
+                    } else {
+                        out.push(header);
+                    }
                 }
             }
             Event::CallArgs { index, fragment } => {
                 if let Some(Some(client)) = self.policy.map.get(index).copied() {
+                    if let Some((_, args)) = &mut self.policy.held {
+                        args.push_str(fragment);
+                        return;
+                    }
                     match out.last_mut() {
                         Some(Out::CallArgs { index: i, fragment: prev }) if *i == client => {
                             prev.push_str(fragment);
@@ -88,11 +104,17 @@ impl Sink for Collect<'_> {
                 }
             }
             Event::CallEnd { index } => {
-                if let Some(Some(_)) = self.policy.map.get(index) {
+                if let Some(Some(client)) = self.policy.map.get(index).copied() {
                     self.policy.complete += 1;
+                    if let Some((header, args)) = self.policy.held.take() {
+                        out.push(header);
+                        out.push(Out::CallArgs { index: client, fragment: args });
+                    }
                 }
             }
-            Event::CallTruncated { .. } => {}
+            // Cut off: a held call is never sent (one streamed as it came has been, and the
+            // finish reason `length` is all the client learns).
+            Event::CallTruncated { .. } => self.policy.held = None,
         }
     }
 
@@ -117,6 +139,8 @@ impl ChoiceTranslator {
                 map: Vec::new(),
                 kept: 0,
                 complete: 0,
+                hold: plan.hold_calls,
+                held: None,
             },
             raw: keep_raw.then(String::new),
             finish: None,
@@ -197,6 +221,7 @@ mod tests {
             tools: Arc::new(Tools::from_openai(&tools).expect("valid tools")),
             choice: ToolChoice::Auto,
             parallel: true,
+            hold_calls: false,
         };
         let ids = |format: Format, text: &str| {
             let mut translator = ChoiceTranslator::new(format, Reasoning::Auto, &plan, false);

@@ -27,6 +27,9 @@ pub(crate) struct Plan {
     pub(crate) choice: ToolChoice,
     /// `parallel_tool_calls: false` returns only the first call.
     pub(crate) parallel: bool,
+    /// Each call is held until it is complete, then sent whole: a call the token limit cuts
+    /// off is never sent, streaming or not (the proxy's `stream_tool_arguments` unsets it).
+    pub(crate) hold_calls: bool,
 }
 
 impl Plan {

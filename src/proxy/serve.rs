@@ -92,7 +92,8 @@ async fn prepare(
     log.upstream += answer.waited;
     log.replica = Some(answer.replica().name.clone());
     answer.model.label.clone_into(&mut log.model);
-    let plan = plan.ok_or_else(|| ApiError::new(ErrorKind::Internal, "no request was built"))?;
+    let mut plan = plan.ok_or_else(|| ApiError::new(ErrorKind::Internal, "no request was built"))?;
+    plan.hold_calls = !app.stream_tool_arguments;
     Ok(Prepared { answer, plan, extra: converted.extra, sent })
 }
 

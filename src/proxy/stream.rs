@@ -181,6 +181,7 @@ mod tests {
             tools: Arc::new(tools),
             choice: ToolChoice::Auto,
             parallel: true,
+            hold_calls: false,
         };
         let wire = ChatApi.stream_writer(&plan, &Extra::default(), "chatcmpl-t", 1);
         StreamTranslator::new(plan, Format::Qwen3Coder, Reasoning::Auto, false, wire)

@@ -165,9 +165,35 @@ async fn truncated_call_is_not_executable() {
     assert!(body["choices"][0]["message"].get("tool_calls").is_none());
     assert_eq!(body["choices"][0]["message"]["content"], "Writing.");
     let (_, events) = env.chat_stream(&continue_request(true)).await;
+    let (content, calls, finish) = check_stream(&events);
+    assert_eq!(finish, "length", "never tool_calls for a truncated call");
+    assert!(calls.is_empty(), "a held call the token limit cut off is never sent: {calls:?}");
+    assert_eq!(content, "Writing.", "the stream adds up to the whole answer");
+}
+
+/// `stream_tool_arguments`: the old behaviour, for clients that read `finish_reason`: the
+/// call's header and arguments go out as they come, so a cut-off call's header did.
+#[tokio::test(flavor = "multi_thread")]
+async fn streamed_arguments_go_out_as_written_when_asked() {
+    let env = Env::with(Config::default(), |c| c.stream_tool_arguments = true).await;
+    let cut = "Writing.\n<tool_call>\n<function=create_new_file>\n<parameter=filepath>\na.py\n</parameter>\n<parameter=contents>\nprint(";
+    env.standin.push_reply(Reply::chunked(cut, vec![3]).length());
+    let (_, events) = env.chat_stream(&continue_request(true)).await;
     let (_, calls, finish) = check_stream(&events);
     assert_eq!(finish, "length", "never tool_calls for a truncated call");
     assert_eq!(calls.len(), 1, "the header went out before the cut");
+    // A whole call streams its string arguments piece by piece.
+    let whole = "<tool_call>\n<function=create_new_file>\n<parameter=filepath>\na.py\n</parameter>\n<parameter=contents>\nprint(1)\n</parameter>\n</function>\n</tool_call>";
+    env.standin.push_reply(Reply::chunked(whole, vec![3]));
+    let (_, events) = env.chat_stream(&continue_request(true)).await;
+    let pieces = events
+        .iter()
+        .filter(|e| {
+            e["choices"][0]["delta"]["tool_calls"][0].get("id").is_none()
+                && e["choices"][0]["delta"].get("tool_calls").is_some()
+        })
+        .count();
+    assert!(pieces > 2, "the arguments came in several pieces: {pieces}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

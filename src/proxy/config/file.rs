@@ -33,6 +33,7 @@ pub struct FileConfig {
     pub log_format: Option<LogFormat>,
     pub insecure_no_auth: Option<bool>,
     pub metrics_public: Option<bool>,
+    pub stream_tool_arguments: Option<bool>,
     /// Serve HTTPS: the PEM certificate chain and its private key.
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,

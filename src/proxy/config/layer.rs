@@ -29,6 +29,7 @@ pub struct Layer {
     pub trace_dir: Option<PathBuf>,
     pub log_format: Option<LogFormat>,
     pub metrics_public: Option<bool>,
+    pub stream_tool_arguments: Option<bool>,
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
     pub max_connections: Option<usize>,
@@ -52,6 +53,7 @@ impl Layer {
             trace_dir: file.trace_dir.clone(),
             log_format: file.log_format,
             metrics_public: file.metrics_public,
+            stream_tool_arguments: file.stream_tool_arguments,
             tls_cert: file.tls_cert.clone(),
             tls_key: file.tls_key.clone(),
             max_connections: file.max_connections,
@@ -76,6 +78,7 @@ impl Layer {
             trace_dir: self.trace_dir.or(below.trace_dir),
             log_format: self.log_format.or(below.log_format),
             metrics_public: self.metrics_public.or(below.metrics_public),
+            stream_tool_arguments: self.stream_tool_arguments.or(below.stream_tool_arguments),
             tls_cert: self.tls_cert.or(below.tls_cert),
             tls_key: self.tls_key.or(below.tls_key),
             max_connections: self.max_connections.or(below.max_connections),
@@ -102,6 +105,7 @@ impl Layer {
             trace_dir,
             log_format,
             metrics_public,
+            stream_tool_arguments,
             tls_cert: _,
             tls_key: _,
             max_connections,
@@ -143,6 +147,9 @@ impl Layer {
         }
         if let Some(public) = *metrics_public {
             config.metrics_public = public;
+        }
+        if let Some(stream) = *stream_tool_arguments {
+            config.stream_tool_arguments = stream;
         }
         if let Some(n) = *max_connections {
             config.max_connections = n.max(1);

@@ -23,6 +23,7 @@
 //! log_format = "text"          # or "json"
 //!
 //! metrics_public = false       # /metrics without a key
+//! stream_tool_arguments = false  # true: a call's arguments stream as written (see below)
 //!
 //! [router]                     # routing over replicas (README: "Routing")
 //! num_retries = 2              # retries on another replica, before the first byte only

@@ -40,6 +40,10 @@ pub struct ProxyConfig {
     pub router: RouterConfig,
     /// `/metrics` answers without a key.
     pub metrics_public: bool,
+    /// Stream a call's arguments as the model writes them, instead of holding each call
+    /// until it is complete (so that a call cut off by the token limit is never sent): for
+    /// clients that check the finish reason before running a call.
+    pub stream_tool_arguments: bool,
     /// Serve HTTPS with this certificate and key.
     pub tls: Option<TlsFiles>,
     /// Connections held open at once; more wait in the kernel's backlog.
@@ -68,6 +72,7 @@ impl Default for ProxyConfig {
             log_json: false,
             router: RouterConfig::default(),
             metrics_public: false,
+            stream_tool_arguments: false,
             tls: None,
             max_connections: DEFAULT_MAX_CONNECTIONS,
             max_in_flight_per_key: DEFAULT_MAX_IN_FLIGHT_PER_KEY,

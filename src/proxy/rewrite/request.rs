@@ -209,7 +209,7 @@ impl<'a> ChatRequest<'a> {
         field(&mut out, "skip_special_tokens", "false");
         out.push(b'}');
 
-        Ok((out, Plan { model, stream, include_usage, tools, choice, parallel }))
+        Ok((out, Plan { model, stream, include_usage, tools, choice, parallel, hold_calls: true }))
     }
 }
 
