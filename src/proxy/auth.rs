@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::app::App;
 use super::keys::Keys;
-use super::reply::error_response;
+use super::wire;
 use crate::openai::{ApiError, ErrorKind};
 use axum::extract::{Request, State};
 use axum::http::header::AUTHORIZATION;
@@ -18,14 +18,14 @@ use axum::response::Response;
 /// until the response body, streamed or not, has ended or been dropped.
 pub(crate) async fn require_key(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
     let table = app.table();
-    let index = match check(&table.keys, request.headers()) {
+    let index = match check(&table.keys, request.headers(), request.uri().path()) {
         Ok(None) => return next.run(request).await,
         Ok(Some(index)) => index,
         Err(refused) => return *refused,
     };
     let Some(permit) = table.keys.hold(index) else {
         let limit = table.keys.per_key();
-        return error_response(&ApiError::new(
+        return wire::for_path(request.uri().path()).error_response(&ApiError::new(
             ErrorKind::TooManyRequests,
             format!(
                 "this API key already has {limit} requests in flight (the proxy's max_in_flight_per_key): \
@@ -65,22 +65,33 @@ impl axum::body::HttpBody for Held {
 }
 
 /// `Ok(None)` when no keys are set, `Ok(Some(index))` when the request carries one of them.
-pub(crate) fn check(keys: &Keys, headers: &axum::http::HeaderMap) -> Result<Option<usize>, Box<Response>> {
+/// The key comes as `Authorization: Bearer KEY` (OpenAI's clients) or `x-api-key: KEY`
+/// (Anthropic's); the same keys and the same constant-time check hold for both. Refusals are
+/// written in the shape of the API `path` belongs to.
+pub(crate) fn check(
+    keys: &Keys,
+    headers: &axum::http::HeaderMap,
+    path: &str,
+) -> Result<Option<usize>, Box<Response>> {
     if keys.is_empty() {
         return Ok(None);
     }
-    let presented = headers
+    let bearer = headers
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split_once(' '))
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, key)| key.trim());
-    match presented {
+        .map(|(_, key)| key.trim())
+        .filter(|key| !key.is_empty());
+    let x_api_key = || headers.get("x-api-key").and_then(|v| v.to_str().ok()).map(str::trim);
+    let refuse = |message: &str| {
+        Box::new(wire::for_path(path).error_response(&ApiError::new(ErrorKind::Unauthorized, message)))
+    };
+    match bearer.or_else(x_api_key).filter(|key| !key.is_empty()) {
         Some(key) if let Some(index) = keys.matching(key.as_bytes()) => Ok(Some(index)),
-        Some(_) => Err(Box::new(error_response(&ApiError::new(ErrorKind::Unauthorized, "invalid API key")))),
-        None => Err(Box::new(error_response(&ApiError::new(
-            ErrorKind::Unauthorized,
-            "missing API key: send `Authorization: Bearer <key>` (the key podctl was started with)",
-        )))),
+        Some(_) => Err(refuse("invalid API key")),
+        None => Err(refuse(
+            "missing API key: send `Authorization: Bearer <key>` or `x-api-key: <key>` (the key podctl was started with)",
+        )),
     }
 }

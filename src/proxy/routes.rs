@@ -88,7 +88,7 @@ async fn ready(State(app): State<Arc<App>>) -> Response {
 async fn metrics(State(app): State<Arc<App>>, request: Request) -> Response {
     let table = app.table();
     if !table.metrics_public
-        && let Err(refused) = auth::check(&table.keys, request.headers())
+        && let Err(refused) = auth::check(&table.keys, request.headers(), request.uri().path())
     {
         return *refused;
     }

@@ -37,6 +37,29 @@ async fn auth_on_everything_but_health() {
     }
 }
 
+/// Anthropic's clients send the key as `x-api-key`: the same keys, the same checks.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_key_may_come_as_x_api_key() {
+    let env = Env::with(Config::default(), |c| c.keys = vec!["sk-good".into()]).await;
+    let url = format!("{}/v1/models", env.url);
+    let status =
+        |request: reqwest::RequestBuilder| async { request.send().await.expect("answer").status().as_u16() };
+    assert_eq!(status(env.client.get(&url).header("x-api-key", "sk-good")).await, 200);
+    assert_eq!(
+        status(env.client.get(&url).header("x-api-key", " sk-good ")).await,
+        200,
+        "trimmed like Bearer"
+    );
+    assert_eq!(status(env.client.get(&url).header("x-api-key", "sk-bad")).await, 401);
+    assert_eq!(status(env.client.get(&url).header("x-api-key", "")).await, 401);
+    // A Bearer header is read first: a wrong one is refused whatever x-api-key says.
+    let both = env.client.get(&url).bearer_auth("sk-bad").header("x-api-key", "sk-good");
+    assert_eq!(status(both).await, 401);
+    let missing: Value = env.client.get(&url).send().await.expect("answer").json().await.expect("JSON");
+    let message = missing["error"]["message"].as_str().expect("message");
+    assert!(message.contains("x-api-key"), "the hint names both ways: {message}");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn models_lists_alias_and_upstream_id_and_both_work() {
     let env = Env::start().await;

@@ -47,6 +47,13 @@ pub(crate) trait Api: Send + Sync + 'static {
     fn response_id(&self) -> String;
 }
 
+/// The API a request path belongs to, for answers written before its handler runs (a
+/// refused key, a full limit): Chat Completions' shape for every path no other API claims.
+pub(crate) fn for_path(path: &str) -> &'static dyn Api {
+    let _ = path;
+    &chat::ChatApi
+}
+
 /// A request turned into a chat request.
 #[derive(Debug)]
 pub(crate) struct Converted<'a> {
