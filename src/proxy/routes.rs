@@ -122,7 +122,7 @@ async fn models(State(app): State<Arc<App>>) -> Response {
         }
         let entry = model.model_entry();
         let base = entry.clone().unwrap_or_else(|| json!({"object": "model", "created": unix_now()}));
-        for name in &model.names {
+        for name in model.listed_names() {
             let mut alias_entry = base.clone();
             alias_entry["id"] = json!(name);
             alias_entry["owned_by"] = json!("podctl");

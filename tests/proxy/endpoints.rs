@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::harness::{ALIAS, Env};
+use crate::harness::{ALIAS, Env, continue_request};
 use crate::standin::{Config, DEFAULT_MODEL, Reply};
 
 #[tokio::test(flavor = "multi_thread")]
@@ -58,6 +58,33 @@ async fn the_key_may_come_as_x_api_key() {
     let missing: Value = env.client.get(&url).send().await.expect("answer").json().await.expect("JSON");
     let message = missing["error"]["message"].as_str().expect("message");
     assert!(message.contains("x-api-key"), "the hint names both ways: {message}");
+}
+
+/// Claude Code and Codex ask for names the pod does not serve (`claude-sonnet-…`, `gpt-5…`):
+/// alias patterns map them to a served model, and the answer names what was asked for.
+#[tokio::test(flavor = "multi_thread")]
+async fn alias_patterns_map_the_names_agents_ask_for() {
+    let env =
+        Env::with(Config::default(), |c| c.models[0].aliases = vec!["claude-*".into(), "gpt-5*".into()])
+            .await;
+    for asked in ["claude-sonnet-4-5-20250929", "gpt-5.1-codex"] {
+        env.standin.push_reply(Reply::text("mapped"));
+        let mut request = continue_request(false);
+        request["model"] = json!(asked);
+        let (status, body) = env.chat(&request).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["model"], asked, "the answer names the model asked for");
+        assert_eq!(env.standin.last_chat_request().expect("sent")["model"], DEFAULT_MODEL);
+    }
+    let mut other = continue_request(false);
+    other["model"] = json!("llama-4");
+    let (status, body) = env.chat(&other).await;
+    assert_eq!(status, 404, "no pattern matches: {body}");
+    // Patterns are not names a client can list.
+    let list: Value = env.get("/v1/models").send().await.expect("answer").json().await.expect("JSON");
+    let ids: Vec<&str> =
+        list["data"].as_array().expect("data").iter().filter_map(|m| m["id"].as_str()).collect();
+    assert!(ids.iter().all(|id| !id.contains('*')), "{ids:?}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -37,7 +37,8 @@
 //! upstream = "http://127.0.0.1:8000/v1"   # one replica, or several:
 //! # replicas = [{ url = "http://10.0.0.2:8000/v1", api_key_env = "POD2_KEY", weight = 2 }]
 //! tool_format = "qwen3_coder"
-//! aliases = ["qwen", "coder"]  # more names clients may use
+//! aliases = ["qwen", "coder"]  # more names clients may use; `claude-*` or `*`: patterns,
+//!                              # tried after every exact name
 //! fallbacks = ["qwen3-small"]  # models that serve when every replica is down
 //! upstream_model = "Qwen/Qwen3-Coder-30B-A3B-Instruct-FP8"  # else learned from /v1/models
 //! api_key_env = "VLLM_API_KEY" # the upstream's key, by env var name (never the key)

@@ -46,8 +46,19 @@ impl Model {
         }
     }
 
+    /// Whether `name` is one of this model's names or aliases, exactly.
     pub(crate) fn answers_to(&self, name: &str) -> bool {
         self.names.iter().any(|n| n == name)
+    }
+
+    /// Whether one of this model's alias patterns (`claude-*`, `*`) matches `name`.
+    pub(crate) fn matches(&self, name: &str) -> bool {
+        self.names.iter().any(|pattern| pattern.contains('*') && glob(pattern, name))
+    }
+
+    /// The names clients may send as they are (patterns left out), for `/v1/models`.
+    pub(crate) fn listed_names(&self) -> impl Iterator<Item = &String> {
+        self.names.iter().filter(|n| !n.contains('*'))
     }
 
     /// Keeps what was learned about the upstream id from the model this one replaces.
@@ -158,4 +169,39 @@ async fn fetch_from(replica: &Replica) -> Result<Value, ApiError> {
         .and_then(|data| data.first())
         .cloned()
         .ok_or_else(|| ApiError::new(ErrorKind::BadGateway, format!("{url} lists no model")))
+}
+
+/// `*` matches any run of characters (none included); every other character itself.
+fn glob(pattern: &str, name: &str) -> bool {
+    let mut parts = pattern.split('*');
+    let first = parts.next().unwrap_or("");
+    let Some(mut rest) = name.strip_prefix(first) else { return false };
+    let parts: Vec<&str> = parts.collect();
+    let Some((last, middle)) = parts.split_last() else { return rest.is_empty() };
+    for part in middle {
+        match rest.find(part) {
+            Some(at) => rest = &rest[at + part.len()..],
+            None => return false,
+        }
+    }
+    rest.len() >= last.len() && rest.ends_with(last)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::glob;
+
+    #[test]
+    fn globs_match_like_shell_patterns() {
+        assert!(glob("claude-*", "claude-sonnet-4-5"));
+        assert!(glob("*", "anything"));
+        assert!(glob("*", ""));
+        assert!(glob("gpt-5*", "gpt-5"));
+        assert!(glob("gpt-5*-codex", "gpt-5.1-codex"));
+        assert!(glob("*haiku*", "claude-haiku-4-5"));
+        assert!(!glob("claude-*", "gpt-5"));
+        assert!(!glob("gpt-5*-codex", "gpt-5.1-mini"));
+        assert!(!glob("a*a", "a"), "the ends may not overlap");
+        assert!(glob("exact", "exact") && !glob("exact", "exactly"));
+    }
 }

@@ -101,6 +101,11 @@ impl Table {
                 Err(e) => failure = Some(e),
             }
         }
+        // Patterns (`claude-*`, a catch-all `*`) last: a name a model has exactly, or its
+        // upstream id, always wins.
+        if let Some(model) = self.models.iter().find(|m| m.matches(name)) {
+            return Ok(Arc::clone(model));
+        }
         // A replica we could not ask may be the one serving it: say that, not "unknown".
         if let Some(e) = failure {
             return Err(e);
