@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
 
-use crate::errors::assert_openai_error;
+use crate::errors::{assert_anthropic_error, assert_openai_error};
 use crate::harness::{ALIAS, Env, continue_request, tools};
 use crate::standin::{Config, Reply};
 
@@ -29,6 +29,13 @@ enum Auth {
     Header(&'static str),
 }
 
+/// The error shape a row's answer must have: its API's.
+#[derive(Debug, Clone, Copy)]
+enum Shape {
+    OpenAi,
+    Anthropic,
+}
+
 #[derive(Debug, Clone)]
 enum Body {
     None,
@@ -46,10 +53,12 @@ struct Row {
     status: u16,
     /// A word the error message (or, for a 200, the body) must contain.
     word: &'static str,
+    shape: Shape,
 }
 
 fn row(name: &'static str, path: &'static str, body: Body, status: u16, word: &'static str) -> Row {
-    Row { name, method: "POST", path, auth: Auth::Key, headers: Vec::new(), body, status, word }
+    let shape = if path.starts_with("/v1/messages") { Shape::Anthropic } else { Shape::OpenAi };
+    Row { name, method: "POST", path, auth: Auth::Key, headers: Vec::new(), body, status, word, shape }
 }
 
 fn chat(name: &'static str, body: Value, status: u16, word: &'static str) -> Row {
@@ -68,7 +77,8 @@ fn get(
     status: u16,
     word: &'static str,
 ) -> Row {
-    Row { name, method, path, auth, headers: Vec::new(), body: Body::None, status, word }
+    let shape = if path.starts_with("/v1/messages") { Shape::Anthropic } else { Shape::OpenAi };
+    Row { name, method, path, auth, headers: Vec::new(), body: Body::None, status, word, shape }
 }
 
 fn user() -> Value {
@@ -417,7 +427,10 @@ async fn every_bad_request_gets_a_clear_4xx_and_nothing_wedges() {
         } else {
             let body: Value =
                 serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: not JSON ({e}): {text}"));
-            let message = assert_openai_error(&body, status);
+            let message = match row.shape {
+                Shape::OpenAi => assert_openai_error(&body, status),
+                Shape::Anthropic => assert_anthropic_error(&body),
+            };
             assert!(message.contains(row.word), "{name}: {message:?} does not say {:?}", row.word);
         }
         still_serves(&env, name).await;

@@ -7,6 +7,14 @@ use crate::standin::{Reply, StandIn};
 
 /// Checks the OpenAI error shape `{"error": {"message", "type", "param", "code"}}` and
 /// returns the message.
+/// Anthropic's error shape (`/v1/messages`): `{"type": "error", "error": {"type", "message"}}`;
+/// returns the message.
+pub(crate) fn assert_anthropic_error(body: &Value) -> String {
+    assert_eq!(body["type"], "error", "Anthropic error shape: {body}");
+    assert!(body["error"]["type"].is_string(), "{body}");
+    body["error"]["message"].as_str().expect("message").to_owned()
+}
+
 pub(crate) fn assert_openai_error(body: &Value, status: u16) -> String {
     let error = &body["error"];
     assert!(error.is_object(), "OpenAI error shape: {body}");
