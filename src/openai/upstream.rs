@@ -85,12 +85,11 @@ impl ChunkChoice<'_> {
 }
 
 impl Delta<'_> {
-    /// The reasoning text vLLM split out itself (when started with a reasoning parser).
+    /// The reasoning text vLLM split out itself (when started with a reasoning parser):
+    /// `reasoning_content`, else `reasoning`, as the whole answer reads it (a
+    /// `reasoning_content: null` beside a `reasoning` string is the second).
     pub fn reasoning(&self) -> Option<&str> {
-        match &self.reasoning_content {
-            Some(text) => text.as_str(),
-            None => self.reasoning.as_str(),
-        }
+        self.reasoning_content.as_ref().and_then(Text::as_str).or_else(|| self.reasoning.as_str())
     }
 }
 
@@ -263,10 +262,11 @@ mod tests {
                             .unwrap_or(0);
                         let delta = choice.get("delta");
                         let text = delta.and_then(|d| d.get("content")).and_then(Value::as_str).unwrap_or("");
-                        let thought = delta
-                            .and_then(|d| d.get("reasoning_content").or_else(|| d.get("reasoning")))
-                            .and_then(Value::as_str)
-                            .unwrap_or("");
+                        // Not quite the old reading: a `null` or non-string `reasoning_content`
+                        // now gives way to `reasoning`, as the whole answer reads them (the
+                        // stream used to drop that reasoning).
+                        let field = |key: &str| delta.and_then(|d| d.get(key)).and_then(Value::as_str);
+                        let thought = field("reasoning_content").or_else(|| field("reasoning")).unwrap_or("");
                         let finish = choice.get("finish_reason").and_then(Value::as_str);
                         (index, text.to_owned(), thought.to_owned(), finish.map(str::to_owned))
                     })

@@ -232,6 +232,18 @@ mod tests {
         assert_eq!(t.summary(), (1, Some("tool_calls")));
     }
 
+    /// vLLM's newer reasoning field beside a `null` old one: streamed as the whole answer has it.
+    #[test]
+    fn reasoning_under_either_name_is_passed_on() {
+        let mut t = translator(false);
+        let mut out = Vec::new();
+        t.on_payload(&chunk(0, &json!({"reasoning_content": null, "reasoning": "newer"}), None), &mut out)
+            .expect("ok");
+        t.on_payload(&chunk(0, &json!({"content": "done"}), Some("stop")), &mut out).expect("ok");
+        let ev = events(&out);
+        assert_eq!(ev[1]["choices"][0]["delta"]["reasoning_content"], "newer", "{ev:?}");
+    }
+
     #[test]
     fn several_choices_are_kept_apart() {
         let mut t = translator(false);
