@@ -8,7 +8,7 @@ use std::borrow::Cow;
 use axum::response::Response;
 use serde_json::value::RawValue;
 
-use super::{Api, Converted, Extra, StreamWire, Whole};
+use super::api::{Api, Converted, Extra, StreamWire, Whole};
 use crate::openai::chat::{self, ChunkChoice, ChunkHead, ChunkWriter, Delta, ToolCall};
 use crate::openai::{ApiError, ErrorKind, completion_id};
 use crate::proxy::choice::Out;
