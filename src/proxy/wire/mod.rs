@@ -9,6 +9,7 @@
 
 mod api;
 pub(crate) mod chat;
+pub(crate) mod to_chat;
 
 pub(crate) use api::{Api, Call, Choice, Extra, StreamWire, Whole};
 
