@@ -29,3 +29,21 @@ del direct["stream_options"]; direct["stream"] = False
 json.dump(direct, open(f"{sys.argv[1]}/direct.json", "w"))
 direct["stream"] = True; direct["stream_options"] = {"include_usage": True}
 json.dump(direct, open(f"{sys.argv[1]}/direct-stream.json", "w"))
+
+# The same conversation in the Anthropic Messages and OpenAI Responses shapes, for comparing
+# the three APIs' added latency through one proxy (benches/api-latency.sh).
+anthropic_tools = [{"name": t["function"]["name"], "description": t["function"]["description"],
+                    "input_schema": t["function"]["parameters"]} for t in tools]
+messages = {"model": "qwen3-coder-30b", "max_tokens": 1024, "system": system, "tools": anthropic_tools,
+            "tool_choice": {"type": "auto", "disable_parallel_tool_use": True},
+            "messages": [{"role": "user", "content": "Read src/main.rs and explain it."}]}
+json.dump(messages, open(f"{sys.argv[1]}/messages.json", "w"))
+json.dump(dict(messages, stream=True), open(f"{sys.argv[1]}/messages-stream.json", "w"))
+flat_tools = [{"type": "function", "name": t["function"]["name"], "description": t["function"]["description"],
+               "parameters": t["function"]["parameters"]} for t in tools]
+responses = {"model": "qwen3-coder-30b", "max_output_tokens": 1024, "instructions": system, "tools": flat_tools,
+             "parallel_tool_calls": False, "store": False,
+             "input": [{"type": "message", "role": "user",
+                        "content": [{"type": "input_text", "text": "Read src/main.rs and explain it."}]}]}
+json.dump(responses, open(f"{sys.argv[1]}/responses.json", "w"))
+json.dump(dict(responses, stream=True), open(f"{sys.argv[1]}/responses-stream.json", "w"))

@@ -123,7 +123,8 @@ pub(crate) fn call_in(format: Format, name: &str, index: usize, args: &[(&str, &
         serde_json::Value::Object(map).to_string()
     };
     match format {
-        Format::Qwen3Coder | Format::Auto | Format::None => {
+        // `vllm`: the text is content; the Qwen3-Coder markup is as good as any.
+        Format::Qwen3Coder | Format::Auto | Format::None | Format::Vllm => {
             let mut s = format!("<tool_call>\n<function={name}>\n");
             for (k, v) in args {
                 let _ = write!(s, "<parameter={k}>\n{v}\n</parameter>\n");

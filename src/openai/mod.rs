@@ -9,6 +9,7 @@ mod error;
 mod ids;
 pub mod loose;
 pub mod upstream;
+mod upstream_calls;
 
 pub use error::{ApiError, ErrorKind};
 pub use ids::{call_id, call_id_for, completion_id, unix_now};

@@ -14,6 +14,7 @@ use serde::de::{Deserializer, IgnoredAny, MapAccess};
 use serde_json::value::RawValue;
 
 use super::loose::{Count, List, Object, Text, object};
+pub use super::upstream_calls::{CallDelta, WholeCall};
 
 /// One streamed event of vLLM's answer: a `chat.completion.chunk`, or an error.
 #[derive(Debug, Default)]
@@ -58,6 +59,8 @@ pub struct Delta<'a> {
     pub reasoning_content: Option<Text<'a>>,
     /// `reasoning` (newer vLLM), read only without `reasoning_content`.
     pub reasoning: Text<'a>,
+    /// Calls vLLM's own tool parser decoded (`tool_format = "vllm"`).
+    pub tool_calls: List<CallDelta<'a>>,
 }
 
 impl Chunk<'_> {
@@ -143,6 +146,7 @@ impl<'de> Object<'de> for Delta<'de> {
             "content" => self.content = map.next_value()?,
             "reasoning_content" => self.reasoning_content = Some(map.next_value()?),
             "reasoning" => self.reasoning = map.next_value()?,
+            "tool_calls" => self.tool_calls = map.next_value()?,
             _ => {
                 map.next_value::<IgnoredAny>()?;
             }
@@ -208,6 +212,9 @@ pub struct Message<'a> {
     pub reasoning_content: Option<Cow<'a, str>>,
     #[serde(borrow)]
     pub reasoning: Option<Cow<'a, str>>,
+    /// Calls vLLM's own tool parser decoded (`tool_format = "vllm"`).
+    #[serde(borrow, default)]
+    pub tool_calls: Option<Vec<WholeCall<'a>>>,
 }
 
 impl Message<'_> {

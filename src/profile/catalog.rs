@@ -19,6 +19,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("deepseek-v31", include_str!("../../models/deepseek-v31.toml")),
     ("glm45-air", include_str!("../../models/glm45-air.toml")),
     ("kimi-k2", include_str!("../../models/kimi-k2.toml")),
+    ("gpt-oss", include_str!("../../models/gpt-oss.toml")),
 ];
 
 /// One profile a listing shows.

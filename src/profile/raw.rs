@@ -22,6 +22,8 @@ pub(super) struct RawProfile {
     pub(super) revision: Option<String>,
     pub(super) served_model_name: Option<Spanned<String>>,
     pub(super) tool_format: Option<Spanned<String>>,
+    pub(super) tool_call_parser: Option<Spanned<String>>,
+    pub(super) reasoning_parser: Option<Spanned<String>>,
     #[serde(default)]
     pub(super) think_opened: bool,
     pub(super) host: Option<Spanned<String>>,

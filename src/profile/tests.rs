@@ -105,6 +105,25 @@ fn broken_profiles_name_line_key_and_fix() {
 }
 
 #[test]
+fn vllm_parses_where_the_profile_says_so() {
+    let oss = parse("model = \"openai/gpt-oss-120b\"\n").expect("valid");
+    assert_eq!(oss.tool_format, Format::Vllm, "gpt-oss implies vLLM's parser");
+    assert_eq!(oss.tool_call_parser.as_deref(), Some("openai"));
+    assert_eq!(oss.reasoning_parser.as_deref(), Some("openai_gptoss"));
+    let own = parse("model = \"m\"\ntool_format = \"vllm\"\ntool_call_parser = \"hermes\"\n").expect("valid");
+    assert_eq!((own.tool_call_parser.as_deref(), own.reasoning_parser.as_deref()), (Some("hermes"), None));
+    let err = parse("model = \"m\"\ntool_format = \"vllm\"\n").expect_err("no parser named");
+    assert!(err.to_string().contains("needs `tool_call_parser`"), "{err}");
+    let err = parse("model = \"m\"\ntool_call_parser = \"hermes\"\n").expect_err("podctl parses");
+    assert!(err.to_string().contains("is for `tool_format = \"vllm\"`"), "{err}");
+    let err = parse("model = \"m\"\nextra_args = [\"--tool-call-parser\", \"x\"]\n").expect_err("managed");
+    assert!(err.to_string().contains("tool_call_parser"), "{err}");
+    let thinking =
+        parse("model = \"m\"\nreasoning_parser = \"qwen3\"\n").expect("any format may split reasoning");
+    assert_eq!(thinking.reasoning_parser.as_deref(), Some("qwen3"));
+}
+
+#[test]
 fn vllm_tool_parser_flags_warn() {
     let p = parse("model = \"m\"\nextra_args = [\"--enable-auto-tool-choice\"]\n").expect("valid");
     assert_eq!(p.warnings.len(), 1);

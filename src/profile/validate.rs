@@ -27,6 +27,8 @@ const TOP_KEYS: &[&str] = &[
     "revision",
     "served_model_name",
     "tool_format",
+    "tool_call_parser",
+    "reasoning_parser",
     "think_opened",
     "host",
     "port",
@@ -79,6 +81,8 @@ const MANAGED_FLAGS: &[(&str, &str)] = &[
     ("--gpu-memory-utilization", "gpu_memory_utilization"),
     ("--max-num-seqs", "max_num_seqs"),
     ("--chat-template", "chat_template"),
+    ("--tool-call-parser", "tool_call_parser"),
+    ("--reasoning-parser", "reasoning_parser"),
     ("--distributed-executor-backend", "distributed_executor_backend"),
 ];
 
@@ -175,6 +179,7 @@ pub(super) fn parse(name: &str, origin: Origin, text: &str) -> Result<Profile, P
         // the Qwen3-Coder XML the default model writes.
         None => Format::guess(&model).unwrap_or(Format::Qwen3Coder),
     };
+    let (tool_call_parser, reasoning_parser) = parsers(&cx, &raw, tool_format, &model)?;
     let host = match &raw.host {
         Some(h) => {
             let v = h.get_ref().trim();
@@ -253,9 +258,10 @@ pub(super) fn parse(name: &str, origin: Origin, text: &str) -> Result<Profile, P
                 format!("remove {flag} from extra_args and set `{key}` instead"),
             ));
         }
-        if flag == "--enable-auto-tool-choice" || flag == "--tool-call-parser" {
+        if flag == "--enable-auto-tool-choice" {
             warnings.push(format!(
-                "extra_args has {flag}: vLLM's own parser then rewrites tool calls before podctl's proxy sees them; podctl's proxy needs neither"
+                "extra_args has {flag}: vLLM's own parser then rewrites tool calls before podctl's proxy sees them; \
+                 podctl's proxy needs none (or set tool_format = \"vllm\" and tool_call_parser to let vLLM parse)"
             ));
         }
     }
@@ -304,6 +310,8 @@ pub(super) fn parse(name: &str, origin: Origin, text: &str) -> Result<Profile, P
         revision: raw.revision.filter(|r| !r.is_empty()),
         served_model_name,
         tool_format,
+        tool_call_parser,
+        reasoning_parser,
         think_opened: raw.think_opened,
         host,
         port,
@@ -462,4 +470,54 @@ fn proxy(
         api_key_env: raw.api_key_env.clone().unwrap_or_else(|| "PODCTL_API_KEY".into()),
         insecure_no_auth: raw.insecure_no_auth,
     })
+}
+
+/// vLLM's tool and reasoning parsers: the tool parser only where vLLM parses
+/// (`tool_format = "vllm"`, named or implied by the model: gpt-oss → `openai`), the
+/// reasoning parser wherever asked (gpt-oss's `openai_gptoss` by default under `vllm`).
+fn parsers(
+    cx: &Ctx<'_>,
+    raw: &RawProfile,
+    format: Format,
+    model: &str,
+) -> Result<(Option<String>, Option<String>), ProfileError> {
+    let named = |v: &Option<Spanned<String>>, key: &str| -> Result<Option<String>, ProfileError> {
+        match v {
+            Some(s) if s.get_ref().trim().is_empty() || s.get_ref().contains(char::is_whitespace) => Err(cx
+                .at(
+                    s.span(),
+                    format!("`{key}` must be one of vLLM's parser names"),
+                    "for example \"openai\"",
+                )),
+            Some(s) => Ok(Some(s.get_ref().clone())),
+            None => Ok(None),
+        }
+    };
+    let gpt_oss = model.to_ascii_lowercase().contains("gpt-oss");
+    let tool = named(&raw.tool_call_parser, "tool_call_parser")?;
+    let reasoning = named(&raw.reasoning_parser, "reasoning_parser")?;
+    if format != Format::Vllm {
+        if let Some(s) = &raw.tool_call_parser {
+            return Err(cx.at(
+                s.span(),
+                format!("`tool_call_parser` is for `tool_format = \"vllm\"`, not `{format}`"),
+                "set tool_format = \"vllm\" to let vLLM parse tool calls, or remove tool_call_parser",
+            ));
+        }
+        return Ok((None, reasoning));
+    }
+    let tool = match tool {
+        Some(t) => t,
+        None if gpt_oss => "openai".to_owned(),
+        None => {
+            let span = raw.tool_format.as_ref().map_or(0..0, Spanned::span);
+            return Err(cx.at(
+                span,
+                "`tool_format = \"vllm\"` needs `tool_call_parser`: the name of vLLM's parser for this model",
+                "add e.g. tool_call_parser = \"openai\" (see `vllm serve --help=tool-call-parser`)",
+            ));
+        }
+    };
+    let reasoning = reasoning.or_else(|| gpt_oss.then(|| "openai_gptoss".to_owned()));
+    Ok((Some(tool), reasoning))
 }

@@ -25,6 +25,11 @@ pub struct Profile {
     /// The name clients use; defaults to `model`.
     pub served_model_name: String,
     pub tool_format: Format,
+    /// vLLM's `--tool-call-parser` (with `--enable-auto-tool-choice`): set only with
+    /// `tool_format = "vllm"`, where vLLM decodes the calls itself.
+    pub tool_call_parser: Option<String>,
+    /// vLLM's `--reasoning-parser`: vLLM splits reasoning out itself (any tool format).
+    pub reasoning_parser: Option<String>,
     /// The chat template opens `<think>` itself.
     pub think_opened: bool,
     /// Where vLLM listens.

@@ -10,6 +10,8 @@
 use std::sync::Arc;
 
 use super::plan::{Plan, ToolChoice};
+use super::vllm_calls::VllmCalls;
+use crate::openai::upstream::{CallDelta, WholeCall};
 use crate::openai::{ApiError, ErrorKind, call_id_for};
 use crate::toolcall::{Engine, Event, Format, Outcomes, Reasoning, Sink, UpstreamFinish};
 
@@ -26,6 +28,8 @@ pub(crate) enum Out {
 pub(crate) struct ChoiceTranslator {
     engine: Engine,
     policy: Policy,
+    /// The calls vLLM's own parser decoded (`tool_format = "vllm"` only).
+    vllm: Option<VllmCalls>,
     /// The raw upstream text, kept only when tracing.
     raw: Option<String>,
     finish: Option<&'static str>,
@@ -142,6 +146,7 @@ impl ChoiceTranslator {
                 hold: plan.hold_calls,
                 held: None,
             },
+            vllm: format.upstream_parses().then(VllmCalls::default),
             raw: keep_raw.then(String::new),
             finish: None,
         }
@@ -155,9 +160,26 @@ impl ChoiceTranslator {
         self.engine.feed(text, &mut Collect { policy: &mut self.policy, out });
     }
 
+    /// Call deltas vLLM's own parser streamed (ignored unless it is the one parsing).
+    pub(crate) fn feed_calls(&mut self, deltas: &[CallDelta<'_>], out: &mut Vec<Out>) {
+        if let Some(vllm) = &mut self.vllm {
+            vllm.feed(deltas, &mut Collect { policy: &mut self.policy, out });
+        }
+    }
+
+    /// The calls of vLLM's whole answer (ignored unless its parser is the one parsing).
+    pub(crate) fn whole_calls(&mut self, calls: &[WholeCall<'_>], out: &mut Vec<Out>) {
+        if let Some(vllm) = &mut self.vllm {
+            vllm.whole(calls, &mut Collect { policy: &mut self.policy, out });
+        }
+    }
+
     /// Ends the choice; returns the client's `finish_reason`.
     pub(crate) fn finish(&mut self, upstream: UpstreamFinish, out: &mut Vec<Out>) -> &'static str {
         self.engine.finish(upstream, &mut Collect { policy: &mut self.policy, out });
+        if let Some(vllm) = &mut self.vllm {
+            vllm.finish(upstream, &mut Collect { policy: &mut self.policy, out });
+        }
         let reason = match upstream {
             UpstreamFinish::Length => "length",
             // A forced named call reports `stop`, as OpenAI does.

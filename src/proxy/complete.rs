@@ -59,6 +59,9 @@ pub(crate) fn translate_completion(bytes: &[u8], t: &Translation<'_>) -> Result<
         let mut translator = ChoiceTranslator::new(format, reasoning, plan, keep_raw);
         let mut items = Vec::new();
         translator.feed(text, &mut items);
+        if let Some(calls) = message.and_then(|m| m.tool_calls.as_deref()) {
+            translator.whole_calls(calls, &mut items);
+        }
         let reason = translator.finish(upstream_finish(upstream_reason), &mut items);
 
         let mut out = Choice {

@@ -24,8 +24,8 @@ pub fn rewrite_chat(body: &[u8], upstream_model: &str, id_len: Option<usize>) ->
     let _ = parsed.affinity();
     let stream = parsed.wants_stream();
     let cache = ToolsCache::default();
-    let (out, plan) = parsed.rewrite(upstream_model, id_len, &cache)?;
-    let (again, _) = parsed.rewrite(upstream_model, id_len, &cache)?;
+    let (out, plan) = parsed.rewrite(upstream_model, id_len, false, &cache)?;
+    let (again, _) = parsed.rewrite(upstream_model, id_len, false, &cache)?;
     Ok(Rewritten { body: out, again, stream: stream && plan.stream, has_tools: !plan.tools.is_empty() })
 }
 

@@ -31,6 +31,7 @@ mod sse;
 mod stream;
 pub mod tls;
 mod trace;
+mod vllm_calls;
 mod wire;
 
 use std::sync::Arc;

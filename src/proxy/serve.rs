@@ -67,7 +67,12 @@ async fn prepare(
     let tracing = app.trace.is_some();
     let (mut plan, mut sent) = (None, None);
     let mut make = |id: &str, model: &Model| -> Result<Bytes, ApiError> {
-        let (body, p) = parsed.rewrite(id, model.format.call_id_len(), &app.tools_cache)?;
+        let (body, p) = parsed.rewrite(
+            id,
+            model.format.call_id_len(),
+            model.format.upstream_parses(),
+            &app.tools_cache,
+        )?;
         if tracing {
             sent = Some(serde_json::from_slice::<Value>(&body).unwrap_or(Value::Null));
         }

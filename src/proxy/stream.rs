@@ -8,7 +8,7 @@ use serde_json::value::RawValue;
 use super::choice::{ABORTED, ChoiceTranslator, Out, aborted, upstream_finish};
 use super::plan::Plan;
 use super::wire::StreamWire;
-use crate::openai::upstream::Chunk;
+use crate::openai::upstream::{CallDelta, Chunk};
 use crate::openai::{ApiError, ErrorKind};
 use crate::toolcall::{Format, Reasoning};
 
@@ -71,7 +71,8 @@ impl StreamTranslator {
             let text = choice.delta.content.as_str().unwrap_or("");
             // vLLM started with a reasoning parser splits reasoning out itself: pass it on.
             let thought = choice.delta.reasoning().unwrap_or("");
-            self.on_choice(choice.index(), thought, text, choice.finish_reason.as_str(), out)?;
+            let calls = choice.delta.tool_calls.0.as_deref().unwrap_or(&[]);
+            self.on_choice(choice.index(), thought, text, calls, choice.finish_reason.as_str(), out)?;
         }
         Ok(Progress::More)
     }
@@ -81,6 +82,7 @@ impl StreamTranslator {
         ci: usize,
         thought: &str,
         text: &str,
+        calls: &[CallDelta<'_>],
         finish: Option<&str>,
         out: &mut Vec<u8>,
     ) -> Result<(), ApiError> {
@@ -103,6 +105,9 @@ impl StreamTranslator {
         }
         if !text.is_empty() {
             choice.feed(text, &mut items);
+        }
+        if !calls.is_empty() {
+            choice.feed_calls(calls, &mut items);
         }
         let reason = finish.map(|f| choice.finish(upstream_finish(f), &mut items));
         let written: Result<(), ApiError> =

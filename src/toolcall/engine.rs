@@ -78,7 +78,7 @@ macro_rules! with_machine {
 /// decided the family.
 fn machine_for(format: Format, start: Start) -> Inner {
     match format {
-        Format::None => Inner::Passthrough(Box::new(Passthrough::new(start))),
+        Format::None | Format::Vllm => Inner::Passthrough(Box::new(Passthrough::new(start))),
         Format::Qwen3Coder => Inner::Qwen(Box::new(Qwen::new(true, false, None, start))),
         Format::Hermes => Inner::Qwen(Box::new(Qwen::new(false, true, None, start))),
         Format::Auto => Inner::Qwen(Box::new(Qwen::new(true, true, Some(DECISIVE), start))),

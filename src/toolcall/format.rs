@@ -41,6 +41,10 @@ pub enum Format {
     KimiK2,
     /// GLM-4.5/4.6: `<tool_call>NAME<arg_key>K</arg_key><arg_value>V</arg_value>…</tool_call>`.
     Glm45,
+    /// vLLM parses (started with `--enable-auto-tool-choice --tool-call-parser …`): its
+    /// `tool_calls` and reasoning are passed through and its text is content, untouched
+    /// (gpt-oss's harmony format, and any family podctl does not parse yet).
+    Vllm,
 }
 
 impl Format {
@@ -56,6 +60,7 @@ impl Format {
         "kimi_k2",
         "glm45",
         "none",
+        "vllm",
     ];
 
     /// Every format, in the order of [`Format::NAMES`].
@@ -70,6 +75,7 @@ impl Format {
         Self::KimiK2,
         Self::Glm45,
         Self::None,
+        Self::Vllm,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -84,6 +90,7 @@ impl Format {
             Self::DeepseekV31 => "deepseek_v31",
             Self::KimiK2 => "kimi_k2",
             Self::Glm45 => "glm45",
+            Self::Vllm => "vllm",
         }
     }
 
@@ -102,8 +109,15 @@ impl Format {
             | Self::DeepseekV31
             | Self::KimiK2
             | Self::Glm45
-            | Self::None => None,
+            | Self::None
+            | Self::Vllm => None,
         }
+    }
+
+    /// vLLM's own tool parser decodes the calls: the request keeps the client's
+    /// `tool_choice` and the answer's `tool_calls` come from vLLM.
+    pub fn upstream_parses(self) -> bool {
+        self == Self::Vllm
     }
 }
 
@@ -127,6 +141,7 @@ impl FromStr for Format {
             "deepseek_v31" | "deepseek-v31" | "deepseek_v3.1" | "deepseek_v3_1" => Ok(Self::DeepseekV31),
             "kimi_k2" | "kimi-k2" => Ok(Self::KimiK2),
             "glm45" | "glm4_moe" | "glm-4.5" | "glm46" => Ok(Self::Glm45),
+            "vllm" => Ok(Self::Vllm),
             other => {
                 Err(format!("unknown tool format `{other}` (expected one of: {})", Self::NAMES.join(", ")))
             }

@@ -8,7 +8,7 @@ impl Format {
     /// name): Qwen3-Coder (and Qwen3.5 or later) → `qwen3_coder`; Qwen2 / Qwen2.5 / Qwen3 / QwQ
     /// / Hermes → `hermes`; Llama 3.x → `llama3_json`; Mistral, Devstral, Magistral, Ministral,
     /// Mixtral, Codestral → `mistral`; DeepSeek V3.1 and V3.2-Exp → `deepseek_v31`; DeepSeek V3
-    /// and R1 → `deepseek_v3` (V3.2 proper: `None`); GLM-4.5/4.6 → `glm45`; Kimi K2 → `kimi_k2`; else `None`.
+    /// and R1 → `deepseek_v3` (V3.2 proper: `None`); GLM-4.5/4.6 → `glm45`; Kimi K2 → `kimi_k2`; gpt-oss → `vllm`; else `None`.
     pub fn guess(model: &str) -> Option<Format> {
         let name = model.to_ascii_lowercase().replace(['_', ' '], "-");
         let name = name.replace("qwen-", "qwen");
@@ -32,6 +32,9 @@ impl Format {
             Some(Self::Glm45)
         } else if has(&["kimi-k2"]) {
             Some(Self::KimiK2)
+        } else if has(&["gpt-oss"]) {
+            // Harmony: only vLLM's own parser, on token ids, decodes it reliably.
+            Some(Self::Vllm)
         } else {
             None
         }

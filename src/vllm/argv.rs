@@ -89,6 +89,12 @@ pub fn launch(
             flag(name, v.clone());
         }
     }
+    if let Some(parser) = &profile.tool_call_parser {
+        flag("--tool-call-parser", parser.clone());
+    }
+    if let Some(parser) = &profile.reasoning_parser {
+        flag("--reasoning-parser", parser.clone());
+    }
     if let Some(t) = profile.shutdown_timeout {
         flag("--shutdown-timeout", t.to_string());
     }
@@ -105,6 +111,10 @@ pub fn launch(
     }
     if profile.trust_remote_code {
         args.push("--trust-remote-code".into());
+    }
+    if profile.tool_call_parser.is_some() {
+        // `tool_format = "vllm"`: vLLM decodes the calls itself.
+        args.push("--enable-auto-tool-choice".into());
     }
     args.extend(profile.extra_args.iter().cloned());
 
@@ -188,6 +198,17 @@ mod tests {
         }
         assert!(!args.contains("tool-call-parser") && !args.contains("--api-key"), "{args}");
         assert_eq!(l.env, [("PODCTL_RUN_ID".to_owned(), "r1".to_owned())]);
+    }
+
+    #[test]
+    fn vllm_parses_for_gpt_oss() {
+        let p = catalog::find_in("gpt-oss", &[]).expect("built in");
+        let args = launch(&p, "r", &no_env, false).expect("ok").args.join(" ");
+        for part in
+            ["--tool-call-parser openai", "--reasoning-parser openai_gptoss", "--enable-auto-tool-choice"]
+        {
+            assert!(args.contains(part), "{part} in {args}");
+        }
     }
 
     #[test]

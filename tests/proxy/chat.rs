@@ -19,6 +19,7 @@ async fn upstream_gets_tool_choice_none_and_every_other_field() {
     let sent = env.standin.last_chat_request().expect("upstream was called");
     assert_eq!(sent["tool_choice"], "none");
     assert_eq!(sent["skip_special_tokens"], false);
+    assert_eq!(sent["spaces_between_special_tokens"], false);
     assert_eq!(sent["model"], crate::standin::DEFAULT_MODEL);
     assert!(sent.get("parallel_tool_calls").is_none());
     assert_eq!(sent["tools"], tools());

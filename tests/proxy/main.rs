@@ -15,3 +15,4 @@ mod lifecycle;
 mod limits;
 mod routing;
 mod tls;
+mod vllm_parses;

@@ -654,11 +654,100 @@ def t5_stop_streaming():
             f"podctl said: {(out.stdout + out.stderr).strip()[:200]}; supervisor: {notes[-1] if notes else '?'}")
 
 
+# ---- the agents' APIs ------------------------------------------------------------------
+
+ROOT = f"http://127.0.0.1:{PROXY_PORT}"
+ANTHROPIC_TOOLS = [{"name": t["function"]["name"], "description": t["function"]["description"],
+                    "input_schema": t["function"]["parameters"]} for t in TOOLS]
+RESPONSES_TOOLS = [{"type": "function", "name": t["function"]["name"],
+                    "description": t["function"]["description"],
+                    "parameters": t["function"]["parameters"]} for t in TOOLS]
+
+
+def sse_events(response):
+    """(event name, data) for each frame of a `event:`/`data:` stream."""
+    name, out = None, []
+    for line in response.iter_lines():
+        line = line.decode(errors="replace")
+        if line.startswith("event: "):
+            name = line[7:]
+        elif line.startswith("data: "):
+            out.append((name, json.loads(line[6:])))
+            name = None
+    return out
+
+
+def post(path, body, stream=False):
+    r = requests.post(f"{ROOT}{path}", json=body, stream=stream, timeout=120,
+                      headers={"x-api-key": KEY, "anthropic-version": "2023-06-01"})
+    check(r.status_code == 200, f"{path}: HTTP {r.status_code}: {r.text[:300] if not stream else ''}")
+    return r
+
+
+def t8_messages():
+    """Anthropic Messages: a forced named tool call, whole and streamed; count_tokens = vLLM's /tokenize."""
+    needs_vllm()
+    extra, mt = forced(CALL_TEXT)
+    body = {"model": "tiny", "max_tokens": mt, "messages": USER, "tools": ANTHROPIC_TOOLS,
+            "tool_choice": {"type": "tool", "name": "get_weather"}, "temperature": 0, **extra}
+    whole = post("/v1/messages", body).json()
+    uses = [b for b in whole["content"] if b["type"] == "tool_use"]
+    check(whole["stop_reason"] == "tool_use", f"whole: stop_reason {whole['stop_reason']!r}")
+    check(len(uses) == 1 and uses[0]["name"] == "get_weather" and uses[0]["input"] == CALL_ARGS,
+          f"whole: content {whole['content']}")
+    check(uses[0]["id"], "whole: tool_use without id")
+    check(whole["usage"]["input_tokens"] > 0 and whole["usage"]["output_tokens"] > 0, f"whole: usage {whole['usage']}")
+    events = sse_events(post("/v1/messages", {**body, "stream": True}, stream=True))
+    names = [n for n, _ in events if n != "ping"]
+    check(names[0] == "message_start" and names[-1] == "message_stop", f"stream: events {names}")
+    started = {d["index"]: d["content_block"] for n, d in events if n == "content_block_start"}
+    partial = "".join(d["delta"].get("partial_json", "") for n, d in events if n == "content_block_delta")
+    use = [b for b in started.values() if b["type"] == "tool_use"]
+    check(len(use) == 1 and use[0]["name"] == "get_weather", f"stream: blocks {started}")
+    check(json.loads(partial) == CALL_ARGS, f"stream: input_json_delta pieces {partial!r}")
+    stop = [d["delta"]["stop_reason"] for n, d in events if n == "message_delta"]
+    check(stop == ["tool_use"], f"stream: message_delta stop_reason {stop}")
+    counted = post("/v1/messages/count_tokens", {"model": "tiny", "messages": USER}).json()
+    direct = requests.post(f"{VLLM}/tokenize", timeout=60,
+                           json={"model": "tiny", "messages": USER, "add_generation_prompt": True}).json()
+    check(counted.get("input_tokens") == direct.get("count"),
+          f"count_tokens {counted} but vLLM's /tokenize counts {direct.get('count')}")
+    return (f"tool_use {uses[0]['input']} (whole and streamed, {len(events)} events, {len(names) - len(set(names))} repeats); "
+            f"count_tokens {counted['input_tokens']} = vLLM /tokenize")
+
+
+def t9_responses():
+    """OpenAI Responses: a forced named function call, whole and streamed."""
+    needs_vllm()
+    extra, mt = forced(CALL_TEXT)
+    body = {"model": "tiny", "input": USER[0]["content"], "tools": RESPONSES_TOOLS, "max_output_tokens": mt,
+            "tool_choice": {"type": "function", "name": "get_weather"}, "temperature": 0, "store": False, **extra}
+    whole = post("/v1/responses", body).json()
+    calls = [i for i in whole["output"] if i["type"] == "function_call"]
+    check(whole["status"] == "completed", f"whole: status {whole['status']!r}")
+    check(len(calls) == 1 and calls[0]["name"] == "get_weather" and json.loads(calls[0]["arguments"]) == CALL_ARGS,
+          f"whole: output {whole['output']}")
+    check(calls[0]["call_id"], "whole: function_call without call_id")
+    events = sse_events(post("/v1/responses", {**body, "stream": True}, stream=True))
+    names = [n for n, _ in events]
+    check(names[0] == "response.created" and names[-1] == "response.completed", f"stream: events {names}")
+    done = [d["item"] for n, d in events if n == "response.output_item.done" and d["item"]["type"] == "function_call"]
+    check(len(done) == 1 and json.loads(done[0]["arguments"]) == CALL_ARGS, f"stream: items done {done}")
+    seq = [d["sequence_number"] for _, d in events]
+    check(seq == list(range(seq[0], seq[0] + len(seq))), f"stream: sequence numbers {seq}")
+    final = events[-1][1]["response"]
+    check([i["type"] for i in final["output"]] == [i["type"] for i in whole["output"]],
+          f"stream: completed output {final['output']} vs whole {whole['output']}")
+    return f"function_call {calls[0]['arguments']} (whole and streamed, {len(events)} events, completed)"
+
+
 TESTS = [
     ("1 start: progress, ready, status --json", t1_start),
     ("2 tool calls through the proxy (openai SDK)", t2_tool_calls),
     ("3 multi-turn with tool call, tool result and repaired history", t3_history),
     ("4 vLLM errors in the OpenAI error shape", t4_errors),
+    ("8 Anthropic Messages: forced tool call, count_tokens", t8_messages),
+    ("9 OpenAI Responses: forced function call", t9_responses),
     ("7 doctor with the real vLLM", t7_doctor),
     ("6 SIGKILL of the API server: cleanup, restart, ready", t6_sigkill),
     ("5 stop with a streaming request open", t5_stop_streaming),

@@ -58,6 +58,10 @@ struct Generation {
     pause: Option<(usize, Duration)>,
     /// Drop the connection after this many pieces.
     drop_after: Option<usize>,
+    /// Calls a tool parser found (name, arguments JSON), after the text.
+    calls: Vec<(String, String)>,
+    /// The char counts the text was cut in (argument pieces are cut the same way).
+    chunks: Vec<usize>,
 }
 
 /// Answer `reply` for a request that passed validation.
@@ -81,6 +85,12 @@ pub(crate) async fn respond(shared: Arc<Shared>, ask: Ask, mut reply: Reply) -> 
             g.finish = finish;
             g.delay = delay;
             g.prompt_tokens = prompt_tokens;
+        }
+        Reply::Parsed { content, calls, chunks, finish } => {
+            g.pieces = pieces(&content, &chunks);
+            g.finish = if finish == "stop" && !calls.is_empty() { "tool_calls" } else { finish };
+            g.calls = calls;
+            g.chunks = chunks;
         }
         Reply::DropMidStream { text, chunks, after_chunks } => {
             g.pieces = pieces(&text, &chunks);
@@ -133,6 +143,12 @@ fn garbage(g: &Generation, split: bool, guard: CancelGuard) -> Response {
     sse(play(steps, guard))
 }
 
+/// One call as vLLM's parsers write it (`chatcmpl-tool-…` ids).
+fn call_json(index: usize, name: &str, arguments: &str) -> Value {
+    serde_json::json!({"id": format!("chatcmpl-tool-{:016x}{index}", fastrand::u64(..)), "type": "function",
+        "function": {"name": name, "arguments": arguments}})
+}
+
 fn unix_now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
@@ -154,6 +170,8 @@ impl Generation {
             delay: Duration::ZERO,
             pause: None,
             drop_after: None,
+            calls: Vec::new(),
+            chunks: Vec::new(),
         }
     }
 
@@ -175,7 +193,7 @@ impl Generation {
         let choice = match self.ask.api {
             Api::Chat => wire::ChunkChoice::Chat {
                 index,
-                delta: wire::Delta { role: role.then_some("assistant"), content: text },
+                delta: wire::Delta { role: role.then_some("assistant"), content: text, tool_calls: None },
                 logprobs: None,
                 finish_reason: finish,
                 stop_reason: finish.map(|_| None),
@@ -187,6 +205,18 @@ impl Generation {
                 finish_reason: finish,
                 stop_reason: None,
             },
+        };
+        self.chunk_json(&[choice], None)
+    }
+
+    /// A chunk of choice 0 carrying one call delta.
+    fn call_chunk(&self, call: Value) -> String {
+        let choice = wire::ChunkChoice::Chat {
+            index: 0,
+            delta: wire::Delta { role: None, content: "", tool_calls: Some([call]) },
+            logprobs: None,
+            finish_reason: None,
+            stop_reason: None,
         };
         self.chunk_json(&[choice], None)
     }
@@ -226,7 +256,12 @@ impl Generation {
                     annotations: None,
                     audio: None,
                     function_call: None,
-                    tool_calls: [],
+                    tool_calls: self
+                        .calls
+                        .iter()
+                        .enumerate()
+                        .map(|(i, (name, args))| call_json(i, name, args))
+                        .collect(),
                     reasoning_content: None,
                 },
                 logprobs: None,
@@ -291,6 +326,15 @@ impl Generation {
             // Asked to drop after more pieces than there are: drop before the finish chunk.
             steps.extend([Step::Flush, Step::Fail]);
             return steps;
+        }
+        for (i, (name, args)) in self.calls.iter().enumerate() {
+            let mut header = call_json(i, name, "");
+            header["index"] = i.into();
+            push_event(&mut steps, &self.call_chunk(header), split);
+            for piece in pieces(args, &self.chunks) {
+                let piece = serde_json::json!({"index": i, "function": {"arguments": piece}});
+                push_event(&mut steps, &self.call_chunk(piece), split);
+            }
         }
         if !finish_on_last {
             for c in choices {

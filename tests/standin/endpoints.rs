@@ -58,7 +58,9 @@ fn check_chat(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<Ask, 
     validate::stream_options(stream, req.stream_options.as_ref())?;
     validate::tool_choice_schema(&req)?;
     check_model(shared, req.model.as_deref())?;
-    validate::tool_choice_without_parser(&req)?;
+    if !shared.config.tool_parser {
+        validate::tool_choice_without_parser(&req)?;
+    }
     validate::history(&req.messages)?;
     let n = validate::sampling(&req.sampling, body.len())?;
     let include_usage = req.stream_options.and_then(|o| o.include_usage) == Some(true);

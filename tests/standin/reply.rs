@@ -26,6 +26,10 @@ pub(crate) enum Reply {
     /// Stream `after_chunks` content pieces of `text`, go silent for `pause`, then finish
     /// normally. Not streaming: the whole answer after `pause`.
     StallMidStream { text: String, chunks: Vec<usize>, after_chunks: usize, pause: Duration },
+    /// What vLLM with a tool parser answers: `content` (in pieces of `chunks` chars), then
+    /// each `(name, arguments JSON)` call as `tool_calls`; `finish` as for `Text` (`stop`
+    /// becomes `tool_calls` when there are calls). Only with `Config::tool_parser`.
+    Parsed { content: String, calls: Vec<(String, String)>, chunks: Vec<usize>, finish: &'static str },
     /// HTTP 200 with a body that is not JSON. Streaming: the role chunk, then the line
     /// `data: <html>…` (not JSON), then `data: [DONE]`.
     Garbage,
@@ -45,6 +49,16 @@ impl Reply {
             finish: "stop",
             delay: Duration::ZERO,
             prompt_tokens: DEFAULT_PROMPT_TOKENS,
+        }
+    }
+
+    /// vLLM's parser found these calls after `content`.
+    pub(crate) fn parsed(content: impl Into<String>, calls: &[(&str, &str)]) -> Self {
+        Self::Parsed {
+            content: content.into(),
+            calls: calls.iter().map(|(n, a)| ((*n).to_owned(), (*a).to_owned())).collect(),
+            chunks: vec![4],
+            finish: "stop",
         }
     }
 
@@ -109,6 +123,11 @@ impl Reply {
                 Self::Text { text, chunks, finish, delay, prompt_tokens }
             }
             Self::Stall { first_byte, then } => Self::Stall { first_byte, then: Box::new(then.map_text(f)) },
+            Self::Parsed { content, calls, chunks, mut finish } => {
+                let (mut delay, mut tokens) = (Duration::ZERO, 0);
+                f(&mut finish, &mut delay, &mut tokens);
+                Self::Parsed { content, calls, chunks, finish }
+            }
             other => other,
         }
     }

@@ -45,7 +45,7 @@ pub(crate) enum FullChoice<'a> {
     },
 }
 
-/// The assistant message of a non-streaming chat response: no tool calls (no parser).
+/// The assistant message of a non-streaming chat response (tool calls only with a parser).
 #[derive(Debug, Serialize)]
 pub(crate) struct Message<'a> {
     pub(crate) role: &'static str,
@@ -54,7 +54,8 @@ pub(crate) struct Message<'a> {
     pub(crate) annotations: Null,
     pub(crate) audio: Null,
     pub(crate) function_call: Null,
-    pub(crate) tool_calls: [(); 0],
+    /// Empty unless vLLM runs a tool parser.
+    pub(crate) tool_calls: Vec<serde_json::Value>,
     pub(crate) reasoning_content: Null,
 }
 
@@ -123,4 +124,7 @@ pub(crate) struct Delta<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) role: Option<&'static str>,
     pub(crate) content: &'a str,
+    /// With a tool parser: one call's header or argument piece.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) tool_calls: Option<[serde_json::Value; 1]>,
 }

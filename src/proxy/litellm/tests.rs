@@ -353,12 +353,6 @@ fn entry_errors_name_the_entry() {
             "litellm.yaml: model_list[0] (model_name: q): litellm_params.weight must be a positive number, not 0",
         ),
         (
-            "model_list: [{model_name: q, litellm_params: {model: hosted_vllm/q, api_base: 'http://h:1'}, \
-             model_info: {tool_format: xml}}]",
-            "litellm.yaml: model_list[0] (model_name: q): model_info.tool_format: unknown tool format `xml` \
-             (expected one of: qwen3_coder, hermes, auto, llama3_json, mistral, deepseek_v3, deepseek_v31, kimi_k2, glm45, none)",
-        ),
-        (
             "model_list:\n\
              - {model_name: q, litellm_params: {model: hosted_vllm/q, api_base: 'http://h:1'}, model_info: {tool_format: hermes}}\n\
              - {model_name: q, litellm_params: {model: hosted_vllm/q, api_base: 'http://h:2'}, model_info: {tool_format: none}}\n",
@@ -375,6 +369,14 @@ fn entry_errors_name_the_entry() {
     for (text, want) in cases {
         assert_eq!(&err(text, &[]), want, "{text}");
     }
+    let text = "model_list: [{model_name: q, litellm_params: {model: hosted_vllm/q, api_base: 'http://h:1'}, \
+                model_info: {tool_format: xml}}]";
+    let want = format!(
+        "litellm.yaml: model_list[0] (model_name: q): model_info.tool_format: unknown tool format `xml` \
+         (expected one of: {})",
+        crate::toolcall::Format::NAMES.join(", ")
+    );
+    assert_eq!(err(text, &[]), want);
 }
 
 #[test]

@@ -3,7 +3,8 @@
 //!
 //! * Upstream gets the client's `tools` with `tool_choice: "none"` (vLLM answers 400 to
 //!   anything else without a parser but still renders the tools into the prompt), no
-//!   `parallel_tool_calls`, and `skip_special_tokens: false` (tool markers must survive).
+//!   `parallel_tool_calls`, and `skip_special_tokens: false` with
+//!   `spaces_between_special_tokens: false` (tool markers must survive, unspaced).
 //! * The client's `tool_choice`, `parallel_tool_calls`, stream flags and tool schemas go
 //!   into the [`Plan`] and are honoured on the response side.
 //! * `required` and a named function are steered with an instruction in the system prompt

@@ -72,10 +72,15 @@ impl<'a> ChatRequest<'a> {
     ///
     /// `id_len`: the exact length of alphanumeric tool call ids the model's chat template
     /// accepts (Mistral's: 9), when it constrains them; history ids are mapped to fit.
+    /// `upstream_parses`: vLLM runs its own tool parser (`tool_format = "vllm"`): `tools`,
+    /// `tool_choice`, `parallel_tool_calls` and `skip_special_tokens` go to it as the client
+    /// wrote them (the history is still repaired), and the plan still applies the choice to
+    /// the calls vLLM returns.
     pub(crate) fn rewrite(
         &self,
         upstream_model: &str,
         id_len: Option<usize>,
+        upstream_parses: bool,
         cache: &ToolsCache,
     ) -> Result<(Vec<u8>, Plan), ApiError> {
         let model = self.model()?.unwrap_or_else(|| upstream_model.to_owned());
@@ -142,7 +147,7 @@ impl<'a> ChatRequest<'a> {
                 ));
             }
         };
-        let instruction = match (&choice, tools_raw.is_some()) {
+        let instruction = match (&choice, tools_raw.is_some() && !upstream_parses) {
             (ToolChoice::Required, true) => {
                 Some("You must reply with a call to one of the provided tools.".to_owned())
             }
@@ -166,12 +171,13 @@ impl<'a> ChatRequest<'a> {
         };
         for (key, raw) in self.fields.iter() {
             match key {
-                "model"
-                | "stream_options"
-                | "parallel_tool_calls"
+                "model" | "stream_options" => {}
+                "parallel_tool_calls"
                 | "tool_choice"
                 | "skip_special_tokens"
-                | "tools" => {}
+                | "spaces_between_special_tokens"
+                | "tools"
+                    if !upstream_parses => {}
                 "messages" => {
                     field(&mut out, key, &write_messages(messages, instruction.as_deref(), id_len)?);
                 }
@@ -189,6 +195,13 @@ impl<'a> ChatRequest<'a> {
             field(&mut out, "stream_options", r#"{"include_usage":true}"#);
         }
         let mut tools = tools;
+        if upstream_parses {
+            out.push(b'}');
+            return Ok((
+                out,
+                Plan { model, stream, include_usage, tools, choice, parallel, hold_calls: true },
+            ));
+        }
         if let Some(raw) = tools_raw {
             match &choice {
                 ToolChoice::Named(name) => {
@@ -206,7 +219,10 @@ impl<'a> ChatRequest<'a> {
             }
             field(&mut out, "tool_choice", r#""none""#);
         }
+        // Tool markers are special tokens: kept, and without the spaces vLLM's detokenizer
+        // puts around special tokens unless told not to (Kimi's and others' markers).
         field(&mut out, "skip_special_tokens", "false");
+        field(&mut out, "spaces_between_special_tokens", "false");
         out.push(b'}');
 
         Ok((out, Plan { model, stream, include_usage, tools, choice, parallel, hold_calls: true }))

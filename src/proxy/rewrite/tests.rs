@@ -10,7 +10,8 @@ use crate::proxy::plan::{Plan, ToolChoice};
 #[allow(clippy::needless_pass_by_value, reason = "tests pass json! literals")]
 fn rewrite_chat(req: Value, model: &str) -> Result<(Map<String, Value>, Plan), ApiError> {
     let body = req.to_string();
-    let (out, plan) = ChatRequest::parse(body.as_bytes())?.rewrite(model, None, &ToolsCache::default())?;
+    let (out, plan) =
+        ChatRequest::parse(body.as_bytes())?.rewrite(model, None, false, &ToolsCache::default())?;
     match serde_json::from_slice(&out).expect("the upstream body is JSON") {
         Value::Object(map) => Ok((map, plan)),
         _ => unreachable!(),
@@ -64,7 +65,7 @@ fn duplicate_and_escaped_keys() {
     let body = br#"{"stream": true, "messages": [{"role": "user", "content": "hi"}], "stream": false, "max\u005ftokens": 5}"#;
     let (out, plan) = ChatRequest::parse(body)
         .expect("parses")
-        .rewrite("up", None, &ToolsCache::default())
+        .rewrite("up", None, false, &ToolsCache::default())
         .expect("rewrites");
     assert!(!plan.stream);
     let text = String::from_utf8(out).expect("utf-8");
@@ -170,7 +171,7 @@ fn history_ids_fit_mistral_templates() {
         {"role": "tool", "tool_call_id": "functions.run:2", "content": "c"}]});
     let body = req.to_string();
     let parsed = ChatRequest::parse(body.as_bytes()).expect("valid");
-    let (out, _) = parsed.rewrite("m", Some(9), &ToolsCache::default()).expect("valid");
+    let (out, _) = parsed.rewrite("m", Some(9), false, &ToolsCache::default()).expect("valid");
     let up: Value = serde_json::from_slice(&out).expect("JSON");
     let ids: Vec<&str> = up["messages"][1]["tool_calls"]
         .as_array()
@@ -188,10 +189,10 @@ fn history_ids_fit_mistral_templates() {
         assert_eq!(up["messages"][i + 2]["tool_call_id"], *id, "result {i} still answers its call");
     }
     // The same history maps the same way next turn (the cache prefix stays stable).
-    let (again, _) = parsed.rewrite("m", Some(9), &ToolsCache::default()).expect("valid");
+    let (again, _) = parsed.rewrite("m", Some(9), false, &ToolsCache::default()).expect("valid");
     assert_eq!(out, again);
     // Other families keep ids as the client sent them.
-    let (plain, _) = parsed.rewrite("m", None, &ToolsCache::default()).expect("valid");
+    let (plain, _) = parsed.rewrite("m", None, false, &ToolsCache::default()).expect("valid");
     let plain: Value = serde_json::from_slice(&plain).expect("JSON");
     assert_eq!(plain["messages"][1]["tool_calls"][0]["id"], "call_8f3a2b1c9d0e4f5a6b7c8d9e");
     assert_eq!(plain["messages"][4]["tool_call_id"], "functions.run:2");
