@@ -93,14 +93,14 @@ def podctl(*args, timeout=120):
     return out, time.monotonic() - began
 
 
-def instance():
+def instance(profile="tiny"):
     out, _ = podctl("status", "--json", timeout=30)
     try:
         data = json.loads(out.stdout)
     except ValueError:
         return None
     for inst in data.get("instances", []):
-        if inst.get("profile") == "tiny":
+        if inst.get("profile") == profile:
             # For run.sh's last-resort sweep, and for the checks below.
             if inst.get("run_id"):
                 with open(os.path.join(WORK, "run_ids"), "a") as f:
@@ -741,6 +741,51 @@ def t9_responses():
     return f"function_call {calls[0]['arguments']} (whole and streamed, {len(events)} events, completed)"
 
 
+def t10_vllm_parses():
+    """tool_format = "vllm": vLLM's own qwen3_coder parser, through chat, Messages and Responses; stop leaves nothing."""
+    with open(os.path.join(WORK, "models", "tiny.toml")) as f:
+        text = f.read()
+    check('tool_format = "qwen3_coder"' in text, "tiny.toml lacks its tool_format line")
+    text = text.replace('tool_format = "qwen3_coder"', 'tool_format = "vllm"\ntool_call_parser = "qwen3_coder"')
+    with open(os.path.join(WORK, "models", "tiny-vllm.toml"), "w") as f:
+        f.write(text)
+    out, took = podctl("start", "tiny-vllm", "--proxy", timeout=330)
+    check(out.returncode == 0, f"start exited {out.returncode}: {(out.stdout + out.stderr)[-400:]}")
+    try:
+        inst = instance("tiny-vllm")
+        check(inst is not None and inst["state"] == "ready", f"status: {inst}")
+        cmd = proc_cmdline(inst["pid"])
+        check("--enable-auto-tool-choice" in cmd and "--tool-call-parser qwen3_coder" in cmd, f"vLLM ran as {cmd}")
+        c = client()
+        extra, mt = forced(CALL_TEXT)
+        r = c.chat.completions.create(model="tiny", messages=USER, tools=TOOLS, tool_choice="auto", temperature=0,
+                                      max_tokens=mt, extra_body=extra)
+        m = r.choices[0].message
+        calls = [{"id": t.id, "name": t.function.name, "arguments": t.function.arguments} for t in m.tool_calls or []]
+        check_call(calls, r.choices[0].finish_reason, "vLLM's parser, non-streaming")
+        content, calls, finish = stream_call(c, USER, CALL_TEXT)
+        check_call(calls, finish, "vLLM's parser, streaming")
+        check("<tool_call>" not in content, f"markup in content: {content!r}")
+        body = {"model": "tiny", "max_tokens": mt, "messages": USER, "tools": ANTHROPIC_TOOLS, "temperature": 0, **extra}
+        whole = post("/v1/messages", body).json()
+        uses = [b for b in whole["content"] if b["type"] == "tool_use"]
+        check(len(uses) == 1 and uses[0]["input"] == CALL_ARGS and whole["stop_reason"] == "tool_use",
+              f"Messages: {whole['content']} {whole['stop_reason']}")
+        body = {"model": "tiny", "input": USER[0]["content"], "tools": RESPONSES_TOOLS, "max_output_tokens": mt,
+                "temperature": 0, **extra}
+        events = sse_events(post("/v1/responses", {**body, "stream": True}, stream=True))
+        done = [d["item"] for n, d in events if n == "response.output_item.done" and d["item"]["type"] == "function_call"]
+        check(len(done) == 1 and json.loads(done[0]["arguments"]) == CALL_ARGS, f"Responses stream: {done}")
+        run_id = inst["run_id"]
+    finally:
+        out, _ = podctl("stop", timeout=120)
+    check(out.returncode == 0, f"stop exited {out.returncode}")
+    left = run_processes(run_id)
+    check(not left, f"processes of the run survive the stop: {left}")
+    return (f"started in {took:.0f} s with vLLM's parser; chat (whole, streamed), Messages and Responses "
+            f"returned get_weather {CALL_ARGS}; stopped clean")
+
+
 TESTS = [
     ("1 start: progress, ready, status --json", t1_start),
     ("2 tool calls through the proxy (openai SDK)", t2_tool_calls),
@@ -751,6 +796,7 @@ TESTS = [
     ("7 doctor with the real vLLM", t7_doctor),
     ("6 SIGKILL of the API server: cleanup, restart, ready", t6_sigkill),
     ("5 stop with a streaming request open", t5_stop_streaming),
+    ("10 tool_format = vllm: vLLM's own parser in every API", t10_vllm_parses),
 ]
 
 
