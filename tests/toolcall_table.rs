@@ -298,6 +298,15 @@ table! {
     g_qwen_xml_is_text,
     g_name_template_is_text,
     g_key_without_value_is_text,
+    g47_auto_starts_in_reasoning,
+    g45_auto_starts_as_answer,
+    g47_model_repeats_think,
+    g47_call_inside_opened_reasoning,
+    g47_compact_trimmed_key_and_zero_args,
+    g47_end_of_turn_tokens_dropped,
+    g47_end_of_turn_in_reasoning_dropped,
+    g47_end_of_turn_cut_under_length,
+    g47_end_of_turn_in_value_is_data,
     // auto telling the families apart (tests/support/rows/auto.rs)
     a_detects_mistral,
     a_detects_mistral_array,
@@ -387,11 +396,12 @@ fn event_contract_for_every_input_and_format() {
     assert!(problems.is_empty(), "\n{}", problems.join("\n"));
 }
 
-/// Spec 2: plain prose streams through without waiting for the end of output.
+/// Spec 2: plain prose streams through without waiting for the end of output (with
+/// thinking off: a template that opens reasoning makes it reasoning, streamed the same way).
 #[test]
 fn prose_streams_without_delay() {
     for format in ALL_FORMATS {
-        let mut engine = Engine::new(format, tools(), Reasoning::Auto);
+        let mut engine = Engine::new(format, tools(), Reasoning::PromptClosed);
         let mut tee = Tee::default();
         engine.feed("Hello, world", &mut tee);
         assert_eq!(

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use super::event::{Event, Sink};
 use super::outcome::{Outcomes, bump};
-use super::scan::{self, Held};
+use super::scan::{self, Held, MatchAny};
 use super::shaper::Shaper;
 use super::tools::Tools;
 
@@ -57,6 +57,9 @@ pub(crate) struct Core {
     pub(crate) repaired: bool,
     /// Reused for escaping argument fragments.
     pub(crate) scratch: String,
+    /// The family's end-of-turn tokens that may reach the text when the serving config
+    /// does not list them as stop tokens (see [`Core::end_of_turn`]).
+    end_of_turn: &'static [&'static str],
 }
 
 impl Core {
@@ -73,7 +76,32 @@ impl Core {
             outcomes: Outcomes::default(),
             repaired: false,
             scratch: String::new(),
+            end_of_turn: &[],
         }
+    }
+
+    /// The family's end-of-turn tokens (from its chat template and generation config):
+    /// never content.
+    pub(crate) fn ending(mut self, tokens: &'static [&'static str]) -> Self {
+        self.end_of_turn = tokens;
+        self
+    }
+
+    /// An end-of-turn token at the front of `rest`: dropped (`Yes`, with its length to
+    /// consume), and it separates what surrounds it like a stray reasoning closer. vLLM
+    /// leaves the token that stopped generation out of the text, so one that arrives was
+    /// not configured as a stop token (`ignore_eos`, a generation config listing fewer):
+    /// it ends the model's turn, it is never text of the answer.
+    pub(crate) fn end_of_turn(&mut self, rest: &str, think: bool) -> MatchAny<'static> {
+        let found = scan::starts_any(rest, self.end_of_turn);
+        if let MatchAny::Yes(_) = found {
+            if think {
+                self.reasoning.boundary();
+            } else {
+                self.content.boundary();
+            }
+        }
+        found
     }
 
     /// Whether [`Core::line_start`] is kept up to date: for the machines that ask.

@@ -86,7 +86,7 @@ fn machine_for(format: Format, start: Start) -> Inner {
         Format::Mistral => Inner::Mistral(Box::new(Mistral::new(start))),
         Format::DeepseekV3 | Format::DeepseekV31 => Inner::Special(Box::new(Special::new(&DEEPSEEK, start))),
         Format::KimiK2 => Inner::Special(Box::new(Special::new(&KIMI_K2, start))),
-        Format::Glm45 => Inner::Glm45(Box::new(Glm45::new(start))),
+        Format::Glm45 | Format::Glm47 => Inner::Glm45(Box::new(Glm45::new(start))),
     }
 }
 
@@ -106,7 +106,7 @@ fn feed_through(machine: &mut impl Machine, pending: &mut String, text: &str, si
 impl Engine {
     /// An engine for one choice of one response.
     pub fn new(format: Format, tools: Arc<Tools>, reasoning: Reasoning) -> Self {
-        let inner = machine_for(format, Start::fresh(tools, reasoning));
+        let inner = machine_for(format, Start::fresh(tools, format, reasoning));
         Self { inner, family: format, pending: String::new(), finished: false }
     }
 
@@ -123,7 +123,7 @@ impl Engine {
     /// `auto` found another family's marker: that family's machine takes over, continuing
     /// the content and reasoning channels, and is given the input not yet consumed.
     fn hand_over(&mut self, sink: &mut impl Sink) {
-        let placeholder = Start::fresh(Arc::new(Tools::none()), Reasoning::Auto);
+        let placeholder = Start::fresh(Arc::new(Tools::none()), Format::None, Reasoning::Auto);
         let placeholder = Inner::Passthrough(Box::new(Passthrough::new(placeholder)));
         let Inner::Qwen(qwen) = std::mem::replace(&mut self.inner, placeholder) else {
             unreachable!("only the auto machine hands over");

@@ -41,6 +41,10 @@ pub enum Format {
     KimiK2,
     /// GLM-4.5/4.6: `<tool_call>NAME<arg_key>K</arg_key><arg_value>V</arg_value>…</tool_call>`.
     Glm45,
+    /// GLM-4.7 / GLM-5.x (and Poolside's `poolside_v1`): GLM-4.5's grammar, the newline
+    /// after the name optional, calls without arguments (`<tool_call>NAME</tool_call>`);
+    /// the chat template opens `<think>` unless thinking is disabled.
+    Glm47,
     /// vLLM parses (started with `--enable-auto-tool-choice --tool-call-parser …`): its
     /// `tool_calls` and reasoning are passed through and its text is content, untouched
     /// (gpt-oss's harmony format, and any family podctl does not parse yet).
@@ -59,6 +63,7 @@ impl Format {
         "deepseek_v31",
         "kimi_k2",
         "glm45",
+        "glm47",
         "none",
         "vllm",
     ];
@@ -74,6 +79,7 @@ impl Format {
         Self::DeepseekV31,
         Self::KimiK2,
         Self::Glm45,
+        Self::Glm47,
         Self::None,
         Self::Vllm,
     ];
@@ -90,6 +96,7 @@ impl Format {
             Self::DeepseekV31 => "deepseek_v31",
             Self::KimiK2 => "kimi_k2",
             Self::Glm45 => "glm45",
+            Self::Glm47 => "glm47",
             Self::Vllm => "vllm",
         }
     }
@@ -109,6 +116,7 @@ impl Format {
             | Self::DeepseekV31
             | Self::KimiK2
             | Self::Glm45
+            | Self::Glm47
             | Self::None
             | Self::Vllm => None,
         }
@@ -131,7 +139,7 @@ impl FromStr for Format {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
-            "qwen3_coder" | "qwen3-coder" | "qwen3_xml" => Ok(Self::Qwen3Coder),
+            "qwen3_coder" | "qwen3-coder" | "qwen3_xml" | "mimo" | "step3p5" => Ok(Self::Qwen3Coder),
             "hermes" | "qwen2_5" => Ok(Self::Hermes),
             "auto" => Ok(Self::Auto),
             "none" => Ok(Self::None),
@@ -141,6 +149,7 @@ impl FromStr for Format {
             "deepseek_v31" | "deepseek-v31" | "deepseek_v3.1" | "deepseek_v3_1" => Ok(Self::DeepseekV31),
             "kimi_k2" | "kimi-k2" => Ok(Self::KimiK2),
             "glm45" | "glm4_moe" | "glm-4.5" | "glm46" => Ok(Self::Glm45),
+            "glm47" | "glm47_moe" | "glm-4.7" | "glm5" | "poolside_v1" => Ok(Self::Glm47),
             "vllm" => Ok(Self::Vllm),
             other => {
                 Err(format!("unknown tool format `{other}` (expected one of: {})", Self::NAMES.join(", ")))
@@ -153,12 +162,36 @@ impl FromStr for Format {
 ///
 /// Thinking-only models (QwQ, Qwen3-*-Thinking-2507) get `<think>` from the chat template,
 /// so their output starts inside reasoning and only `</think>` appears. With
-/// [`Reasoning::Auto`] reasoning is recognised only when the model itself writes `<think>`
-/// at the start; a stray `</think>` is dropped.
+/// [`Reasoning::Auto`] the family's template decides ([`Format::template_opens_reasoning`]):
+/// where it opens the block by default (GLM-4.7/5, MiniMax-M2) the output starts inside
+/// reasoning; elsewhere reasoning is recognised only when the model itself writes `<think>`
+/// at the start. A stray `</think>` is dropped either way.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Reasoning {
     #[default]
     Auto,
     /// The output begins inside `<think>`: everything up to `</think>` (or a tool call) is reasoning.
     PromptOpened,
+    /// The prompt did not open the block (thinking disabled for this request, so a
+    /// template that opens it by default wrote `<think></think>` or `</think>` itself):
+    /// the output starts as the answer, as under `Auto` for the other families.
+    PromptClosed,
+}
+
+impl Format {
+    /// Whether this family's chat template opens the reasoning block at the end of the
+    /// prompt when the request does not disable thinking: GLM-4.7/5 (`<|assistant|><think>`)
+    /// and MiniMax-M2 (`]~b]ai\n<think>\n`, thinking always on).
+    pub fn template_opens_reasoning(self) -> bool {
+        matches!(self, Self::Glm47)
+    }
+
+    /// Whether output in this format starts inside the reasoning block under `reasoning`.
+    pub(crate) fn starts_in_reasoning(self, reasoning: Reasoning) -> bool {
+        match reasoning {
+            Reasoning::PromptOpened => true,
+            Reasoning::PromptClosed => false,
+            Reasoning::Auto => self.template_opens_reasoning(),
+        }
+    }
 }

@@ -1,6 +1,18 @@
 //! GLM-4.5 / GLM-4.6 tool calls (`glm45`):
 //! `<tool_call>NAME\n<arg_key>K</arg_key>\n<arg_value>V</arg_value>\n…</tool_call>`, with
-//! `<think>…</think>` reasoning as in the Qwen family.
+//! `<think>…</think>` reasoning as in the Qwen family; and GLM-4.7 / GLM-5.x (`glm47`), read by
+//! the same machine.
+//!
+//! GLM-4.7 (vLLM's `glm47_moe_tool_parser.py`: `<tool_call>(.*?)(<arg_key>.*?)?</tool_call>`,
+//! whitespace allowed between `</arg_key>` and `<arg_value>`) makes the newline after the
+//! name optional and allows a call with no arguments (`<tool_call>get_time</tool_call>`);
+//! this machine accepts both shapes for either format. Names and keys are trimmed. Its chat
+//! template ends the prompt with `<|assistant|><think>` unless `enable_thinking` is false,
+//! so under `Reasoning::Auto` a `glm47` output starts inside reasoning (`Format`'s
+//! `template_opens_reasoning`); a `<think>` the model writes again there is dropped.
+//! GLM's end-of-turn tokens (`generation_config.json`'s `eos_token_id`: `<|endoftext|>`,
+//! `<|user|>`, `<|observation|>`) reach the text only when not configured as stop tokens,
+//! and are never content.
 //!
 //! Values are raw text typed by the request's schema exactly like Qwen3-Coder parameters
 //! (`coerce`), and kept verbatim otherwise: the chat template writes them with no padding,
@@ -32,6 +44,9 @@ const VALUE: &str = "<arg_value>";
 const VALUE_CLOSE: &str = "</arg_value>";
 const THINK: &str = "<think>";
 const THINK_CLOSE: &str = "</think>";
+
+/// GLM-4.5 to GLM-5's end-of-turn tokens (their `generation_config.json` `eos_token_id`).
+const END_OF_TURN: &[&str] = &["<|endoftext|>", "<|user|>", "<|observation|>"];
 
 /// A committed call and the value being read.
 #[derive(Debug)]
@@ -109,22 +124,34 @@ fn key_tag(rest: &str) -> Tag<'_> {
         Match::Partial => return Tag::Partial,
         Match::Yes => {}
     }
+    // The key is trimmed (GLM-4.7's parser strips it); the padding is bounded like a name.
     let after = &rest[KEY.len()..];
-    let n = name_len(after);
-    if n > MAX_NAME {
+    let pad = ws_len(after);
+    let body = &after[pad..];
+    let n = name_len(body);
+    if n > MAX_NAME || pad == MAX_NAME {
         return Tag::No;
     }
-    if n == after.len() {
+    if n == body.len() {
         return Tag::Partial;
     }
     if n == 0 {
         return Tag::No;
     }
-    match scan::starts(&after[n..], KEY_CLOSE) {
-        Match::Yes => Tag::Complete { name: &after[..n], len: KEY.len() + n + KEY_CLOSE.len() },
+    let trail = ws_len(&body[n..]);
+    if n + trail == body.len() {
+        return Tag::Partial;
+    }
+    match scan::starts(&body[n + trail..], KEY_CLOSE) {
+        Match::Yes => Tag::Complete { name: &body[..n], len: KEY.len() + pad + n + trail + KEY_CLOSE.len() },
         Match::Partial => Tag::Partial,
         Match::No => Tag::No,
     }
+}
+
+/// Length of the run of whitespace that starts `rest`, counting at most `MAX_NAME`.
+fn ws_len(rest: &str) -> usize {
+    rest.bytes().take(MAX_NAME).take_while(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r')).count()
 }
 
 /// Length of the run of name bytes that starts `rest`, counting at most `MAX_NAME + 1`.
@@ -135,7 +162,7 @@ fn name_len(rest: &str) -> usize {
 impl Glm45 {
     /// A fresh choice, or `auto` handing over at `<tool_call>NAME` (`detect.rs`).
     pub(crate) fn new(start: Start) -> Self {
-        Self { core: start.core.lines(false), state: State::channel(start.think) }
+        Self { core: start.core.lines(false).ending(END_OF_TURN), state: State::channel(start.think) }
     }
 
     /// Prose and reasoning.
@@ -145,9 +172,15 @@ impl Glm45 {
             self.core.text(&rest[..lt], think, sink);
             return Step::Advance(lt);
         }
-        // `<think>` opens reasoning only before any answer text or call.
-        let markers: &[&str] =
-            if self.core.think_opens(think) { &[OPEN, THINK_CLOSE, THINK] } else { &[OPEN, THINK_CLOSE] };
+        // `<think>` opens reasoning only before any answer text or call; at the very start
+        // of reasoning the prompt opened, the model's own `<think>` repeats it.
+        let repeat = think && !self.core.reasoning.emitted() && self.core.next_index == 0;
+        let markers: &[&str] = if self.core.think_opens(think) || repeat {
+            &[OPEN, THINK_CLOSE, THINK]
+        } else {
+            &[OPEN, THINK_CLOSE]
+        };
+        let mut partial = false;
         match scan::starts_any(rest, markers) {
             MatchAny::Yes(marker) => {
                 match (marker, think) {
@@ -162,12 +195,16 @@ impl Glm45 {
                 }
                 return Step::Advance(marker.len());
             }
-            MatchAny::Partial => {
-                if let Some(step) = undecided(eof, rest) {
-                    return step;
-                }
-            }
+            MatchAny::Partial => partial = true,
             MatchAny::No => {}
+        }
+        match self.core.end_of_turn(rest, think) {
+            MatchAny::Yes(token) => return Step::Advance(token.len()),
+            MatchAny::Partial => partial = true,
+            MatchAny::No => {}
+        }
+        if partial && let Some(step) = undecided(eof, rest) {
+            return step;
         }
         self.core.text("<", think, sink);
         Step::Advance(1)

@@ -8,7 +8,8 @@ impl Format {
     /// name): Qwen3-Coder (and Qwen3.5 or later) → `qwen3_coder`; Qwen2 / Qwen2.5 / Qwen3 / QwQ
     /// / Hermes → `hermes`; Llama 3.x → `llama3_json`; Mistral, Devstral, Magistral, Ministral,
     /// Mixtral, Codestral → `mistral`; DeepSeek V3.1 and V3.2-Exp → `deepseek_v31`; DeepSeek V3
-    /// and R1 → `deepseek_v3` (V3.2 proper: `None`); GLM-4.5/4.6 → `glm45`; Kimi K2 → `kimi_k2`; gpt-oss → `vllm`; else `None`.
+    /// and R1 → `deepseek_v3` (V3.2 proper: `None`); GLM-4.5/4.6 → `glm45`; GLM-4.7, GLM-5.x,
+    /// Poolside Laguna → `glm47`; Kimi K2 → `kimi_k2`; gpt-oss → `vllm`; else `None`.
     pub fn guess(model: &str) -> Option<Format> {
         let name = model.to_ascii_lowercase().replace(['_', ' '], "-");
         let name = name.replace("qwen-", "qwen");
@@ -30,6 +31,8 @@ impl Format {
             Some(Self::DeepseekV3)
         } else if has(&["glm-4.5", "glm-4.6", "glm4.5", "glm4.6", "glm-4-5", "glm-4-6"]) {
             Some(Self::Glm45)
+        } else if has(&["glm-4.7", "glm4.7", "glm-4-7", "glm-5", "glm5", "laguna"]) {
+            Some(Self::Glm47)
         } else if has(&["kimi-k2"]) {
             Some(Self::KimiK2)
         } else if has(&["gpt-oss"]) {
@@ -78,6 +81,10 @@ mod tests {
             ("deepseek-ai/DeepSeek-V3.2", None),
             ("zai-org/GLM-4.5-Air-FP8", Some(Format::Glm45)),
             ("zai-org/GLM-4.6", Some(Format::Glm45)),
+            ("zai-org/GLM-4.7-FP8", Some(Format::Glm47)),
+            ("zai-org/GLM-5", Some(Format::Glm47)),
+            ("zai-org/GLM-5.1-FP8", Some(Format::Glm47)),
+            ("glm5", Some(Format::Glm47)),
             ("moonshotai/Kimi-K2-Instruct-0905", Some(Format::KimiK2)),
             ("deepseek-ai/deepseek-coder-6.7b-instruct", None),
             ("deepseek", None),

@@ -125,8 +125,8 @@ pub(crate) struct Start {
 }
 
 impl Start {
-    /// The start of a choice's output.
-    pub(crate) fn fresh(tools: Arc<Tools>, reasoning: Reasoning) -> Self {
-        Self { core: Core::new(tools), think: reasoning == Reasoning::PromptOpened }
+    /// The start of a choice's output in `format`.
+    pub(crate) fn fresh(tools: Arc<Tools>, format: Format, reasoning: Reasoning) -> Self {
+        Self { core: Core::new(tools), think: format.starts_in_reasoning(reasoning) }
     }
 }

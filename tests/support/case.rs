@@ -84,6 +84,13 @@ impl Case {
         self.reasoning_mode = Reasoning::PromptOpened;
         self
     }
+    /// The prompt did not open reasoning (thinking disabled): for a template that opens it
+    /// by default, the output starts as the answer.
+    #[must_use]
+    pub(crate) fn prompt_closed(mut self) -> Self {
+        self.reasoning_mode = Reasoning::PromptClosed;
+        self
+    }
     #[must_use]
     pub(crate) fn length(mut self) -> Self {
         self.upstream = UpstreamFinish::Length;

@@ -29,10 +29,12 @@ pub(crate) const D3: Format = Format::DeepseekV3;
 pub(crate) const D31: Format = Format::DeepseekV31;
 pub(crate) const K: Format = Format::KimiK2;
 pub(crate) const G: Format = Format::Glm45;
+pub(crate) const G47: Format = Format::Glm47;
 
-pub(crate) const ALL_FORMATS: [Format; 10] = [Q, H, A, L, M, N, D3, D31, K, G];
+pub(crate) const ALL_FORMATS: [Format; 11] = [Q, H, A, L, M, N, D3, D31, K, G, G47];
 pub(crate) const FINISHES: [UpstreamFinish; 2] = [UpstreamFinish::Stop, UpstreamFinish::Length];
-pub(crate) const REASONINGS: [Reasoning; 2] = [Reasoning::Auto, Reasoning::PromptOpened];
+pub(crate) const REASONINGS: [Reasoning; 3] =
+    [Reasoning::Auto, Reasoning::PromptOpened, Reasoning::PromptClosed];
 
 /// The tools every case declares: realistic coding-agent schemas.
 pub(crate) fn tools() -> Arc<Tools> {

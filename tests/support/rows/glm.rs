@@ -1,14 +1,21 @@
-//! Table rows for `glm45` (GLM-4.5/4.6): `<arg_key>`/`<arg_value>` pairs typed by the
-//! request's schema like `qwen3_coder` parameters (spec section 1, with rules 2-6).
+//! Table rows for `glm45` (GLM-4.5/4.6) and `glm47` (GLM-4.7/5.x, the same machine):
+//! `<arg_key>`/`<arg_value>` pairs typed by the request's schema like `qwen3_coder`
+//! parameters (spec section 1, with rules 2-6).
+//!
+//! Every `g_` row runs in both formats. GLM-4.7's template opens `<think>` by default, so
+//! the rows that start as the answer say so (`PromptClosed`: thinking disabled, which for
+//! GLM-4.5 is the same as `Auto`); the `g47_` rows pin what only GLM-4.7 does.
 
 use std::fmt::Write as _;
 
-use podctl::toolcall::Format;
+use podctl::toolcall::{Format, Reasoning};
 use serde_json::json;
 
-use crate::support::{Case, G, xml};
+use crate::support::{Case, G, G47, xml};
 
-const ONLY_G: &[Format] = &[G];
+const ONLY_G: &[Format] = &[G, G47];
+const ONLY_G45: &[Format] = &[G];
+const ONLY_G47: &[Format] = &[G47];
 
 /// A GLM-4.5 call as its chat template writes it.
 pub(crate) fn glm(name: &str, args: &[(&str, &str)]) -> String {
@@ -20,8 +27,65 @@ pub(crate) fn glm(name: &str, args: &[(&str, &str)]) -> String {
     s
 }
 
-#[allow(clippy::too_many_lines, reason = "a table")]
 pub(crate) fn cases() -> Vec<Case> {
+    let mut cases: Vec<Case> = both()
+        .into_iter()
+        .map(|c| if c.reasoning_mode == Reasoning::Auto { c.prompt_closed() } else { c })
+        .collect();
+    cases.extend(glm47());
+    cases
+}
+
+/// What only GLM-4.7 does: its template opens reasoning, a call may follow its name at once,
+/// and GLM's end-of-turn tokens are never content.
+fn glm47() -> Vec<Case> {
+    let g_read_a = glm("read_file", &[("path", "a.rs")]);
+    vec![
+        Case::new("g47_auto_starts_in_reasoning", "1: the template opened <think>", ONLY_G47, format!("I need a.rs.</think>\n{g_read_a}"))
+            .reasoning("I need a.rs.")
+            .call("read_file", json!({"path": "a.rs"})),
+        Case::new("g45_auto_starts_as_answer", "1: GLM-4.5's template opens nothing", ONLY_G45, "plan</think>Answer.")
+            .content("plan\n\nAnswer."),
+        Case::new("g47_model_repeats_think", "1: a <think> repeated at the start of opened reasoning is dropped", ONLY_G47, "<think>plan</think>Answer.")
+            .reasoning("plan")
+            .content("Answer."),
+        Case::new("g47_call_inside_opened_reasoning", "3.10: a call ends the reasoning the prompt opened", ONLY_G47, format!("plan\n{g_read_a}\n</think>\nDone."))
+            .reasoning("plan")
+            .content("Done.")
+            .call("read_file", json!({"path": "a.rs"})),
+        Case::new(
+            "g47_compact_trimmed_key_and_zero_args",
+            "glm47: no newline after the name, keys trimmed, a call without arguments",
+            ONLY_G,
+            "<tool_call>read_file<arg_key> path </arg_key>\n<arg_value>a.rs</arg_value></tool_call><tool_call>list_dir</tool_call>",
+        )
+        .prompt_closed()
+        .call("read_file", json!({"path": "a.rs"}))
+        .call("list_dir", json!({})),
+        Case::new("g47_end_of_turn_tokens_dropped", "eot: GLM's end-of-turn tokens are never content", ONLY_G, format!("Done.<|user|>\n{g_read_a}<|observation|>"))
+            .prompt_closed()
+            .content("Done.")
+            .call("read_file", json!({"path": "a.rs"})),
+        Case::new("g47_end_of_turn_in_reasoning_dropped", "eot: nor reasoning", ONLY_G47, "plan<|endoftext|>")
+            .reasoning("plan"),
+        Case::new("g47_end_of_turn_cut_under_length", "6/eot: a cut end-of-turn token never leaks", ONLY_G, "Done.<|obser")
+            .prompt_closed()
+            .length()
+            .content("Done."),
+        Case::new(
+            "g47_end_of_turn_in_value_is_data",
+            "3.2/eot: inside a value the token is data",
+            ONLY_G,
+            glm("write_file", &[("path", "t.txt"), ("content", "role <|user|> here")]),
+        )
+        .prompt_closed()
+        .call("write_file", json!({"path": "t.txt", "content": "role <|user|> here"})),
+    ]
+}
+
+/// The rows of both formats.
+#[allow(clippy::too_many_lines, reason = "a table")]
+fn both() -> Vec<Case> {
     let read_a = xml("read_file", &[("path", "a.rs")]);
     let g_read_a = glm("read_file", &[("path", "a.rs")]);
     let g_read_b = glm("read_file", &[("path", "b.rs")]);
