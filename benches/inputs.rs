@@ -147,7 +147,7 @@ pub(crate) fn call_in(format: Format, name: &str, index: usize, args: &[(&str, &
             "<|tool_call_begin|>functions.{name}:{index}<|tool_call_argument_begin|>{}<|tool_call_end|>",
             json()
         ),
-        Format::Glm45 => {
+        Format::Glm45 | Format::Glm47 => {
             let mut s = format!("<tool_call>{name}\n");
             for (k, v) in args {
                 let _ = write!(s, "<arg_key>{k}</arg_key>\n<arg_value>{v}</arg_value>\n");

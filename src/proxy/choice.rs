@@ -132,7 +132,7 @@ impl ChoiceTranslator {
     pub(crate) fn new(format: Format, reasoning: Reasoning, plan: &Plan, keep_raw: bool) -> Self {
         let tools = if plan.tools.is_empty() { Arc::default() } else { Arc::clone(&plan.tools) };
         Self {
-            engine: Engine::new(format, tools, reasoning),
+            engine: Engine::new(format, tools, plan.reasoning(reasoning)),
             policy: Policy {
                 format,
                 max_calls: plan.max_calls(),
@@ -244,6 +244,7 @@ mod tests {
             choice: ToolChoice::Auto,
             parallel: true,
             hold_calls: false,
+            thinking: None,
         };
         let ids = |format: Format, text: &str| {
             let mut translator = ChoiceTranslator::new(format, Reasoning::Auto, &plan, false);

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use crate::toolcall::Tools;
+use crate::toolcall::{Reasoning, Tools};
 
 /// The client's `tool_choice`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -30,9 +30,23 @@ pub(crate) struct Plan {
     /// Each call is held until it is complete, then sent whole: a call the token limit cuts
     /// off is never sent, streaming or not (the proxy's `stream_tool_arguments` unsets it).
     pub(crate) hold_calls: bool,
+    /// The request's `chat_template_kwargs` turned thinking on or off (`None`: the
+    /// profile's default holds); see [`Plan::reasoning`].
+    pub(crate) thinking: Option<bool>,
 }
 
 impl Plan {
+    /// How the output starts for `format` whose profile default is `default`: a request
+    /// that turned thinking off is read as the answer from the start (templates then close
+    /// or skip the block); one that turned it on keeps the default, which already says
+    /// whether the template opens the block (a model that never thinks ignores the switch).
+    pub(crate) fn reasoning(&self, default: Reasoning) -> Reasoning {
+        match self.thinking {
+            Some(false) => Reasoning::PromptClosed,
+            Some(true) | None => default,
+        }
+    }
+
     /// Calls may be returned at all.
     pub(crate) fn calls_allowed(&self) -> bool {
         self.choice != ToolChoice::None && !self.tools.is_empty()

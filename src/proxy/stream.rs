@@ -187,6 +187,7 @@ mod tests {
             choice: ToolChoice::Auto,
             parallel: true,
             hold_calls: false,
+            thinking: None,
         };
         let wire = ChatApi.stream_writer(&plan, &Extra::default(), "chatcmpl-t", 1);
         StreamTranslator::new(plan, Format::Qwen3Coder, Reasoning::Auto, false, wire)

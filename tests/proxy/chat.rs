@@ -374,3 +374,46 @@ async fn several_choices_are_translated_each_on_its_own() {
     assert_ne!(choices[0]["message"]["tool_calls"][0]["id"], choices[1]["message"]["tool_calls"][0]["id"]);
     assert_eq!(env.standin.last_chat_request().expect("sent")["n"], 2);
 }
+
+/// Reasoning per request: a request that turns thinking off (`chat_template_kwargs`) is read
+/// as the answer from its first token, though the profile says the prompt opens `<think>`;
+/// one that says nothing keeps the profile's reading.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_request_that_turns_thinking_off_is_read_as_the_answer() {
+    use podctl::toolcall::Reasoning;
+    let env = Env::with(Config::default(), |c| c.models[0].reasoning = Reasoning::PromptOpened).await;
+    for stream in [false, true] {
+        for (kwargs, content, reasoning) in [
+            (json!({"enable_thinking": false}), "Plan: read it.", ""),
+            (json!({"thinking": false}), "Plan: read it.", ""),
+            (json!({}), "", "Plan: read it."),
+        ] {
+            env.standin.push_reply(Reply::text("Plan: read it."));
+            let mut request = continue_request(stream);
+            request["chat_template_kwargs"] = kwargs.clone();
+            let (got_content, got_reasoning) = if stream {
+                let (status, events) = env.chat_stream(&request).await;
+                assert_eq!(status, 200);
+                let delta = |key: &str| -> String {
+                    events.iter().filter_map(|e| e["choices"][0]["delta"][key].as_str()).collect()
+                };
+                (delta("content"), delta("reasoning_content"))
+            } else {
+                let (status, body) = env.chat(&request).await;
+                assert_eq!(status, 200, "{body}");
+                let m = &body["choices"][0]["message"];
+                (
+                    m["content"].as_str().unwrap_or("").to_owned(),
+                    m["reasoning_content"].as_str().unwrap_or("").to_owned(),
+                )
+            };
+            assert_eq!(
+                (got_content.as_str(), got_reasoning.as_str()),
+                (content, reasoning),
+                "{kwargs} stream {stream}"
+            );
+            let sent = env.standin.last_chat_request().expect("sent");
+            assert_eq!(sent["chat_template_kwargs"], kwargs, "passed on as written");
+        }
+    }
+}

@@ -15,8 +15,8 @@
 //!
 //! Files by job: `request` (the request, read and rewritten), `fields` (its top-level
 //! fields, read without parsing their values), `tools` (`tools`, `tool_choice` and the tools
-//! cache), `messages` (the history, repaired and steered) and `ids` (history ids fitted to
-//! a template).
+//! cache), `messages` (the history, repaired and steered), `ids` (history ids fitted to
+//! a template) and `thinking` (whether the request turned thinking on or off).
 
 mod fields;
 mod ids;
@@ -24,6 +24,7 @@ mod messages;
 mod request;
 #[cfg(test)]
 mod tests;
+mod thinking;
 mod tools;
 
 pub(crate) use request::ChatRequest;

@@ -157,6 +157,7 @@ impl<'a> ChatRequest<'a> {
             _ => None,
         };
 
+        let thinking = super::thinking::requested(self.fields.get("chat_template_kwargs"));
         let messages_len: usize = messages.iter().map(|m| m.get().len() + 1).sum();
         let mut out = Vec::with_capacity(messages_len + tools_raw.map_or(0, str::len) + 512);
         out.push(b'{');
@@ -199,7 +200,7 @@ impl<'a> ChatRequest<'a> {
             out.push(b'}');
             return Ok((
                 out,
-                Plan { model, stream, include_usage, tools, choice, parallel, hold_calls: true },
+                Plan { model, stream, include_usage, tools, choice, parallel, hold_calls: true, thinking },
             ));
         }
         if let Some(raw) = tools_raw {
@@ -225,7 +226,7 @@ impl<'a> ChatRequest<'a> {
         field(&mut out, "spaces_between_special_tokens", "false");
         out.push(b'}');
 
-        Ok((out, Plan { model, stream, include_usage, tools, choice, parallel, hold_calls: true }))
+        Ok((out, Plan { model, stream, include_usage, tools, choice, parallel, hold_calls: true, thinking }))
     }
 }
 
