@@ -9,6 +9,8 @@ pub(crate) mod count;
 mod error;
 mod request;
 mod stream;
+#[cfg(test)]
+mod tests;
 
 use std::borrow::Cow;
 
@@ -54,7 +56,7 @@ impl Api for MessagesApi {
         id: &str,
         _created: u64,
     ) -> Box<dyn StreamWire + Send> {
-        Box::new(stream::MessagesStream::new(id, &plan.model, plan.hold_calls))
+        Box::new(stream::MessagesStream::new(id, &plan.model))
     }
 
     fn render_whole(

@@ -7,7 +7,8 @@
 //! then written as `tool_use` blocks, each with one `input_json_delta` holding its whole
 //! input: the accumulated message then has the whole answer's shape (`[thinking?, text?,
 //! tool_use…]`, text after a call still joins the one text block), and a call the token
-//! limit cut off is never started, in either tool-call mode.
+//! limit cut off is never started, in either tool-call mode (the core says how many calls
+//! are complete before the finish).
 
 use std::io::Write as _;
 
@@ -40,9 +41,8 @@ struct Held {
 pub(super) struct MessagesStream {
     id: String,
     model: String,
-    /// The core sends only complete calls (`Plan.hold_calls`); else the last call may be
-    /// cut off when the choice ends with `length`.
-    complete_calls: bool,
+    /// How many of the calls are complete (the core says so before the finish).
+    complete_calls: usize,
     open: Open,
     /// The index of the next block.
     next: usize,
@@ -51,11 +51,11 @@ pub(super) struct MessagesStream {
 }
 
 impl MessagesStream {
-    pub(super) fn new(id: &str, model: &str, complete_calls: bool) -> Self {
+    pub(super) fn new(id: &str, model: &str) -> Self {
         Self {
             id: id.to_owned(),
             model: model.to_owned(),
-            complete_calls,
+            complete_calls: usize::MAX,
             open: Open::None,
             next: 0,
             calls: Vec::new(),
@@ -213,18 +213,19 @@ impl StreamWire for MessagesStream {
         }
     }
 
+    fn complete_calls(&mut self, choice: usize, calls: usize) {
+        if choice == 0 {
+            self.complete_calls = calls;
+        }
+    }
+
     fn finish(&mut self, choice: usize, reason: &'static str, out: &mut Vec<u8>) -> Result<(), ApiError> {
         if choice != 0 {
             return Ok(());
         }
         self.close(out);
-        if reason == "length" && !self.complete_calls {
-            // Streamed as written, the last call may be the one the limit cut off: kept
-            // only if its arguments are a whole JSON object.
-            if self.calls.last().is_some_and(|c| serde_json::from_str::<&RawValue>(&c.arguments).is_err()) {
-                self.calls.pop();
-            }
-        }
+        // With arguments streamed as written, the last call may be one the limit cut off.
+        self.calls.truncate(self.complete_calls);
         self.write_calls(out)?;
         self.reason = stop_reason(reason);
         Ok(())
