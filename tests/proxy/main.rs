@@ -14,5 +14,6 @@ mod harness;
 mod lifecycle;
 mod limits;
 mod messages;
+mod messages_errors;
 mod routing;
 mod tls;
