@@ -125,7 +125,7 @@ pub(crate) fn accumulate(events: &[(String, Value)]) -> Value {
             }
             "content_block_delta" => {
                 assert_eq!(index, open, "a delta for the open block only: {data}");
-                let block = &mut message["content"][index.expect("index") as usize];
+                let block = &mut message["content"][usize::try_from(index.expect("index")).expect("small")];
                 let delta = &data["delta"];
                 let append = |block: &mut Value, field: &str, more: &Value| {
                     block[field] = json!(format!(
@@ -144,7 +144,7 @@ pub(crate) fn accumulate(events: &[(String, Value)]) -> Value {
             }
             "content_block_stop" => {
                 assert_eq!(index, open);
-                let block = &mut message["content"][index.expect("index") as usize];
+                let block = &mut message["content"][usize::try_from(index.expect("index")).expect("small")];
                 if block["type"] == "tool_use" && !partial.is_empty() {
                     block["input"] = serde_json::from_str(&partial).expect("partial_json adds up to JSON");
                 }

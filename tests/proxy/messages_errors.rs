@@ -19,15 +19,15 @@ async fn context_length_errors_in_claude_codes_wording() {
     let env = env().await;
     let mut request = cc_request(false);
     request["max_tokens"] = json!(32768);
+    // The pattern Claude Code matches.
+    let re = regex::Regex::new(r"input length and `max_tokens` exceed context limit: (\d+) \+ (\d+) > (\d+)")
+        .expect("regex");
     for stream in [false, true] {
         request["stream"] = json!(stream);
         let (status, body) = env.messages(&request).await;
         assert_eq!(status, 400, "{body}");
         assert_eq!(error_type(&body), "invalid_request_error");
         let message = assert_anthropic_error(&body);
-        let re =
-            regex::Regex::new(r"input length and `max_tokens` exceed context limit: (\d+) \+ (\d+) > (\d+)")
-                .expect("regex");
         let caps = re.captures(&message).unwrap_or_else(|| panic!("{message}"));
         assert_eq!((&caps[2], &caps[3]), ("32768", "32768"), "{message}");
         assert!(caps[1].parse::<u64>().is_ok_and(|n| n > 0));

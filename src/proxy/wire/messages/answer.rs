@@ -33,6 +33,7 @@ pub(super) fn input(arguments: &str) -> &str {
 
 /// Usage as Anthropic reports it (prompt caching is vLLM's own business here: 0).
 #[derive(Debug, Clone, Copy, Default, Serialize)]
+#[allow(clippy::struct_field_names, reason = "Anthropic's names")]
 pub(super) struct Usage {
     pub(super) input_tokens: u64,
     pub(super) output_tokens: u64,

@@ -151,7 +151,7 @@ fn system_texts<'a>(content: Content<'a>, into: &mut Vec<Cow<'a, str>>) {
                     ("text", Some(text)) if text.starts_with(BILLING_HEADER) => {}
                     ("text", Some(text)) => into.push(text),
                     (kind, _) => {
-                        tracing::debug!(kind, "messages: a system block that is not text is ignored")
+                        tracing::debug!(kind, "messages: a system block that is not text is ignored");
                     }
                 }
             }
@@ -185,7 +185,7 @@ fn user_turn<'a>(
                         "messages",
                     ));
                 };
-                if !called.iter().any(|c| *c == id) {
+                if !called.contains(&id) {
                     return Err(ApiError::bad_field(
                         format!(
                             "messages.{i}.content.{j}: unexpected `tool_use_id` found in `tool_result` \
@@ -253,7 +253,7 @@ fn result_text(content: Option<Content<'_>>) -> Cow<'_, str> {
                 match (block.kind.as_ref(), block.text) {
                     ("text", Some(text)) => texts.push(text),
                     (kind, _) => {
-                        tracing::debug!(kind, "messages: a tool result block that is not text is dropped")
+                        tracing::debug!(kind, "messages: a tool result block that is not text is dropped");
                     }
                 }
             }

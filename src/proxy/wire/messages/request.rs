@@ -233,10 +233,9 @@ fn read_field<'de: 'a, 'a, A: MapAccess<'de>>(
         }
         _ => {
             let value: &'de RawValue = map.next_value()?;
-            match key {
-                Cow::Borrowed(k) => r.extras.offer(k, value),
-                // A key with escapes is never one of vLLM's names.
-                Cow::Owned(_) => {}
+            // A key with escapes (owned) is never one of vLLM's names.
+            if let Cow::Borrowed(k) = key {
+                r.extras.offer(k, value);
             }
         }
     }

@@ -158,22 +158,24 @@ impl MessagesStream {
     }
 }
 
+/// `message_start`'s message: no content yet.
+#[derive(serde::Serialize)]
+struct Start<'a> {
+    id: &'a str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    role: &'static str,
+    model: &'a str,
+    content: [(); 0],
+    stop_reason: Option<()>,
+    stop_sequence: Option<()>,
+    usage: Usage,
+}
+
 impl StreamWire for MessagesStream {
     fn begin(&mut self, choice: usize, out: &mut Vec<u8>) -> Result<(), ApiError> {
         if choice != 0 {
             return Ok(());
-        }
-        #[derive(serde::Serialize)]
-        struct Start<'a> {
-            id: &'a str,
-            #[serde(rename = "type")]
-            kind: &'static str,
-            role: &'static str,
-            model: &'a str,
-            content: [(); 0],
-            stop_reason: Option<()>,
-            stop_sequence: Option<()>,
-            usage: Usage,
         }
         let start = Start {
             id: &self.id,
@@ -204,9 +206,10 @@ impl StreamWire for MessagesStream {
                 Ok(())
             }
             Out::CallArgs { index, fragment } => {
-                match self.calls.get_mut(*index) {
-                    Some(call) => call.arguments.push_str(fragment),
-                    None => tracing::debug!(index, "messages: arguments of a call never started"),
+                if let Some(call) = self.calls.get_mut(*index) {
+                    call.arguments.push_str(fragment);
+                } else {
+                    tracing::debug!(index, "messages: arguments of a call never started");
                 }
                 Ok(())
             }

@@ -119,7 +119,7 @@ pub(crate) fn accumulate(stream: &str) -> Value {
             }
             "content_block_start" => {
                 assert!(open.is_none(), "a block starts after the last one stopped");
-                let index = data["index"].as_u64().expect("index") as usize;
+                let index = usize::try_from(data["index"].as_u64().expect("index")).expect("small");
                 let content = message["content"].as_array_mut().expect("content");
                 assert_eq!(index, content.len(), "blocks start in index order");
                 content.push(data["content_block"].clone());
@@ -127,7 +127,7 @@ pub(crate) fn accumulate(stream: &str) -> Value {
                 partial.clear();
             }
             "content_block_delta" => {
-                let index = data["index"].as_u64().expect("index") as usize;
+                let index = usize::try_from(data["index"].as_u64().expect("index")).expect("small");
                 assert_eq!(open, Some(index), "a delta only for the block started and not stopped");
                 let block = &mut message["content"][index];
                 let delta = &data["delta"];
@@ -149,16 +149,16 @@ pub(crate) fn accumulate(stream: &str) -> Value {
                         block["thinking"] = json!(text);
                     }
                     (Some("signature_delta"), Some("thinking")) => {
-                        block["signature"] = delta["signature"].clone()
+                        block["signature"] = delta["signature"].clone();
                     }
                     (Some("input_json_delta"), Some("tool_use")) => {
-                        partial.push_str(delta["partial_json"].as_str().expect("s"))
+                        partial.push_str(delta["partial_json"].as_str().expect("s"));
                     }
                     other => panic!("delta {other:?} does not fit its block"),
                 }
             }
             "content_block_stop" => {
-                let index = data["index"].as_u64().expect("index") as usize;
+                let index = usize::try_from(data["index"].as_u64().expect("index")).expect("small");
                 assert_eq!(open, Some(index), "stops the open block");
                 let block = &mut message["content"][index];
                 if block["type"] == "tool_use" && !partial.is_empty() {
