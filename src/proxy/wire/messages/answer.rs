@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use crate::openai::ApiError;
-use crate::proxy::wire::Whole;
+use crate::proxy::wire::api::Whole;
 use crate::proxy::wire::chat::unwritable;
 
 /// The signature of a thinking block. The reasoning is the open model's own text, not

@@ -18,7 +18,7 @@ use super::answer::{SIGNATURE, Usage, input, stop_reason};
 use super::error;
 use crate::openai::ApiError;
 use crate::proxy::choice::Out;
-use crate::proxy::wire::StreamWire;
+use crate::proxy::wire::api::StreamWire;
 use crate::proxy::wire::chat::unwritable;
 
 /// The block being written.

@@ -11,7 +11,7 @@ use super::MessagesApi;
 use crate::proxy::complete::{Translation, translate_completion};
 use crate::proxy::plan::{Plan, ToolChoice};
 use crate::proxy::stream::{Progress, StreamTranslator};
-use crate::proxy::wire::{Api as _, Extra};
+use crate::proxy::wire::api::{Api as _, Extra};
 use crate::toolcall::{Format, Reasoning, Tools};
 
 const CALL: &str = "<tool_call>\n<function=read_file>\n<parameter=path>\nsrc/main.rs\n</parameter>\n</function>\n</tool_call>";
