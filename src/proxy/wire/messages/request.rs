@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
-use crate::proxy::wire::to_chat::Extras;
+use crate::proxy::wire::to_chat::{Extras, VLLM_EXTRAS};
 
 /// The request, as far as the translation reads it.
 #[derive(Debug, Default)]
@@ -234,8 +234,9 @@ fn read_field<'de: 'a, 'a, A: MapAccess<'de>>(
         _ => {
             let value: &'de RawValue = map.next_value()?;
             // A key with escapes (owned) is never one of vLLM's names.
-            if let Cow::Borrowed(k) = key {
-                r.extras.offer(k, value);
+            match key {
+                Cow::Borrowed(k) if VLLM_EXTRAS.contains(k) => r.extras.offer(k, value),
+                _ => tracing::debug!(field = %key, "messages: a field this proxy has no use for is ignored"),
             }
         }
     }
