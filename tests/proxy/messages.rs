@@ -426,3 +426,47 @@ async fn bearer_keys_and_the_name_asked_for() {
     let sent = env.standin.last_chat_request().expect("sent");
     assert!(sent.get("chat_template_kwargs").is_none(), "no thinking asked, none set");
 }
+
+/// A last assistant turn is the start of the answer (Anthropic's prefill): vLLM continues it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_prefilled_answer_is_continued() {
+    let env = env().await;
+    env.standin.push_reply(Reply::text("4."));
+    let request = json!({"model": MODEL, "max_tokens": 20, "messages": [
+        {"role": "user", "content": "2+2?"},
+        {"role": "assistant", "content": "The answer is"}]});
+    let (status, body) = env.messages(&request).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["content"], json!([{"type": "text", "text": "4."}]));
+    let sent = env.standin.last_chat_request().expect("sent");
+    assert_eq!(
+        (&sent["continue_final_message"], &sent["add_generation_prompt"]),
+        (&json!(true), &json!(false))
+    );
+    assert_eq!(sent["messages"][1], json!({"role": "assistant", "content": "The answer is"}));
+    // An ordinary turn is not continued.
+    env.standin.push_reply(Reply::text("ok"));
+    let (status, _) = env.messages(&cc_request(false)).await;
+    assert_eq!(status, 200);
+    assert!(env.standin.last_chat_request().expect("sent").get("continue_final_message").is_none());
+}
+
+/// Claude Code's Read returns images as tool_result blocks: the model is told one was there.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_image_in_a_tool_result_is_a_placeholder() {
+    let env = env().await;
+    env.standin.push_reply(Reply::text("ok"));
+    let request = json!({"model": MODEL, "max_tokens": 20, "messages": [
+        {"role": "user", "content": "look"},
+        {"role": "assistant", "content": [{"type": "tool_use", "id": "toolu_1", "name": "Read", "input": {"file_path": "/a.png"}}]},
+        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_1", "content": [
+            {"type": "text", "text": "a picture:"},
+            {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "iVBORw0KGgo="}}]}]}]});
+    let (status, body) = env.messages(&request).await;
+    assert_eq!(status, 200, "{body}");
+    let sent = env.standin.last_chat_request().expect("sent");
+    assert_eq!(
+        sent["messages"][2],
+        json!({"role": "tool", "tool_call_id": "toolu_1", "content": "a picture:\n[image omitted]"})
+    );
+}

@@ -69,6 +69,7 @@ pub(super) fn to_chat(r: MessagesRequest<'_>, purpose: Purpose) -> Result<ChatOu
     if !system.is_empty() {
         messages.insert(0, MessageOut::text("system", join(system, "\n\n")));
     }
+    let prefill = purpose == Purpose::Generate && messages.last().is_some_and(is_prefill);
     let mut out = ChatOut {
         model: r.model,
         messages,
@@ -114,7 +115,23 @@ pub(super) fn to_chat(r: MessagesRequest<'_>, purpose: Purpose) -> Result<ChatOu
             out.extras.0.push(("chat_template_kwargs", kwargs));
         }
     }
+    if prefill {
+        // A last assistant turn is the start of the answer (Anthropic's prefill): vLLM
+        // continues it instead of opening a new turn.
+        for (key, value) in [("continue_final_message", "true"), ("add_generation_prompt", "false")] {
+            if let Ok(value) = serde_json::from_str::<&'static RawValue>(value) {
+                out.extras.0.push((key, value));
+            }
+        }
+    }
     Ok(out)
+}
+
+/// An assistant turn with text and no calls, last in the history.
+fn is_prefill(message: &MessageOut<'_>) -> bool {
+    message.role == "assistant"
+        && message.tool_calls.is_empty()
+        && matches!(&message.content, Some(ContentOut::Text(text)) if !text.is_empty())
 }
 
 fn apply_choice<'a>(choice: ToolChoiceIn<'a>, out: &mut ChatOut<'a>) -> Result<(), ApiError> {
@@ -242,7 +259,8 @@ fn image<'a>(i: usize, j: usize, block: &Block<'a>) -> Result<PartOut<'a>, ApiEr
     Ok(PartOut::ImageUrl { image_url: ImageUrl { url } })
 }
 
-/// A tool result's content as text (text blocks joined; other blocks dropped).
+/// A tool result's content as text (text blocks joined, an image as a placeholder, other
+/// blocks dropped).
 fn result_text(content: Option<Content<'_>>) -> Cow<'_, str> {
     match content {
         None => Cow::Borrowed(""),
@@ -252,6 +270,8 @@ fn result_text(content: Option<Content<'_>>) -> Cow<'_, str> {
             for block in blocks {
                 match (block.kind.as_ref(), block.text) {
                     ("text", Some(text)) => texts.push(text),
+                    // The model is told something was there (a chat tool message is text only).
+                    ("image", _) => texts.push(Cow::Borrowed("[image omitted]")),
                     (kind, _) => {
                         tracing::debug!(kind, "messages: a tool result block that is not text is dropped");
                     }
