@@ -425,6 +425,20 @@ async fn bearer_keys_and_the_name_asked_for() {
     assert_eq!(body["content"], json!([{"type": "text", "text": "hi"}]));
     let sent = env.standin.last_chat_request().expect("sent");
     assert!(sent.get("chat_template_kwargs").is_none(), "no thinking asked, none set");
+    let metrics = env
+        .client
+        .get(format!("{}/metrics", env.url))
+        .header("x-api-key", KEY)
+        .send()
+        .await
+        .expect("metrics");
+    let metrics = metrics.text().await.expect("text");
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("podctl_requests_total") && l.contains(r#"endpoint="messages""#)),
+        "{metrics}"
+    );
 }
 
 /// A last assistant turn is the start of the answer (Anthropic's prefill): vLLM continues it.
