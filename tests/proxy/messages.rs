@@ -484,3 +484,23 @@ async fn an_image_in_a_tool_result_is_a_placeholder() {
         json!({"role": "tool", "tool_call_id": "toolu_1", "content": "a picture:\n[image omitted]"})
     );
 }
+
+/// `disable_parallel_tool_use`: only the first of the model's calls is returned.
+#[tokio::test(flavor = "multi_thread")]
+async fn disable_parallel_tool_use_keeps_the_first_call() {
+    let env = env().await;
+    let bash =
+        "<tool_call>\n<function=Bash>\n<parameter=command>\nls\n</parameter>\n</function>\n</tool_call>";
+    let two = format!("{CC_READ}\n{bash}");
+    for (disable, expected) in [(false, 2), (true, 1)] {
+        env.standin.push_reply(Reply::text(two.clone()));
+        let mut request = cc_request(false);
+        request["tool_choice"] = json!({"type": "auto", "disable_parallel_tool_use": disable});
+        let (status, body) = env.messages(&request).await;
+        assert_eq!(status, 200, "{body}");
+        let calls: Vec<&Value> =
+            body["content"].as_array().expect("content").iter().filter(|b| b["type"] == "tool_use").collect();
+        assert_eq!(calls.len(), expected, "{body}");
+        assert_eq!(calls[0]["name"], "Read");
+    }
+}
