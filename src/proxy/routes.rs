@@ -21,12 +21,15 @@ use super::router::dispatch::Target;
 use super::router::{self, Outcome};
 use super::serve::serve;
 use super::wire::chat::ChatApi;
+use super::wire::messages::{MessagesApi, count::count_tokens};
 use crate::openai::{ApiError, ErrorKind, unix_now};
 
 pub(crate) fn router(app: Arc<App>) -> Router {
     let pass = |target: Target| move |State(app): State<Arc<App>>, req: Request| forward(app, target, req);
     let api = Router::new()
         .route("/v1/chat/completions", post(|state, request| serve(&ChatApi, state, request)))
+        .route("/v1/messages", post(|state, request| serve(&MessagesApi, state, request)))
+        .route("/v1/messages/count_tokens", post(count_tokens))
         .route("/v1/completions", post(pass(Target::V1("/completions"))))
         .route("/v1/embeddings", post(pass(Target::V1("/embeddings"))))
         .route("/tokenize", post(pass(Target::Root("/tokenize"))))
@@ -142,7 +145,7 @@ async fn models(State(app): State<Arc<App>>) -> Response {
 }
 
 async fn not_found(request: Request) -> Response {
-    error_response(&ApiError::new(
+    super::wire::for_path(request.uri().path()).error_response(&ApiError::new(
         ErrorKind::NotFound,
         format!("no route for {} {}", request.method(), request.uri().path()),
     ))
@@ -154,5 +157,5 @@ async fn method_not_allowed(request: Request) -> Response {
         format!("{} is not allowed on {}", request.method(), request.uri().path()),
     );
     error.status = 405;
-    error_response(&error)
+    super::wire::for_path(request.uri().path()).error_response(&error)
 }

@@ -115,6 +115,8 @@ impl StreamTranslator {
         self.items = items;
         written?;
         if let Some(reason) = reason {
+            let complete = self.choices[ci].as_ref().map_or(0, ChoiceTranslator::calls);
+            self.wire.complete_calls(ci, complete);
             self.wire.finish(ci, reason, out)?;
         }
         Ok(())

@@ -61,6 +61,10 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_POST(self):
         body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+        if self.path == "/tokenize":
+            # vLLM's /tokenize on a chat: a token per byte of the messages and tools here.
+            text = json.dumps(body.get("messages", [])) + json.dumps(body.get("tools", []))
+            return self.send_json(200, {"count": len(text), "max_model_len": 32768, "tokens": [], "token_strs": None})
         if self.path != "/v1/chat/completions":
             return self.send_json(404, {"object": "error", "message": "Not Found", "code": 404})
         if body.get("tools") and body.get("tool_choice", "auto") != "none":

@@ -366,7 +366,134 @@ fn rows() -> Vec<Row> {
             headers: vec![("content-type", "text/plain")],
             ..chat("a JSON body sent as text/plain", continue_request(false), 200, "chat.completion")
         },
+        // Anthropic Messages (`/v1/messages`): Anthropic's error shape, checked by `Shape`.
+        raw_messages("messages: broken JSON", "{model: claude, max_tokens: 5}", 400, "not valid JSON"),
+        raw_messages("messages: a JSON array", "[1, 2]", 400, "JSON object"),
+        raw_messages("messages: an empty body", "", 400, "JSON"),
+        messages("messages: no max_tokens", json!({"model": ALIAS, "messages": user()}), 400, "max_tokens"),
+        messages("messages: max_tokens a string", anthropic("max_tokens", json!("lots")), 400, "max_tokens"),
+        messages("messages: messages a string", anthropic("messages", json!("hi")), 400, "messages"),
+        messages("messages: no messages", json!({"model": ALIAS, "max_tokens": 5}), 400, "messages"),
+        messages(
+            "messages: content a number",
+            anthropic("messages", json!([{"role": "user", "content": 5}])),
+            400,
+            "messages",
+        ),
+        messages(
+            "messages: an unknown role",
+            anthropic("messages", json!([{"role": "tool", "content": "x"}])),
+            400,
+            "role",
+        ),
+        messages("messages: stream a string", anthropic("stream", json!("yes")), 400, "stream"),
+        messages("messages: system a number", anthropic("system", json!(5)), 400, "system"),
+        messages("messages: tools not a list", anthropic("tools", json!({"name": "x"})), 400, "tools"),
+        messages(
+            "messages: tool_use without id",
+            anthropic(
+                "messages",
+                json!([{"role": "user", "content": "go"}, {"role": "assistant", "content": [
+                {"type": "tool_use", "name": "Read", "input": {}}]}]),
+            ),
+            400,
+            "id",
+        ),
+        messages(
+            "messages: tool_result for an unknown id",
+            anthropic(
+                "messages",
+                json!([{"role": "user", "content": "go"}, {"role": "assistant", "content": [
+                {"type": "tool_use", "id": "toolu_1", "name": "Read", "input": {}}]},
+                {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_9", "content": "x"}]}]),
+            ),
+            400,
+            "toolu_9",
+        ),
+        messages(
+            "messages: an image without a source",
+            anthropic("messages", json!([{"role": "user", "content": [{"type": "image"}]}])),
+            400,
+            "source",
+        ),
+        messages(
+            "messages: tool_choice tool without a name",
+            anthropic("tool_choice", json!({"type": "tool"})),
+            400,
+            "name",
+        ),
+        messages(
+            "messages: an unknown tool_choice",
+            anthropic("tool_choice", json!({"type": "sometimes"})),
+            400,
+            "tool_choice",
+        ),
+        messages(
+            "messages: unknown block types are ignored",
+            anthropic(
+                "messages",
+                json!([{"role": "user", "content": [{"type": "hologram", "data": {"x": 1}},
+                {"type": "text", "text": "hi"}]}]),
+            ),
+            200,
+            "\"type\":\"message\"",
+        ),
+        messages(
+            "messages: unknown tool types and fields are ignored",
+            json!({"model": ALIAS, "max_tokens": 5, "messages": user(), "speed": "fast", "service_tier": "auto",
+                "tools": [{"type": "computer_20250124", "name": "computer", "display_width_px": 1024}]}),
+            200,
+            "\"type\":\"message\"",
+        ),
+        messages("messages: a body over the limit", over_limit_messages(), 413, "larger than"),
+        Row {
+            auth: Auth::Missing,
+            headers: vec![("x-api-key", "sk-nope")],
+            ..messages(
+                "messages: a wrong x-api-key",
+                anthropic("stream", json!(false)),
+                401,
+                "invalid API key",
+            )
+        },
+        Row {
+            auth: Auth::Missing,
+            ..messages("messages: no key", anthropic("stream", json!(false)), 401, "missing API key")
+        },
+        row(
+            "count_tokens: broken JSON",
+            "/v1/messages/count_tokens",
+            Body::Raw(b"{".to_vec()),
+            400,
+            "not valid JSON",
+        ),
+        row(
+            "count_tokens: messages a number",
+            "/v1/messages/count_tokens",
+            Body::Json(json!({"model": ALIAS, "messages": 3})),
+            400,
+            "messages",
+        ),
     ]
+}
+
+fn messages(name: &'static str, body: Value, status: u16, word: &'static str) -> Row {
+    row(name, "/v1/messages", Body::Json(body), status, word)
+}
+
+fn raw_messages(name: &'static str, body: &'static str, status: u16, word: &'static str) -> Row {
+    row(name, "/v1/messages", Body::Raw(body.as_bytes().to_vec()), status, word)
+}
+
+/// A Messages request with `field` set to `value`.
+fn anthropic(field: &str, value: Value) -> Value {
+    let mut body = json!({"model": ALIAS, "max_tokens": 5, "messages": user()});
+    body[field] = value;
+    body
+}
+
+fn over_limit_messages() -> Value {
+    anthropic("messages", json!([{"role": "user", "content": "x".repeat(2 << 20)}]))
 }
 
 async fn start() -> Env {

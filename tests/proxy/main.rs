@@ -13,6 +13,8 @@ mod faults;
 mod harness;
 mod lifecycle;
 mod limits;
+mod messages;
+mod messages_errors;
 mod routing;
 mod tls;
 mod vllm_parses;

@@ -147,7 +147,7 @@ fn embed(input: &str) -> [f64; EMBEDDING_DIM] {
     hash.to_le_bytes().map(|b| f64::from(b) / 256.0 - 0.5)
 }
 
-/// Byte-level tokens of `prompt` (or of the messages' JSON).
+/// Byte-level tokens of `prompt` (or of the messages' JSON, then the tools' when given).
 pub(crate) async fn tokenize(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
     let req = match decode_for_model(&shared, &headers, &body) {
         Ok(req) => req,
@@ -155,7 +155,11 @@ pub(crate) async fn tokenize(State(shared): State<Arc<Shared>>, headers: HeaderM
     };
     let text = match (&req["prompt"], &req["messages"]) {
         (Value::String(prompt), _) => prompt.clone(),
-        (_, messages @ Value::Array(_)) => messages.to_string(),
+        // vLLM renders the chat template with the tools, so they count too.
+        (_, messages @ Value::Array(_)) => match &req["tools"] {
+            tools @ Value::Array(_) => format!("{messages}{tools}"),
+            _ => messages.to_string(),
+        },
         _ => return shared.error(400, "Field required: prompt or messages"),
     };
     let tokens: Vec<u8> = text.into_bytes();

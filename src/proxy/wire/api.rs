@@ -65,6 +65,12 @@ pub(crate) trait StreamWire: std::fmt::Debug {
     /// `tool_calls`, as Chat Completions names them).
     fn finish(&mut self, choice: usize, reason: &'static str, out: &mut Vec<u8>) -> Result<(), ApiError>;
 
+    /// How many of choice `choice`'s calls are complete, told just before its `finish`:
+    /// with `stream_tool_arguments` the last call sent may be one the token limit cut off.
+    fn complete_calls(&mut self, choice: usize, calls: usize) {
+        let _ = (choice, calls);
+    }
+
     /// The upstream sent usage (with every chunk when it reports continuous usage).
     fn usage(&mut self, usage: &RawValue) {
         let _ = usage;
