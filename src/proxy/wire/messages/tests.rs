@@ -47,6 +47,7 @@ fn plan(hold_calls: bool) -> Plan {
         choice: ToolChoice::Auto,
         parallel: true,
         hold_calls,
+        thinking: None,
     }
 }
 
