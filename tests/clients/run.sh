@@ -90,7 +90,7 @@ if py_wanted; then
   if [ "$(cat "$venv/.stamp" 2>/dev/null)" != "$stamp" ]; then
     t=$SECONDS
     rm -rf "$venv"
-    python3 -m venv "$venv" && "$venv/bin/pip" install -q --disable-pip-version-check -r tests/clients/requirements.txt >&2 \
+    python3 -m venv "$venv" && "$venv/bin/pip" install -q --no-cache-dir --disable-pip-version-check -r tests/clients/requirements.txt >&2 \
       || give_up "cannot install the Python SDKs (tests/clients/requirements.txt)"
     echo "$stamp" > "$venv/.stamp"
     echo "note: Python SDKs installed in $((SECONDS - t)) s" >&2
