@@ -24,6 +24,10 @@ pub struct ClientConfigArgs {
     /// agent looks (~/.continue/config.yaml, ~/.claude/settings.json, ~/.codex/config.toml,
     /// ~/.config/opencode/opencode.json); the previous file is kept as PATH.bak.
     #[arg(long, value_name = "PATH", num_args = 0..=1)]
+    #[allow(
+        clippy::option_option,
+        reason = "clap's shape for a flag whose value is optional: absent, bare, or a path"
+    )]
     pub write: Option<Option<PathBuf>>,
     /// The key the agent sends [default: $PODCTL_API_KEY, else api_keys in HOME/config.toml].
     #[arg(long, value_name = "KEY")]

@@ -30,9 +30,8 @@ pub fn merge_json(existing: &str, ours: &str) -> Result<String, MergeError> {
     if existing.trim().is_empty() {
         return pretty(&ours);
     }
-    let mut root = match serde_json::from_str(existing).map_err(MergeError::Json)? {
-        Value::Object(map) => map,
-        _ => return Err(MergeError::JsonNotObject),
+    let Value::Object(mut root) = serde_json::from_str(existing).map_err(MergeError::Json)? else {
+        return Err(MergeError::JsonNotObject);
     };
     let Value::Object(ours) = ours else { return Err(MergeError::JsonNotObject) };
     deep_json(&mut root, ours);
