@@ -66,7 +66,12 @@ pub fn merge_toml(existing: &str, ours: &str) -> Result<String, MergeError> {
     let mut doc = parse(existing)?;
     let ours = parse(ours)?;
     deep_toml(doc.as_table_mut(), ours.as_table());
-    Ok(doc.to_string())
+    let mut text = doc.to_string();
+    // Keys added at the end of the last table come without the file's final newline.
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    Ok(text)
 }
 
 fn deep_toml(into: &mut toml_edit::Table, ours: &toml_edit::Table) {

@@ -116,7 +116,7 @@ fn toml_merge_keeps_comments_other_providers_and_settings() {
     let b = block("sk-3");
     let ours = Agent::Codex.render(&b, "PODCTL_API_KEY").expect("codex");
     let merged = Agent::Codex.merge(existing, &ours, &b).expect("merge");
-    assert!(merged.starts_with("# my settings\n"), "{merged}");
+    assert!(merged.starts_with("# my settings\n") && merged.ends_with("\"responses\"\n"), "{merged}");
     assert!(merged.contains("model = \"m-7b\" # the default"), "{merged}");
     let t: toml::Table = toml::from_str(&merged).expect("toml");
     assert_eq!(t["approval_policy"].as_str(), Some("never"));

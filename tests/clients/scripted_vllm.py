@@ -117,7 +117,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_POST(self):
         body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
-        if self.path == "/tokenize":
+        if self.path in ("/tokenize", "/v1/tokenize"):
             # vLLM's own /tokenize (Messages' count_tokens uses it): a rough count is enough here.
             n = max(1, len(json.dumps(body)) // 4)
             return self.send_json(200, {"count": n, "max_model_len": 32768, "tokens": list(range(n))})
