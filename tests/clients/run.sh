@@ -60,6 +60,7 @@ stamp_of() { cat "$@" | sha256sum | cut -c1-16; }
 # The debug binary `cargo test` already built: no second (release) build in CI.
 cargo build --locked --bin podctl >&2 || give_up "cannot build podctl"
 podctl="$root/target/debug/podctl"
+built=$SECONDS
 mkdir -p "$cache"
 
 if npm_wanted; then
@@ -201,5 +202,5 @@ want anthropic-sdk && sdk anthropic-sdk tests/clients/anthropic_sdk.py "http://1
 want responses-sdk && sdk responses-sdk tests/clients/responses_sdk.py "http://127.0.0.1:$px/v1"
 want body-limit && sdk body-limit tests/clients/body_limit.py "http://127.0.0.1:$px/v1"
 
-echo "$passed passed, $failed failed (installs $((installed - started)) s, clients $((SECONDS - installed)) s)"
+echo "$passed passed, $failed failed (build $((built - started)) s, installs $((installed - built)) s, clients $((SECONDS - installed)) s)"
 [ "$failed" = 0 ]
