@@ -16,6 +16,8 @@
 //!   holds a GPU.
 //! * [`home`]: where podctl keeps things (the podctl home and the state dir).
 //! * [`atomic_write`]: replacing a file so that a reader or a crash never sees half of it.
+//! * [`template`]: the client config files of `templates/`, embedded, and their one
+//!   substitution.
 //! * [`ui`]: the printer, progress, styles and error rendering (`error:` / `hint:`).
 //! * [`openai`]: OpenAI wire shapes (errors, ids) and names clients reserve; uses
 //!   `toolcall` for the format in a call id.
@@ -30,6 +32,8 @@
 //!   with nothing left behind; a pure restart policy under a thin executor.
 //! * [`continue_config`]: the Continue.dev model block for a profile's proxy, printed or
 //!   merged into a `config.yaml`.
+//! * [`client_config`]: what each coding agent (Continue, Claude Code, Codex, OpenCode,
+//!   Qwen Code) needs to reach a profile's proxy, printed or merged into its config file.
 //! * [`setup`]: `podctl setup`'s file work (home, profile copies, a keyed config) and
 //!   installing vLLM into a venv.
 //! * [`doctor`]: every check at once: facts gathered once (all the I/O), then pure verdicts.
@@ -39,6 +43,7 @@
 
 pub mod atomic_write;
 pub mod cli;
+pub mod client_config;
 pub mod continue_config;
 pub mod doctor;
 pub mod gpu;
@@ -50,6 +55,7 @@ pub mod profile;
 pub mod proxy;
 pub mod setup;
 pub mod supervisor;
+pub mod template;
 #[cfg(test)]
 mod testutil;
 pub mod toolcall;

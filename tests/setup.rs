@@ -1,4 +1,4 @@
-//! `podctl setup`, `continue-config` and `completions`, run as the real binary against a
+//! `podctl setup`, `continue-config`, `client-config` and `completions`, run as the real binary against a
 //! sandboxed home (`PODCTL_HOME`, `PODCTL_STATE_DIR` and `HOME` in a temp dir): a clean
 //! home becomes a working one, a second run changes nothing, edits and other models
 //! survive, and `--install-vllm` fails clearly (stand-in Python and pip scripts). Beside
@@ -213,7 +213,7 @@ fn an_edited_profile_is_kept() {
     assert_eq!(std::fs::read_to_string(&qwen).expect("read"), mine);
     assert!(stderr(&out).contains("kept your edited qwen.toml"), "{}", stderr(&out));
     // The block follows the edited profile.
-    assert!(stdout(&out).contains("model: mine"), "{}", stdout(&out));
+    assert!(stdout(&out).contains("model: \"mine\""), "{}", stdout(&out));
 }
 
 #[test]
@@ -323,7 +323,7 @@ fn continue_config_without_a_key_prints_a_placeholder_and_warns() {
     let sb = sb.with("PODCTL_API_KEY", "sk-from-env");
     let from_env = sb.run(&["continue-config"]);
     sb.assert_snapshot("continue_config_with_the_key_from_the_environment", &from_env);
-    assert!(stdout(&from_env).contains("apiKey: sk-from-env"));
+    assert!(stdout(&from_env).contains("apiKey: \"sk-from-env\""));
 }
 
 #[test]
@@ -332,7 +332,11 @@ fn on_runpod_the_public_url_is_printed() {
     let out = sb.run(&["setup"]);
     ok(&out);
     sb.assert_snapshot("setup_on_runpod", &out);
-    assert!(stdout(&out).contains("apiBase: https://abc123-4000.proxy.runpod.net/v1"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("apiBase: \"https://abc123-4000.proxy.runpod.net/v1\""),
+        "{}",
+        stdout(&out)
+    );
     assert!(stderr(&out).contains("https://abc123-4000.proxy.runpod.net/v1"), "next steps name it");
     let cc = sb.run(&["continue-config"]);
     ok(&cc);
@@ -490,4 +494,85 @@ fn completions_for_each_shell() {
     }
     let bad = sb.run(&["completions", "tcsh"]);
     assert_eq!(bad.status.code(), Some(2));
+}
+
+/// Every agent's config on a pod, as printed: each a snapshot, each in its own format,
+/// with RunPod's public URL and the key; `client-config continue` is `continue-config`.
+#[test]
+fn client_config_prints_what_each_agent_needs() {
+    let sb = Sandbox::new("clients").with("RUNPOD_POD_ID", "abc123").with("PODCTL_API_KEY", "sk-pod-key");
+    for agent in ["continue", "claude", "codex", "opencode", "qwen"] {
+        let out = sb.run(&["client-config", agent]);
+        ok(&out);
+        sb.assert_snapshot(&format!("client_config_{agent}"), &out);
+        let text = stdout(&out);
+        assert!(text.contains("sk-pod-key") || agent == "codex", "{agent}: {text}");
+        assert!(text.contains("https://abc123-4000.proxy.runpod.net"), "{agent}: {text}");
+    }
+    assert_eq!(stdout(&sb.run(&["client-config", "continue"])), stdout(&sb.run(&["continue-config"])));
+    let codex = sb.run(&["client-config", "codex", "qwen", "--key", "sk-flag"]);
+    assert!(!stdout(&codex).contains("sk-flag"), "the key stays out of config.toml");
+    assert!(stderr(&codex).contains("export PODCTL_API_KEY='sk-flag'"), "{}", stderr(&codex));
+    let unknown = sb.run(&["client-config", "cursor"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(stderr(&unknown).contains("claude"), "lists the agents: {}", stderr(&unknown));
+}
+
+/// `--write` puts each agent's config where the agent looks (under HOME here), keeps
+/// every other setting and the previous file as .bak, changes nothing the second time,
+/// and refuses a file it cannot read, untouched.
+#[test]
+fn client_config_write_merges_into_each_agents_file() {
+    let sb = Sandbox::new("clients-write").with("PODCTL_API_KEY", "sk-w");
+    let codex = sb.dir.join(".codex/config.toml");
+    std::fs::create_dir_all(codex.parent().expect("parent")).expect("dir");
+    let original =
+        "# mine\napproval_policy = \"never\" # keep\n\n[model_providers.other]\nbase_url = \"http://x/v1\"\n";
+    std::fs::write(&codex, original).expect("write");
+    let out = sb.run(&["client-config", "codex", "--write"]);
+    ok(&out);
+    sb.assert_snapshot("client_config_write_codex", &out);
+    let merged = std::fs::read_to_string(&codex).expect("read");
+    assert!(merged.starts_with("# mine\napproval_policy = \"never\" # keep\n"), "{merged}");
+    let t: toml::Table = toml::from_str(&merged).expect("toml");
+    assert_eq!(t["model_provider"].as_str(), Some("podctl"));
+    assert_eq!(t["model_providers"]["other"]["base_url"].as_str(), Some("http://x/v1"));
+    assert_eq!(t["model_providers"]["podctl"]["base_url"].as_str(), Some("http://127.0.0.1:4000/v1"));
+    assert_eq!(std::fs::read_to_string(sb.dir.join(".codex/config.toml.bak")).expect("backup"), original);
+    let again = sb.run(&["client-config", "codex", "--write"]);
+    ok(&again);
+    assert!(stderr(&again).contains("unchanged"), "{}", stderr(&again));
+
+    let claude = sb.dir.join(".claude/settings.json");
+    std::fs::create_dir_all(claude.parent().expect("parent")).expect("dir");
+    std::fs::write(&claude, r#"{"permissions": {"allow": ["Read"]}, "env": {"MINE": "1"}}"#).expect("write");
+    ok(&sb.run(&["client-config", "claude", "--write"]));
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&claude).expect("read")).expect("json");
+    assert_eq!(v["permissions"]["allow"][0], "Read");
+    assert_eq!(v["env"]["MINE"], "1");
+    assert_eq!(v["env"]["ANTHROPIC_BASE_URL"], "http://127.0.0.1:4000");
+    assert_eq!(v["env"]["ANTHROPIC_API_KEY"], "sk-w");
+
+    // A new OpenCode config is the template itself, private (it holds the key).
+    let out = sb.run(&["client-config", "opencode", "--write"]);
+    ok(&out);
+    let opencode = sb.dir.join(".config/opencode/opencode.json");
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&opencode).expect("read")).expect("json");
+    assert_eq!(v["provider"]["pod"]["options"]["apiKey"], "sk-w");
+    assert_eq!(mode(&opencode), 0o600);
+
+    // JSON with comments is not read: refused, untouched.
+    let commented = sb.dir.join("commented.json");
+    std::fs::write(&commented, "{ // mine\n}").expect("write");
+    let out = sb.run(&["client-config", "opencode", "--write", commented.to_str().expect("utf-8")]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    sb.assert_snapshot("client_config_write_refuses_unreadable_json", &out);
+    assert_eq!(std::fs::read_to_string(&commented).expect("read"), "{ // mine\n}");
+
+    // Qwen Code has no file: a clear refusal.
+    let out = sb.run(&["client-config", "qwen", "--write"]);
+    assert_eq!(out.status.code(), Some(2));
+    sb.assert_snapshot("client_config_write_qwen_refused", &out);
 }

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use crate::continue_config::{self, ModelBlock, Written};
+use crate::profile::Profile;
 use crate::ui::{Printer, UserError};
 
 #[derive(Debug, Args)]
@@ -25,20 +26,7 @@ pub struct ContinueConfigArgs {
 }
 
 pub(super) fn run(args: &ContinueConfigArgs, printer: &Printer) -> anyhow::Result<()> {
-    let profile =
-        crate::profile::catalog::find(&args.profile).map_err(|e| super::start::profile_error(&e))?;
-    let getenv = |k: &str| std::env::var(k).ok();
-    let config = crate::supervisor::proxy::config_file();
-    let key = continue_config::resolve_key(args.key.as_deref(), &profile, &getenv, &config).map(|(k, _)| k);
-    let key = key.unwrap_or_else(|| {
-        printer.warn(&format!(
-            "no API key known (--key, ${}, api_keys in {}): the block has a placeholder; `podctl setup` writes a key",
-            profile.proxy.api_key_env,
-            config.display()
-        ));
-        continue_config::KEY_PLACEHOLDER.to_owned()
-    });
-    let block = ModelBlock::for_profile(&profile, &key, &getenv);
+    let (_, block) = profile_block(&args.profile, args.key.as_deref(), printer)?;
     let Some(path) = &args.write else {
         printer.data(&block.to_yaml()?)?;
         return Ok(());
@@ -64,4 +52,27 @@ pub(super) fn run(args: &ContinueConfigArgs, printer: &Printer) -> anyhow::Resul
     }
     printer.note(&format!("Continue talks to {} as `{}`", block.api_base, block.model));
     Ok(())
+}
+
+/// The profile named `name` and the block for its proxy, with the key from `key` or found
+/// the way `start --proxy` finds it (a placeholder and a warning when there is none).
+pub(super) fn profile_block(
+    name: &str,
+    key: Option<&str>,
+    printer: &Printer,
+) -> anyhow::Result<(Profile, ModelBlock)> {
+    let profile = crate::profile::catalog::find(name).map_err(|e| super::start::profile_error(&e))?;
+    let getenv = |k: &str| std::env::var(k).ok();
+    let config = crate::supervisor::proxy::config_file();
+    let key = continue_config::resolve_key(key, &profile, &getenv, &config).map(|(k, _)| k);
+    let key = key.unwrap_or_else(|| {
+        printer.warn(&format!(
+            "no API key known (--key, ${}, api_keys in {}): the config has a placeholder; `podctl setup` writes a key",
+            profile.proxy.api_key_env,
+            config.display()
+        ));
+        continue_config::KEY_PLACEHOLDER.to_owned()
+    });
+    let block = ModelBlock::for_profile(&profile, &key, &getenv);
+    Ok((profile, block))
 }

@@ -1,6 +1,7 @@
 //! Command-line types (clap) and dispatch. Each subcommand lives in its own file; only
 //! the CLI prints, and only through [`crate::ui::Printer`].
 
+mod client_config;
 mod completions;
 mod continue_config;
 mod doctor;
@@ -49,6 +50,9 @@ pub enum Command {
     Logs(logs::LogsArgs),
     /// First run on a pod: the podctl home, profile copies, a config with an API key, vLLM (--install-vllm).
     Setup(setup::SetupArgs),
+    /// What a coding agent (continue, claude, codex, opencode, qwen) needs for a profile's proxy; --write merges it into the agent's config.
+    #[command(name = "client-config")]
+    ClientConfig(client_config::ClientConfigArgs),
     /// The Continue.dev model block for a profile's proxy; --write merges it into a config.yaml.
     #[command(name = "continue-config")]
     ContinueConfig(continue_config::ContinueConfigArgs),
@@ -82,6 +86,7 @@ pub fn run(cli: Cli, printer: &Printer) -> anyhow::Result<()> {
                 Command::Profiles(args) => profiles::run(&args, printer),
                 Command::Doctor(args) => doctor::run(&args, printer),
                 Command::Setup(args) => setup::run(&args, printer),
+                Command::ClientConfig(args) => client_config::run(&args, printer),
                 Command::ContinueConfig(args) => continue_config::run(&args, printer),
                 Command::Completions(args) => completions::run(&args, Cli::command(), printer),
                 Command::Translate(_) | Command::Proxy(_) | Command::Supervise(_) => {

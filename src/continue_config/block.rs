@@ -1,5 +1,5 @@
-//! The model of the config: one Continue model entry for a profile's proxy ([`ModelBlock`]),
-//! and the YAML shape Continue reads it in, as serde types.
+//! The model of the config: the values of one Continue model entry for a profile's proxy
+//! ([`ModelBlock`]); its shape (provider, roles, capabilities, …) is `templates/continue.yaml`.
 
 use serde::Serialize;
 
@@ -14,13 +14,6 @@ pub const MAX_TOKENS: u32 = 8192;
 pub const TEMPERATURE: f64 = 0.1;
 /// The key shown when none is known.
 pub const KEY_PLACEHOLDER: &str = "<your podctl key>";
-
-/// `provider`: not `vllm`, which renders the chat template on the client side.
-const PROVIDER: &str = "openai";
-/// `roles`: what Continue may use the model for.
-const ROLES: &[&str] = &["chat", "edit", "apply"];
-/// `capabilities`: without `tool_use` the IDE never sends tools.
-const CAPABILITIES: &[&str] = &["tool_use"];
 
 /// One model entry of a Continue `config.yaml`.
 #[derive(Debug, Clone, PartialEq)]
@@ -62,55 +55,6 @@ impl ModelBlock {
             temperature: TEMPERATURE,
         }
     }
-
-    /// The entry in Continue's shape, keys in the order Continue's docs write them.
-    pub(super) fn entry(&self) -> Entry<'_> {
-        Entry {
-            name: &self.name,
-            provider: PROVIDER,
-            model: &self.model,
-            api_base: &self.api_base,
-            api_key: &self.api_key,
-            roles: ROLES,
-            capabilities: CAPABILITIES,
-            default_completion_options: CompletionOptions {
-                context_length: self.context_length,
-                max_tokens: self.max_tokens,
-                temperature: self.temperature,
-            },
-        }
-    }
-}
-
-/// A model entry as Continue's `config.yaml` spells it.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub(super) struct Entry<'a> {
-    name: &'a str,
-    provider: &'static str,
-    model: &'a str,
-    api_base: &'a str,
-    api_key: &'a str,
-    roles: &'static [&'static str],
-    capabilities: &'static [&'static str],
-    // No `requestOptions.timeout`: Continue reads it as milliseconds in one place and
-    // seconds in another.
-    default_completion_options: CompletionOptions,
-}
-
-/// `defaultCompletionOptions`.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-struct CompletionOptions {
-    context_length: u32,
-    max_tokens: u32,
-    temperature: f64,
-}
-
-/// A config of our entries alone: what is printed to paste under a config's `models:`.
-#[derive(Debug, Serialize)]
-pub(super) struct Models<'a> {
-    pub(super) models: [Entry<'a>; 1],
 }
 
 /// The settings a config made from nothing starts with (Continue's required keys).

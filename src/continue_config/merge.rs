@@ -14,6 +14,8 @@ pub enum MergeError {
     NotMapping,
     #[error("`models` is not a list")]
     ModelsNotList,
+    #[error(transparent)]
+    Render(#[from] super::render::RenderError),
 }
 
 impl From<serde_norway::Error> for MergeError {

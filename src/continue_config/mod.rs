@@ -7,8 +7,8 @@
 //! file's own formatting do not**. The previous file is kept as `config.yaml.bak`, and a
 //! file that is not valid YAML is refused, never overwritten.
 //!
-//! One job per file, each using only those before it: `block` is the model of the entry
-//! and its serde shape, `render` turns it into a YAML value or the printed text, `merge`
+//! One job per file, each using only those before it: `block` is the model of the entry,
+//! `render` turns it into the printed text (`templates/continue.yaml`) or a YAML value, `merge`
 //! puts it into a config's text, `write` does that to a file on disk; `key` finds the key
 //! the entry carries.
 
@@ -23,4 +23,5 @@ mod write;
 pub use block::{KEY_PLACEHOLDER, MAX_CONTEXT, MAX_TOKENS, ModelBlock, TEMPERATURE, api_base};
 pub use key::{KeySource, resolve_key};
 pub use merge::{MergeError, merge};
-pub use write::{WriteError, Written, write};
+pub use render::RenderError;
+pub use write::{WriteError, Written, write, write_merged};

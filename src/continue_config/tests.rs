@@ -49,6 +49,8 @@ fn block_follows_the_client_contract() {
     assert_eq!(entry["defaultCompletionOptions"]["maxTokens"].as_u64(), Some(8192));
     assert_eq!(entry["defaultCompletionOptions"]["temperature"].as_f64(), Some(0.1));
     assert!(entry.get("requestOptions").is_none());
+    // Else Continue sends names like gpt-5 or o3 to /v1/responses by itself.
+    assert_eq!(entry["useResponsesApi"].as_bool(), Some(false));
 
     // A placeholder key still prints as valid YAML.
     let mut odd = b.clone();

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use super::block::ModelBlock;
 use super::merge::{MergeError, merge};
+
 use crate::atomic_write::{self, Mode};
 
 /// What [`write()`] did.
@@ -19,11 +20,11 @@ pub enum Written {
     Unchanged,
 }
 
-/// Why [`write()`] failed.
+/// Why [`write()`] (or [`write_merged`], whose merge fails with `E`) failed.
 #[derive(Debug, thiserror::Error)]
-pub enum WriteError {
+pub enum WriteError<E = MergeError> {
     #[error("{path}: {source}")]
-    Merge { path: PathBuf, source: MergeError },
+    Merge { path: PathBuf, source: E },
     #[error("{path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
 }
@@ -32,13 +33,22 @@ pub enum WriteError {
 /// the new one replaces it atomically ([`atomic_write`]). A new file is created with mode
 /// 0600, since it holds a key; an existing file keeps its mode.
 pub fn write(path: &Path, block: &ModelBlock) -> Result<Written, WriteError> {
+    write_merged(path, |old| merge(old, block))
+}
+
+/// Replaces the file at `path` with `merge` of its text (`""` when there is none), as
+/// [`write()`] does for Continue: any client's config file is written this way.
+pub fn write_merged<E>(
+    path: &Path,
+    merge: impl FnOnce(&str) -> Result<String, E>,
+) -> Result<Written, WriteError<E>> {
     let io = |source: std::io::Error| WriteError::Io { path: path.to_owned(), source };
     let (old, mode) = match std::fs::read_to_string(path) {
         Ok(text) => (Some(text), std::fs::metadata(path).map_err(io)?.permissions().mode() & 0o7777),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => (None, 0o600),
         Err(e) => return Err(io(e)),
     };
-    let merged = merge(old.as_deref().unwrap_or(""), block)
+    let merged = merge(old.as_deref().unwrap_or(""))
         .map_err(|source| WriteError::Merge { path: path.to_owned(), source })?;
     if old.as_deref() == Some(merged.as_str()) {
         return Ok(Written::Unchanged);
