@@ -21,12 +21,14 @@ use super::router::dispatch::Target;
 use super::router::{self, Outcome};
 use super::serve::serve;
 use super::wire::chat::ChatApi;
+use super::wire::responses::ResponsesApi;
 use crate::openai::{ApiError, ErrorKind, unix_now};
 
 pub(crate) fn router(app: Arc<App>) -> Router {
     let pass = |target: Target| move |State(app): State<Arc<App>>, req: Request| forward(app, target, req);
     let api = Router::new()
         .route("/v1/chat/completions", post(|state, request| serve(&ChatApi, state, request)))
+        .route("/v1/responses", post(|state, request| serve(&ResponsesApi, state, request)))
         .route("/v1/completions", post(pass(Target::V1("/completions"))))
         .route("/v1/embeddings", post(pass(Target::V1("/embeddings"))))
         .route("/tokenize", post(pass(Target::Root("/tokenize"))))

@@ -105,11 +105,13 @@ impl StreamTranslator {
             choice.feed(text, &mut items);
         }
         let reason = finish.map(|f| choice.finish(upstream_finish(f), &mut items));
+        let complete = choice.calls();
         let written: Result<(), ApiError> =
             items.drain(..).try_for_each(|item| self.wire.item(ci, &item, out));
         self.items = items;
         written?;
         if let Some(reason) = reason {
+            self.wire.calls_complete(ci, complete);
             self.wire.finish(ci, reason, out)?;
         }
         Ok(())

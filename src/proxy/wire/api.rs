@@ -50,7 +50,10 @@ pub(crate) struct Converted<'a> {
 /// What an API's answer needs from its request beyond the [`Plan`] (Chat Completions needs
 /// nothing more; the other APIs add what their answers echo).
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Extra {}
+pub(crate) struct Extra {
+    /// What a Responses answer echoes of its request.
+    pub(crate) responses: Option<std::sync::Arc<super::responses::echo::Echo>>,
+}
 
 /// Writes one streamed answer as the client's API has it. Items come in the order the
 /// engine decides them; `finish` once per choice, `done` once at the end.
@@ -64,6 +67,12 @@ pub(crate) trait StreamWire: std::fmt::Debug {
     /// Choice `choice` ended, with the client's finish reason (`stop`, `length`,
     /// `tool_calls`, as Chat Completions names them).
     fn finish(&mut self, choice: usize, reason: &'static str, out: &mut Vec<u8>) -> Result<(), ApiError>;
+
+    /// How many of choice `choice`'s calls were complete, told just before its `finish`
+    /// (a call the token limit cut off is not among them).
+    fn calls_complete(&mut self, choice: usize, complete: usize) {
+        let _ = (choice, complete);
+    }
 
     /// The upstream sent usage (with every chunk when it reports continuous usage).
     fn usage(&mut self, usage: &RawValue) {

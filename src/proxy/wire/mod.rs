@@ -9,6 +9,7 @@
 
 mod api;
 pub(crate) mod chat;
+pub(crate) mod responses;
 pub(crate) mod to_chat;
 
 pub(crate) use api::{Api, Call, Choice, Extra, StreamWire, Whole};
@@ -16,6 +17,8 @@ pub(crate) use api::{Api, Call, Choice, Extra, StreamWire, Whole};
 /// The API a request path belongs to, for answers written before its handler runs (a
 /// refused key, a full limit): Chat Completions' shape for every path no other API claims.
 pub(crate) fn for_path(path: &str) -> &'static dyn Api {
-    let _ = path;
+    if path.starts_with("/v1/responses") {
+        return &responses::ResponsesApi;
+    }
     &chat::ChatApi
 }
