@@ -13,5 +13,6 @@ mod faults;
 mod harness;
 mod lifecycle;
 mod limits;
+mod responses;
 mod routing;
 mod tls;
