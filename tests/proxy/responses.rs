@@ -168,7 +168,7 @@ async fn a_codex_request_reaches_vllm_as_a_chat_request() {
         .iter()
         .filter_map(|t| t["function"]["name"].as_str())
         .collect();
-    assert_eq!(names, ["read_file", "shell"], "custom and hosted tools are left out");
+    assert_eq!(names, ["read_file", "shell", "apply_patch"], "hosted tools are left out");
     // The parser-less vLLM gets `none`; the proxy finds the calls itself.
     assert_eq!(sent["tool_choice"], "none");
     assert_eq!(sent["max_tokens"], 200);
@@ -359,13 +359,29 @@ async fn a_tool_call_round_trip_reaches_vllm_in_order() {
 #[tokio::test(flavor = "multi_thread")]
 async fn context_length_errors_carry_the_code_codex_acts_on() {
     let env = Env::start().await;
-    for stream in [false, true] {
-        env.standin.push_reply(Reply::context_length_error());
-        let (status, body) = respond(&env, &codex_request(stream)).await;
-        assert_eq!(status, 400, "{body}");
-        assert!(assert_responses_error(&body).contains("maximum context length"), "{body}");
-        assert_eq!(body["error"]["code"], "context_length_exceeded");
-    }
+    env.standin.push_reply(Reply::context_length_error());
+    let (status, body) = respond(&env, &codex_request(false)).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(assert_responses_error(&body).contains("maximum context length"), "{body}");
+    assert_eq!(body["error"]["code"], "context_length_exceeded");
+    // Streaming: Codex reads the code only from `response.failed` (an HTTP 400 is fatal to
+    // it), so the refusal is a stream that fails at once.
+    env.standin.push_reply(Reply::context_length_error());
+    let (status, kind, events, _) = respond_stream(&env, &codex_request(true)).await;
+    assert_eq!(status, 200);
+    assert!(kind.starts_with("text/event-stream"), "{kind}");
+    let names: Vec<&str> = events.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["response.created", "response.in_progress", "response.failed"]);
+    let (response, _) = check_events(&events);
+    assert_eq!(response["error"]["code"], "context_length_exceeded");
+    assert!(
+        response["error"]["message"].as_str().is_some_and(|m| m.contains("maximum context length")),
+        "{response}"
+    );
+    // Other refusals of a streaming request stay HTTP errors.
+    let (status, body) = respond(&env, &json!({"model": "nope", "input": "x", "stream": true})).await;
+    assert_eq!(status, 404, "{body}");
+    assert_responses_error(&body);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -35,6 +35,14 @@ pub(crate) trait Api: Send + Sync + 'static {
     /// An error as this API's clients expect it over HTTP.
     fn error_response(&self, error: &ApiError) -> Response;
 
+    /// A streaming request refused before its stream began, when this API's clients read
+    /// that refusal only from a stream (Codex compacts on `context_length_exceeded` only in
+    /// a `response.failed` event): the whole answer, else `None` for an HTTP error.
+    fn refused_stream(&self, error: &ApiError, id: &str, model: &str) -> Option<Response> {
+        let _ = (error, id, model);
+        None
+    }
+
     /// A new response id in this API's shape (`chatcmpl-…`, `msg_…`, `resp_…`).
     fn response_id(&self) -> String;
 }

@@ -8,4 +8,13 @@ use serde_json::value::RawValue;
 #[derive(Debug, Default)]
 pub(crate) struct Echo {
     pub(crate) fields: Vec<(&'static str, Box<RawValue>)>,
+    /// The names of the request's `custom` (free-form) tools: offered to the model as
+    /// functions taking `{"input": …}`, their calls answered as `custom_tool_call` items.
+    pub(crate) custom: Vec<String>,
+}
+
+impl Echo {
+    pub(crate) fn is_custom(&self, name: &str) -> bool {
+        self.custom.iter().any(|c| c == name)
+    }
 }

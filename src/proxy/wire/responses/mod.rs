@@ -21,10 +21,11 @@ mod tests;
 use std::borrow::Cow;
 use std::sync::Arc;
 
+use axum::http::{HeaderValue, header};
 use axum::response::Response;
 
 use super::api::{Api, Converted, Extra, StreamWire, Whole};
-use crate::openai::ApiError;
+use crate::openai::{ApiError, unix_now};
 use crate::proxy::plan::Plan;
 
 /// OpenAI Responses.
@@ -73,6 +74,29 @@ impl Api for ResponsesApi {
 
     fn error_response(&self, error: &ApiError) -> Response {
         error::response(error)
+    }
+
+    /// A context-length refusal of a streaming request is a stream ending in
+    /// `response.failed`: Codex compacts its history on that event's
+    /// `context_length_exceeded`, while it takes an HTTP 400 as a fatal invalid request.
+    fn refused_stream(&self, error: &ApiError, id: &str, model: &str) -> Option<Response> {
+        if !error::is_context_length(error) {
+            return None;
+        }
+        let head = output::Head {
+            id: id.to_owned(),
+            created: unix_now(),
+            model: model.to_owned(),
+            echo: Arc::default(),
+        };
+        let mut wire = stream::ResponsesStream::new(head, true);
+        let mut body = Vec::new();
+        wire.error(error, &mut body);
+        let mut response = Response::new(axum::body::Body::from(body));
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        Some(response)
     }
 
     fn response_id(&self) -> String {

@@ -41,7 +41,33 @@ pub(crate) struct Head {
 pub(crate) enum Kind {
     Reasoning,
     Message,
-    Call { call_id: String, name: String },
+    Call {
+        call_id: String,
+        name: String,
+    },
+    /// A call of a `custom` tool: its `text` is the free-form input.
+    Custom {
+        call_id: String,
+        name: String,
+    },
+}
+
+impl Kind {
+    /// A call of `name`: a `custom_tool_call` when `name` is one of the request's custom tools.
+    pub(crate) fn call(echo: &Echo, call_id: &str, name: &str) -> Self {
+        let (call_id, name) = (call_id.to_owned(), name.to_owned());
+        if echo.is_custom(&name) { Self::Custom { call_id, name } } else { Self::Call { call_id, name } }
+    }
+}
+
+/// A custom tool's input from the call's arguments (`{"input": …}`, as it was offered);
+/// arguments of another shape go on as they are.
+pub(crate) fn custom_input(arguments: &str) -> String {
+    #[derive(Deserialize)]
+    struct Input {
+        input: String,
+    }
+    serde_json::from_str::<Input>(arguments).map_or_else(|_| arguments.to_owned(), |i| i.input)
 }
 
 /// One output item; `text` is the reasoning, the message text or the call's arguments.
@@ -60,6 +86,7 @@ impl Item {
             Kind::Reasoning => "rs_",
             Kind::Message => "msg_",
             Kind::Call { .. } => "fc_",
+            Kind::Custom { .. } => "ctc_",
         };
         Self { id: new_id(prefix), kind, text: String::new(), status: "completed" }
     }
@@ -117,6 +144,12 @@ impl Serialize for ItemView<'_> {
                 map.serialize_entry("call_id", call_id)?;
                 map.serialize_entry("name", name)?;
                 map.serialize_entry("arguments", if self.added { "" } else { text.as_str() })?;
+            }
+            Kind::Custom { call_id, name } => {
+                map.serialize_entry("type", "custom_tool_call")?;
+                map.serialize_entry("call_id", call_id)?;
+                map.serialize_entry("name", name)?;
+                map.serialize_entry("input", if self.added { "" } else { text.as_str() })?;
             }
         }
         map.serialize_entry("status", status)?;
@@ -244,7 +277,7 @@ pub(crate) fn status(reason: &str) -> &'static str {
 }
 
 /// The output items of one whole choice.
-pub(crate) fn items(choice: &Choice) -> Vec<Item> {
+pub(crate) fn items(choice: &Choice, echo: &Echo) -> Vec<Item> {
     let mut items = Vec::with_capacity(choice.calls.len() + 2);
     if !choice.reasoning.is_empty() {
         items.push(Item { text: choice.reasoning.clone(), ..Item::new(Kind::Reasoning) });
@@ -255,8 +288,12 @@ pub(crate) fn items(choice: &Choice) -> Vec<Item> {
         items.push(message);
     }
     for call in &choice.calls {
-        let kind = Kind::Call { call_id: call.id.clone(), name: call.name.clone() };
-        items.push(Item { text: call.arguments.clone(), ..Item::new(kind) });
+        let kind = Kind::call(echo, &call.id, &call.name);
+        let text = match kind {
+            Kind::Custom { .. } => custom_input(&call.arguments),
+            _ => call.arguments.clone(),
+        };
+        items.push(Item { text, ..Item::new(kind) });
     }
     items
 }
@@ -269,7 +306,7 @@ pub(crate) fn says_something(text: &str) -> bool {
 /// The whole answer: its first choice (Responses has one) as a `response` object.
 pub(crate) fn whole(answer: &Whole<'_>, head: &Head) -> Result<Vec<u8>, ApiError> {
     let first = answer.choices.first();
-    let output = first.map(items).unwrap_or_default();
+    let output = first.map(|c| items(c, &head.echo)).unwrap_or_default();
     let view = ResponseView {
         head,
         status: status(first.map_or("stop", |c| c.reason)),

@@ -56,7 +56,21 @@ struct ToolIn<'a> {
     description: Option<Cow<'a, str>>,
     #[serde(default)]
     parameters: Option<&'a RawValue>,
+    /// A `custom` tool's input format (`{type: "grammar", syntax, definition}` or text).
+    #[serde(borrow, default)]
+    format: Option<CustomFormat<'a>>,
 }
+
+#[derive(Deserialize)]
+struct CustomFormat<'a> {
+    #[serde(borrow, default)]
+    syntax: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    definition: Option<Cow<'a, str>>,
+}
+
+/// What a `custom` tool takes as a function: its free-form input as one string.
+pub(crate) const CUSTOM_PARAMETERS: &str = r#"{"type":"object","properties":{"input":{"type":"string","description":"The tool's free-form input, as raw text"}},"required":["input"]}"#;
 
 /// `tool_choice` as an object: `{type: "function", name}`, `{type: "allowed_tools", mode}`, …
 #[derive(Deserialize)]
@@ -166,7 +180,7 @@ pub(crate) fn to_chat(body: &[u8]) -> Result<(Vec<u8>, Echo), ApiError> {
             "model" => chat.model = Some(typed(value, "model", "a string")?),
             "instructions" if !is_null(value) => instructions = Some(*value),
             "input" => input_raw = Some(*value),
-            "tools" if !is_null(value) => chat.tools = tools(value)?,
+            "tools" if !is_null(value) => chat.tools = tools(value, &mut echo)?,
             "tool_choice" if !is_null(value) => {
                 chat.tool_choice = Some(tool_choice(value)?);
                 choice_raw = Some(*value);
@@ -266,24 +280,55 @@ fn response_format(format: FormatIn<'_>) -> Option<ResponseFormat<'_>> {
     }
 }
 
-/// The function tools; the tool types that cannot run here (`custom` grammar tools,
-/// `web_search`, `namespace`, `image_generation`, `mcp`, …) are left out, never refused.
-fn tools(raw: &RawValue) -> Result<Vec<ToolOut<'_>>, ApiError> {
+/// The function tools, and the `custom` ones as functions taking `{"input": …}` (named in
+/// `echo`); the tool types that cannot run here (`web_search`, `namespace`,
+/// `image_generation`, `mcp`, …) are left out, never refused.
+fn tools<'a>(raw: &'a RawValue, echo: &mut Echo) -> Result<Vec<ToolOut<'a>>, ApiError> {
     let list: Vec<&RawValue> = typed(raw, "tools", "an array of tools")?;
     let mut out = Vec::with_capacity(list.len());
     for (i, tool) in list.into_iter().enumerate() {
         let field = format!("tools[{i}]");
         let tool: ToolIn<'_> = typed(tool, &field, "a tool object with a `type`")?;
-        if tool.kind != "function" {
+        let custom = tool.kind == "custom";
+        if tool.kind != "function" && !custom {
             tracing::debug!(kind = %tool.kind, "responses: a tool type that cannot run here is left out");
             continue;
         }
         let Some(name) = tool.name.filter(|n| !n.is_empty()) else {
-            return Err(bad(&format!("{field}.name"), "is required for a function tool"));
+            return Err(bad(&format!("{field}.name"), format_args!("is required for a {} tool", tool.kind)));
         };
-        out.push(ToolOut::function(name, tool.description, tool.parameters.filter(|p| !is_null(p))));
+        if custom {
+            let parameters: &'static RawValue = serde_json::from_str(CUSTOM_PARAMETERS)
+                .map_err(|e| ApiError::new(ErrorKind::Internal, format!("custom tool schema: {e}")))?;
+            echo.custom.push(name.clone().into_owned());
+            out.push(ToolOut::function(
+                name,
+                custom_description(tool.description, tool.format),
+                Some(parameters),
+            ));
+        } else {
+            out.push(ToolOut::function(name, tool.description, tool.parameters.filter(|p| !is_null(p))));
+        }
     }
     Ok(out)
+}
+
+/// A custom tool's description, with the grammar its input must follow (the model writes
+/// that input as the `input` string).
+fn custom_description<'a>(
+    description: Option<Cow<'a, str>>,
+    format: Option<CustomFormat<'a>>,
+) -> Option<Cow<'a, str>> {
+    let Some(CustomFormat { syntax, definition: Some(definition) }) = format else { return description };
+    let mut text = description.map(Cow::into_owned).unwrap_or_default();
+    if !text.is_empty() {
+        text.push_str("\n\n");
+    }
+    let syntax = syntax.as_deref().unwrap_or("grammar");
+    text.push_str(&format!(
+        "Pass the raw input as the `input` string; it follows this {syntax} grammar:\n{definition}"
+    ));
+    Some(Cow::Owned(text))
 }
 
 fn tool_choice(raw: &RawValue) -> Result<ChoiceOut<'_>, ApiError> {
@@ -300,6 +345,7 @@ fn tool_choice(raw: &RawValue) -> Result<ChoiceOut<'_>, ApiError> {
     match (&*choice.kind, choice.name) {
         ("function", Some(name)) => Ok(ChoiceOut::Named(name)),
         ("function", None) => Err(bad("tool_choice.name", "is required for a function")),
+        ("custom", Some(name)) => Ok(ChoiceOut::Named(name)),
         ("allowed_tools", _) if choice.mode.as_deref() == Some("required") => Ok(ChoiceOut::Required),
         // Hosted and custom tools are not offered here: the model chooses among the rest.
         _ => Ok(ChoiceOut::Auto),

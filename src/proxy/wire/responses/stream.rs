@@ -19,7 +19,7 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 
 use super::error::ErrorBody;
-use super::output::{Head, Item, Kind, PartView, ResponseView, Usage, says_something, status};
+use super::output::{Head, Item, Kind, PartView, ResponseView, Usage, custom_input, says_something, status};
 use crate::openai::{ApiError, ErrorKind};
 use crate::proxy::choice::Out;
 use crate::proxy::wire::StreamWire;
@@ -81,6 +81,13 @@ struct TextDoneEv<'a> {
     output_index: usize,
     content_index: u32,
     text: &'a str,
+}
+
+#[derive(Serialize)]
+struct InputDoneEv<'a> {
+    item_id: &'a str,
+    output_index: usize,
+    input: &'a str,
 }
 
 #[derive(Serialize)]
@@ -203,6 +210,8 @@ impl ResponsesStream {
             Kind::Reasoning => ("response.reasoning_text.delta", Some(0)),
             Kind::Message => ("response.output_text.delta", Some(0)),
             Kind::Call { .. } => ("response.function_call_arguments.delta", None),
+            // A custom call's input is only known whole (its arguments are `{"input": …}`).
+            Kind::Custom { .. } => return Ok(()),
         };
         let ev = DeltaEv { item_id: &item.id, output_index: index, content_index, delta: text };
         frame(out, &mut self.seq, kind, &ev)
@@ -210,9 +219,24 @@ impl ResponsesStream {
 
     /// Ends item `index`: its text's done events, then `output_item.done`.
     fn close(&mut self, index: usize, out: &mut Vec<u8>) -> Result<(), ApiError> {
-        let Some(item) = self.output.get(index) else { return Ok(()) };
+        let Some(item) = self.output.get_mut(index) else { return Ok(()) };
         let seq = &mut self.seq;
+        if let Kind::Custom { .. } = item.kind {
+            item.text = custom_input(&item.text);
+        }
+        let item = &*item;
         match &item.kind {
+            Kind::Custom { .. } => {
+                let ev = DeltaEv {
+                    item_id: &item.id,
+                    output_index: index,
+                    content_index: None,
+                    delta: &item.text,
+                };
+                frame(out, seq, "response.custom_tool_call_input.delta", &ev)?;
+                let ev = InputDoneEv { item_id: &item.id, output_index: index, input: &item.text };
+                frame(out, seq, "response.custom_tool_call_input.done", &ev)?;
+            }
             Kind::Call { name, .. } => {
                 let ev = ArgsDoneEv { item_id: &item.id, output_index: index, name, arguments: &item.text };
                 frame(out, seq, "response.function_call_arguments.done", &ev)?;
@@ -271,7 +295,7 @@ impl ResponsesStream {
 
     fn call_header(&mut self, index: usize, id: &str, name: &str, out: &mut Vec<u8>) -> Result<(), ApiError> {
         self.close_reasoning(out)?;
-        let item = Item::new(Kind::Call { call_id: id.to_owned(), name: name.to_owned() });
+        let item = Item::new(Kind::call(&self.head.echo, id, name));
         if self.hold {
             self.held.push((index, item));
         } else {

@@ -64,7 +64,10 @@ fn a_codex_request_becomes_a_chat_request() {
                 {"role": "user", "content": "thanks"}
             ],
             "tools": [{"type": "function", "function": {"name": "shell", "description": "Runs a command",
-                "parameters": {"type": "object", "properties": {"command": {"type": "array"}}}}}],
+                "parameters": {"type": "object", "properties": {"command": {"type": "array"}}}}},
+                {"type": "function", "function": {"name": "apply_patch", "parameters": {"type": "object",
+                    "properties": {"input": {"type": "string", "description": "The tool's free-form input, as raw text"}},
+                    "required": ["input"]}}}],
             "tool_choice": "auto", "parallel_tool_calls": false, "stream": true,
             "stream_options": {"include_usage": true}, "max_tokens": 300, "top_k": 20,
             "reasoning_effort": "high"
@@ -422,4 +425,79 @@ fn a_failed_stream_ends_with_response_failed() {
     assert_eq!(failed["error"]["code"], "context_length_exceeded");
     assert!(failed["error"]["message"].as_str().is_some_and(|m| m.contains("maximum context length")));
     assert_eq!(wire.keepalive(), b": keep-alive\n\n");
+}
+
+/// Codex's free-form tools (`apply_patch`): offered as a function taking `{"input": …}`, the
+/// call answered as a `custom_tool_call` with the raw input, whole and streamed alike.
+#[test]
+fn custom_tools_are_offered_as_functions_and_called_as_custom_tool_calls() {
+    let request = json!({"input": "patch it", "tools": [{"type": "custom", "name": "apply_patch",
+        "description": "Edit files.", "format": {"type": "grammar", "syntax": "lark", "definition": "start: begin"}}],
+        "tool_choice": {"type": "custom", "name": "apply_patch"}});
+    let chat = chat_of(&request);
+    let tool = &chat["tools"][0]["function"];
+    assert_eq!(tool["name"], "apply_patch");
+    assert_eq!(tool["parameters"]["required"], json!(["input"]));
+    assert!(
+        tool["description"]
+            .as_str()
+            .is_some_and(|d| d.starts_with("Edit files.") && d.contains("start: begin"))
+    );
+    assert_eq!(chat["tool_choice"], json!({"type": "function", "function": {"name": "apply_patch"}}));
+
+    let body = serde_json::to_vec(&request).expect("json");
+    let extra = ResponsesApi.to_chat(&body).expect("converts").extra;
+    let tools = json!([{"type": "function", "function": {"name": "apply_patch", "parameters":
+        serde_json::from_str::<Value>(super::request::CUSTOM_PARAMETERS).expect("schema")}}]);
+    let text = "<tool_call>\n<function=apply_patch>\n<parameter=input>\n*** Begin Patch\n*** End Patch\n</parameter>\n</function>\n</tool_call>";
+    for hold in [true, false] {
+        let plan = Plan { tools: Arc::new(Tools::from_openai(&tools).expect("tools")), ..plan(hold, false) };
+        let upstream =
+            json!({"choices": [{"index": 0, "finish_reason": "stop", "message": {"content": text}}]});
+        let t = Translation {
+            api: &ResponsesApi,
+            plan: &plan,
+            extra: &extra,
+            format: Format::Qwen3Coder,
+            reasoning: Reasoning::Auto,
+            id: "resp_c",
+            keep_raw: false,
+        };
+        let done =
+            translate_completion(&serde_json::to_vec(&upstream).expect("json"), &t).expect("translates");
+        let whole: Value = serde_json::from_slice(&done.body).expect("json");
+        let call = &whole["output"][0];
+        assert_eq!(
+            (call["type"].as_str(), call["name"].as_str()),
+            (Some("custom_tool_call"), Some("apply_patch")),
+            "{whole}"
+        );
+        assert_eq!(call["input"], "*** Begin Patch\n*** End Patch");
+        assert!(call["id"].as_str().is_some_and(|id| id.starts_with("ctc_")));
+
+        let plan = Plan { stream: true, ..plan };
+        let wire = ResponsesApi.stream_writer(&plan, &extra, "resp_c", 5);
+        let mut t = StreamTranslator::new(plan, Format::Qwen3Coder, Reasoning::Auto, false, wire);
+        let mut out = Vec::new();
+        for piece in text.as_bytes().chunks(7) {
+            let chunk = json!({"choices": [{"index": 0, "delta": {"content": std::str::from_utf8(piece).expect("ascii")}, "finish_reason": null}]});
+            t.on_payload(&chunk.to_string(), &mut out).expect("ok");
+        }
+        t.on_payload(
+            &json!({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}).to_string(),
+            &mut out,
+        )
+        .expect("ok");
+        t.on_payload("[DONE]", &mut out).expect("done");
+        let ev = events(&out);
+        let names: Vec<&str> = ev.iter().map(|(n, _)| n.as_str()).collect();
+        assert!(names.contains(&"response.custom_tool_call_input.done"), "{names:?}");
+        assert!(!names.contains(&"response.function_call_arguments.delta"), "{names:?}");
+        let (_, last) = ev.last().expect("events");
+        assert_eq!(
+            no_ids(last["response"]["output"].clone()),
+            no_ids(whole["output"].clone()),
+            "hold {hold}"
+        );
+    }
 }
