@@ -89,7 +89,7 @@ pub(crate) fn read<'a>(input: &'a RawValue, messages: &mut Vec<MessageOut<'a>>) 
         let item: ItemIn<'a> = typed(raw, &field, "an input item object")?;
         let kind = item.kind.as_deref().unwrap_or("message");
         match kind {
-            "message" => message(item, &field, &mut reasoning, messages)?,
+            "message" => message(&item, &field, &mut reasoning, messages)?,
             "function_call" | "custom_tool_call" => {
                 let call_id = item.call_id.ok_or_else(|| bad(&format!("{field}.call_id"), "is required"))?;
                 let name = item.name.ok_or_else(|| bad(&format!("{field}.name"), "is required"))?;
@@ -135,7 +135,7 @@ pub(crate) fn read<'a>(input: &'a RawValue, messages: &mut Vec<MessageOut<'a>>) 
                 }
             }
             other => {
-                tracing::debug!(kind = other, "responses: an input item type podctl cannot use is dropped")
+                tracing::debug!(kind = other, "responses: an input item type podctl cannot use is dropped");
             }
         }
     }
@@ -151,7 +151,7 @@ fn assistant<'a>(content: Option<ContentOut<'a>>, reasoning: &mut Option<String>
 }
 
 fn message<'a>(
-    item: ItemIn<'a>,
+    item: &ItemIn<'a>,
     field: &str,
     reasoning: &mut Option<String>,
     messages: &mut Vec<MessageOut<'a>>,
@@ -208,7 +208,7 @@ fn content<'a>(raw: &'a RawValue, field: &str) -> Result<ContentOut<'a>, ApiErro
                 out.push(PartOut::ImageUrl { image_url: ImageUrl { url } });
             }
             other => {
-                tracing::debug!(kind = other, "responses: a content part type podctl cannot use is dropped")
+                tracing::debug!(kind = other, "responses: a content part type podctl cannot use is dropped");
             }
         }
     }
@@ -224,7 +224,9 @@ fn content<'a>(raw: &'a RawValue, field: &str) -> Result<ContentOut<'a>, ApiErro
             return Ok(ContentOut::Text(first));
         }
         let mut joined = first.into_owned();
-        rest.iter().for_each(|t| joined.push_str(t));
+        for t in &rest {
+            joined.push_str(t);
+        }
         return Ok(ContentOut::Text(Cow::Owned(joined)));
     }
     Ok(ContentOut::Parts(out))

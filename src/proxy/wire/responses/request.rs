@@ -343,9 +343,8 @@ fn tool_choice(raw: &RawValue) -> Result<ChoiceOut<'_>, ApiError> {
     }
     let choice: ChoiceIn<'_> = typed(raw, "tool_choice", "a string or an object with a `type`")?;
     match (&*choice.kind, choice.name) {
-        ("function", Some(name)) => Ok(ChoiceOut::Named(name)),
+        ("function" | "custom", Some(name)) => Ok(ChoiceOut::Named(name)),
         ("function", None) => Err(bad("tool_choice.name", "is required for a function")),
-        ("custom", Some(name)) => Ok(ChoiceOut::Named(name)),
         ("allowed_tools", _) if choice.mode.as_deref() == Some("required") => Ok(ChoiceOut::Required),
         // Hosted and custom tools are not offered here: the model chooses among the rest.
         _ => Ok(ChoiceOut::Auto),

@@ -282,13 +282,12 @@ impl ResponsesStream {
     }
 
     fn reasoning(&mut self, text: &str, out: &mut Vec<u8>) -> Result<(), ApiError> {
-        let index = match self.reasoning {
-            Some(index) => index,
-            None => {
-                let index = self.open(Item::new(Kind::Reasoning), out)?;
-                self.reasoning = Some(index);
-                index
-            }
+        let index = if let Some(index) = self.reasoning {
+            index
+        } else {
+            let index = self.open(Item::new(Kind::Reasoning), out)?;
+            self.reasoning = Some(index);
+            index
         };
         self.delta(index, text, out)
     }

@@ -237,7 +237,7 @@ fn replay(events: &[(String, Value)]) -> Result<(Value, Vec<Value>), TestCaseErr
     let mut items: Vec<(Value, bool)> = Vec::new();
     for (n, (name, data)) in events.iter().enumerate() {
         prop_assert_eq!(data["sequence_number"].as_u64(), Some(n as u64));
-        let index = data["output_index"].as_u64().map(|i| i as usize);
+        let index = data["output_index"].as_u64().and_then(|i| usize::try_from(i).ok());
         match name.as_str() {
             "response.output_item.added" => {
                 prop_assert_eq!(index, Some(items.len()));
