@@ -15,7 +15,7 @@ use serde_json::value::RawValue;
 use super::echo::Echo;
 use super::error::ErrorBody;
 use crate::openai::{ApiError, ErrorKind};
-use crate::proxy::wire::{Choice, Whole};
+use crate::proxy::wire::api::{Choice, Whole};
 
 /// `prefix` and 24 random alphanumerics: response and item ids (`resp_…`, `msg_…`, `fc_…`).
 pub(crate) fn new_id(prefix: &str) -> String {

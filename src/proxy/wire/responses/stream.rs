@@ -22,7 +22,7 @@ use super::error::ErrorBody;
 use super::output::{Head, Item, Kind, PartView, ResponseView, Usage, custom_input, says_something, status};
 use crate::openai::{ApiError, ErrorKind};
 use crate::proxy::choice::Out;
-use crate::proxy::wire::StreamWire;
+use crate::proxy::wire::api::StreamWire;
 
 #[derive(Debug)]
 pub(crate) struct ResponsesStream {
