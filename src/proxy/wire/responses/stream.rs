@@ -4,7 +4,7 @@
 //! whole `response`, built from the same items the deltas wrote. No `[DONE]`.
 //!
 //! Order, so the stream adds up to the whole answer whatever the chunking: reasoning streams
-//! at once in its item, closed when text or a call begins; text streams at once in the
+//! at once in its item, closed when text or a streamed call begins; text streams at once in the
 //! message item, which stays open to the end (text written after a call still belongs to
 //! it); calls come last. Held calls (the default) arrive complete and go out at the finish,
 //! after the message; with `--stream-tool-arguments` each call is added as it starts and its
@@ -293,11 +293,12 @@ impl ResponsesStream {
     }
 
     fn call_header(&mut self, index: usize, id: &str, name: &str, out: &mut Vec<u8>) -> Result<(), ApiError> {
-        self.close_reasoning(out)?;
         let item = Item::new(Kind::call(&self.head.echo, id, name));
         if self.hold {
+            // Nothing goes out yet: reasoning written after this call still has its item open.
             self.held.push((index, item));
         } else {
+            self.close_reasoning(out)?;
             let at = self.open(item, out)?;
             self.open_calls.push((index, at));
         }

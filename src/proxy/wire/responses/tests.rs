@@ -310,6 +310,7 @@ fn cases() -> Vec<(String, &'static str, bool)> {
         (format!("Writing: {}", &CALL[..60]), "length", true),
         (format!("Two: {CALL}{}", &SECOND[..30]), "length", true),
         ("  \n ".into(), "stop", true),
+        (format!("<think>First.</think>{CALL}<think>Then more.</think>"), "stop", false),
     ]
 }
 
@@ -337,7 +338,7 @@ proptest! {
 
     #[test]
     fn a_stream_adds_up_to_the_whole_answer(
-        case in 0..10usize,
+        case in 0..11usize,
         cuts in proptest::collection::vec(0..400usize, 0..24),
         hold in any::<bool>(),
     ) {
