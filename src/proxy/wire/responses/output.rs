@@ -241,7 +241,13 @@ pub(crate) struct ResponseView<'a> {
     pub(crate) output: &'a [Item],
     pub(crate) usage: Option<Usage>,
     pub(crate) error: Option<ErrorBody<'a>>,
+    /// Leave out the large echoes (`tools`, `instructions`): the stream's opening events
+    /// repeat them for no client (the final event and the whole answer carry them).
+    pub(crate) light: bool,
 }
+
+/// The echoed fields a light [`ResponseView`] leaves out.
+const HEAVY: [&str; 2] = ["tools", "instructions"];
 
 impl Serialize for ResponseView<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -265,7 +271,9 @@ impl Serialize for ResponseView<'_> {
         }
         map.serialize_entry("usage", &self.usage)?;
         for (name, value) in &self.head.echo.fields {
-            map.serialize_entry(name, value)?;
+            if !(self.light && HEAVY.contains(name)) {
+                map.serialize_entry(name, value)?;
+            }
         }
         map.end()
     }
@@ -313,6 +321,7 @@ pub(crate) fn whole(answer: &Whole<'_>, head: &Head) -> Result<Vec<u8>, ApiError
         output: &output,
         usage: Usage::from_upstream(answer.usage),
         error: None,
+        light: false,
     };
     serde_json::to_vec(&view)
         .map_err(|e| ApiError::new(ErrorKind::Internal, format!("cannot write the answer: {e}")))

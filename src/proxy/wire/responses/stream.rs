@@ -165,6 +165,7 @@ impl ResponsesStream {
             output: &self.output,
             usage,
             error: error.map(ErrorBody::new),
+            light: state == "in_progress",
         };
         frame(out, &mut self.seq, kind, &ResponseEv { response })
     }
