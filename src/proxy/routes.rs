@@ -22,6 +22,7 @@ use super::router::{self, Outcome};
 use super::serve::serve;
 use super::wire::chat::ChatApi;
 use super::wire::messages::{MessagesApi, count::count_tokens};
+use super::wire::responses::ResponsesApi;
 use crate::openai::{ApiError, ErrorKind, unix_now};
 
 pub(crate) fn router(app: Arc<App>) -> Router {
@@ -30,6 +31,7 @@ pub(crate) fn router(app: Arc<App>) -> Router {
         .route("/v1/chat/completions", post(|state, request| serve(&ChatApi, state, request)))
         .route("/v1/messages", post(|state, request| serve(&MessagesApi, state, request)))
         .route("/v1/messages/count_tokens", post(count_tokens))
+        .route("/v1/responses", post(|state, request| serve(&ResponsesApi, state, request)))
         .route("/v1/completions", post(pass(Target::V1("/completions"))))
         .route("/v1/embeddings", post(pass(Target::V1("/embeddings"))))
         .route("/tokenize", post(pass(Target::Root("/tokenize"))))

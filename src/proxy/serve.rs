@@ -33,7 +33,8 @@ pub(crate) async fn serve(api: &'static dyn Api, State(app): State<Arc<App>>, re
         Err(e) => {
             log.set_error(&e);
             log.finish();
-            api.error_response(&e)
+            let refused = if log.stream { api.refused_stream(&e, &log.id, &log.model) } else { None };
+            refused.unwrap_or_else(|| api.error_response(&e))
         }
         Ok(p) if p.plan.stream => stream_reply(api, &app, p, log),
         Ok(p) => complete_reply(api, &app, p, log),
@@ -148,7 +149,8 @@ fn complete_reply(api: &'static dyn Api, app: &App, p: Prepared, mut log: Reques
         Err(e) => {
             log.set_error(&e);
             log.finish();
-            api.error_response(&e)
+            let refused = if log.stream { api.refused_stream(&e, &log.id, &log.model) } else { None };
+            refused.unwrap_or_else(|| api.error_response(&e))
         }
     }
 }

@@ -110,12 +110,12 @@ impl StreamTranslator {
             choice.feed_calls(calls, &mut items);
         }
         let reason = finish.map(|f| choice.finish(upstream_finish(f), &mut items));
+        let complete = choice.calls();
         let written: Result<(), ApiError> =
             items.drain(..).try_for_each(|item| self.wire.item(ci, &item, out));
         self.items = items;
         written?;
         if let Some(reason) = reason {
-            let complete = self.choices[ci].as_ref().map_or(0, ChoiceTranslator::calls);
             self.wire.complete_calls(ci, complete);
             self.wire.finish(ci, reason, out)?;
         }

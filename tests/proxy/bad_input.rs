@@ -11,6 +11,7 @@ use tokio::net::TcpStream;
 
 use crate::errors::{assert_anthropic_error, assert_openai_error};
 use crate::harness::{ALIAS, Env, continue_request, tools};
+use crate::responses::assert_responses_error;
 use crate::standin::{Config, Reply};
 
 const KEY: &str = "sk-bad-input";
@@ -34,6 +35,18 @@ enum Auth {
 enum Shape {
     OpenAi,
     Anthropic,
+    /// OpenAI Responses: `code` a string or null.
+    Responses,
+}
+
+fn shape_of(path: &str) -> Shape {
+    if path.starts_with("/v1/messages") {
+        Shape::Anthropic
+    } else if path.starts_with("/v1/responses") {
+        Shape::Responses
+    } else {
+        Shape::OpenAi
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -57,7 +70,7 @@ struct Row {
 }
 
 fn row(name: &'static str, path: &'static str, body: Body, status: u16, word: &'static str) -> Row {
-    let shape = if path.starts_with("/v1/messages") { Shape::Anthropic } else { Shape::OpenAi };
+    let shape = shape_of(path);
     Row { name, method: "POST", path, auth: Auth::Key, headers: Vec::new(), body, status, word, shape }
 }
 
@@ -77,7 +90,7 @@ fn get(
     status: u16,
     word: &'static str,
 ) -> Row {
-    let shape = if path.starts_with("/v1/messages") { Shape::Anthropic } else { Shape::OpenAi };
+    let shape = shape_of(path);
     Row { name, method, path, auth, headers: Vec::new(), body: Body::None, status, word, shape }
 }
 
@@ -299,7 +312,7 @@ fn rows() -> Vec<Row> {
         get("POST metrics", "POST", "/metrics", Auth::Key, 405, "not allowed"),
         get("POST health", "POST", "/health", Auth::Key, 405, "not allowed"),
         get("PUT health/ready", "PUT", "/health/ready", Auth::Key, 405, "not allowed"),
-        get("an unknown path", "POST", "/v1/responses", Auth::Key, 404, "/v1/responses"),
+        get("an unknown path", "POST", "/v1/assistants", Auth::Key, 404, "/v1/assistants"),
         // The other endpoints.
         row(
             "completions: a JSON array",
@@ -474,6 +487,73 @@ fn rows() -> Vec<Row> {
             400,
             "messages",
         ),
+        // OpenAI Responses (`/v1/responses`).
+        responses("responses: broken JSON", Body::Raw(b"{\"input\": [".to_vec()), 400, "JSON"),
+        responses("responses: input a number", Body::Json(json!({"model": ALIAS, "input": 5})), 400, "input"),
+        responses("responses: no input", Body::Json(json!({"model": ALIAS})), 400, "input"),
+        responses(
+            "responses: max_output_tokens a string",
+            Body::Json(json!({"model": ALIAS, "input": "x", "max_output_tokens": "lots"})),
+            400,
+            "max_output_tokens",
+        ),
+        responses(
+            "responses: tools an object",
+            Body::Json(json!({"model": ALIAS, "input": "x", "tools": {"type": "function"}})),
+            400,
+            "tools",
+        ),
+        responses(
+            "responses: a message with a made-up role",
+            Body::Json(
+                json!({"model": ALIAS, "input": [{"type": "message", "role": "robot", "content": "x"}]}),
+            ),
+            400,
+            "robot",
+        ),
+        responses(
+            "responses: an input item of an unknown type is ignored",
+            Body::Json(
+                json!({"model": ALIAS, "input": [{"type": "future_item", "x": 1}, {"role": "user", "content": "hi"}]}),
+            ),
+            200,
+            "\"object\":\"response\"",
+        ),
+        responses(
+            "responses: a function_call_output for an unknown call_id",
+            Body::Json(
+                json!({"model": ALIAS, "input": [{"type": "function_call_output", "call_id": "call_nope", "output": "x"}]}),
+            ),
+            400,
+            "call_nope",
+        ),
+        responses(
+            "responses: previous_response_id",
+            Body::Json(json!({"model": ALIAS, "input": "x", "previous_response_id": "resp_123"})),
+            400,
+            "stateless",
+        ),
+        responses(
+            "responses: an unknown model",
+            Body::Json(json!({"model": "gpt-4", "input": "x"})),
+            404,
+            "gpt-4",
+        ),
+        responses(
+            "responses: a body over the limit",
+            Body::Json(json!({"model": ALIAS, "input": "x".repeat(2 << 20)})),
+            413,
+            "larger than",
+        ),
+        Row {
+            auth: Auth::Header("Bearer sk-wrong"),
+            ..responses(
+                "responses: a wrong key",
+                Body::Json(json!({"model": ALIAS, "input": "x"})),
+                401,
+                "invalid API key",
+            )
+        },
     ]
 }
 
@@ -494,6 +574,10 @@ fn anthropic(field: &str, value: Value) -> Value {
 
 fn over_limit_messages() -> Value {
     anthropic("messages", json!([{"role": "user", "content": "x".repeat(2 << 20)}]))
+}
+
+fn responses(name: &'static str, body: Body, status: u16, word: &'static str) -> Row {
+    row(name, "/v1/responses", body, status, word)
 }
 
 async fn start() -> Env {
@@ -557,6 +641,7 @@ async fn every_bad_request_gets_a_clear_4xx_and_nothing_wedges() {
             let message = match row.shape {
                 Shape::OpenAi => assert_openai_error(&body, status),
                 Shape::Anthropic => assert_anthropic_error(&body),
+                Shape::Responses => assert_responses_error(&body),
             };
             assert!(message.contains(row.word), "{name}: {message:?} does not say {:?}", row.word);
         }

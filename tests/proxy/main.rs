@@ -15,6 +15,7 @@ mod lifecycle;
 mod limits;
 mod messages;
 mod messages_errors;
+mod responses;
 mod routing;
 mod tls;
 mod vllm_parses;

@@ -35,6 +35,14 @@ pub(crate) trait Api: Send + Sync + 'static {
     /// An error as this API's clients expect it over HTTP.
     fn error_response(&self, error: &ApiError) -> Response;
 
+    /// A streaming request refused before its stream began, when this API's clients read
+    /// that refusal only from a stream (Codex compacts on `context_length_exceeded` only in
+    /// a `response.failed` event): the whole answer, else `None` for an HTTP error.
+    fn refused_stream(&self, error: &ApiError, id: &str, model: &str) -> Option<Response> {
+        let _ = (error, id, model);
+        None
+    }
+
     /// A new response id in this API's shape (`chatcmpl-…`, `msg_…`, `resp_…`).
     fn response_id(&self) -> String;
 }
@@ -50,7 +58,10 @@ pub(crate) struct Converted<'a> {
 /// What an API's answer needs from its request beyond the [`Plan`] (Chat Completions needs
 /// nothing more; the other APIs add what their answers echo).
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Extra {}
+pub(crate) struct Extra {
+    /// What a Responses answer echoes of its request.
+    pub(crate) responses: Option<std::sync::Arc<super::responses::echo::Echo>>,
+}
 
 /// Writes one streamed answer as the client's API has it. Items come in the order the
 /// engine decides them; `finish` once per choice, `done` once at the end.

@@ -10,6 +10,7 @@
 mod api;
 pub(crate) mod chat;
 pub(crate) mod messages;
+pub(crate) mod responses;
 pub(crate) mod to_chat;
 
 pub(crate) use api::{Api, Call, Choice, Extra, StreamWire, Whole};
@@ -19,6 +20,9 @@ pub(crate) use api::{Api, Call, Choice, Extra, StreamWire, Whole};
 pub(crate) fn for_path(path: &str) -> &'static dyn Api {
     if path.starts_with("/v1/messages") {
         return &messages::MessagesApi;
+    }
+    if path.starts_with("/v1/responses") {
+        return &responses::ResponsesApi;
     }
     &chat::ChatApi
 }

@@ -1,0 +1,300 @@
+//! The `input` of a Responses request (a string, or items) as chat messages.
+//!
+//! * `message` items (`role` user, assistant, developer or system; `content` a string or
+//!   `input_text`/`output_text`/`refusal`/`input_image` parts; a message without `type` too):
+//!   developer and system text becomes the system message, user and assistant turns keep
+//!   their order, images become `image_url` parts (vLLM takes them for vision models).
+//! * `function_call` items join the assistant turn before them as its `tool_calls`; each
+//!   `function_call_output` becomes a `role: "tool"` message for its `call_id`, which must
+//!   name a call earlier in `input` (a 400 otherwise, as the real API answers).
+//! * `reasoning` items: their text (`content`, else `summary`) goes back as the next
+//!   assistant turn's `reasoning_content`; `encrypted_content` is another server's, dropped.
+//! * `custom_tool_call` / `custom_tool_call_output` (Codex's free-form tools) are a call with
+//!   arguments `{"input": …}` and its result, so the history still reads; other item types
+//!   (`web_search_call`, `image_generation_call`, `item_reference`, …) are dropped with a
+//!   debug log: nothing here can have run them.
+
+use std::borrow::Cow;
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use crate::openai::ApiError;
+use crate::proxy::wire::to_chat::{CallOut, ContentOut, ImageUrl, MessageOut, PartOut};
+
+/// One input item: every field any item type has, so one pass reads them all.
+#[derive(Deserialize)]
+struct ItemIn<'a> {
+    #[serde(rename = "type", borrow, default)]
+    kind: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    role: Option<Cow<'a, str>>,
+    #[serde(default)]
+    content: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    call_id: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    name: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    arguments: Option<Cow<'a, str>>,
+    #[serde(default)]
+    output: Option<&'a RawValue>,
+    /// A `custom_tool_call`'s free-form input.
+    #[serde(borrow, default)]
+    input: Option<Cow<'a, str>>,
+    #[serde(default)]
+    summary: Option<&'a RawValue>,
+}
+
+/// One content part (`input_text`, `output_text`, `input_image`, `reasoning_text`, …).
+#[derive(Deserialize)]
+struct PartIn<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Cow<'a, str>,
+    #[serde(borrow, default)]
+    text: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    refusal: Option<Cow<'a, str>>,
+    #[serde(default)]
+    image_url: Option<&'a RawValue>,
+}
+
+/// An `image_url` given the chat way, as an object.
+#[derive(Deserialize)]
+struct UrlIn<'a> {
+    #[serde(borrow)]
+    url: Cow<'a, str>,
+}
+
+fn bad(field: &str, why: impl std::fmt::Display) -> ApiError {
+    ApiError::bad_field(format!("`{field}` {why}"), field)
+}
+
+fn typed<'a, T: Deserialize<'a>>(raw: &'a RawValue, field: &str, should: &str) -> Result<T, ApiError> {
+    serde_json::from_str(raw.get()).map_err(|e| bad(field, format_args!("must be {should} ({e})")))
+}
+
+/// Appends the chat messages `input` says to `messages`.
+pub(crate) fn read<'a>(input: &'a RawValue, messages: &mut Vec<MessageOut<'a>>) -> Result<(), ApiError> {
+    if input.get().starts_with('"') {
+        let text: Cow<'a, str> = typed(input, "input", "a string or an array of items")?;
+        messages.push(MessageOut::text("user", text));
+        return Ok(());
+    }
+    let items: Vec<&'a RawValue> = typed(input, "input", "a string or an array of items")?;
+    let mut reasoning: Option<String> = None;
+    let mut calls: Vec<Cow<'a, str>> = Vec::new();
+    for (i, raw) in items.into_iter().enumerate() {
+        let field = format!("input[{i}]");
+        let item: ItemIn<'a> = typed(raw, &field, "an input item object")?;
+        let kind = item.kind.as_deref().unwrap_or("message");
+        match kind {
+            "message" => message(&item, &field, &mut reasoning, messages)?,
+            "function_call" | "custom_tool_call" => {
+                let call_id = item.call_id.ok_or_else(|| bad(&format!("{field}.call_id"), "is required"))?;
+                let name = item.name.ok_or_else(|| bad(&format!("{field}.name"), "is required"))?;
+                let arguments = if kind == "function_call" {
+                    item.arguments.ok_or_else(|| bad(&format!("{field}.arguments"), "is required"))?
+                } else {
+                    let input = item.input.unwrap_or_default();
+                    Cow::Owned(serde_json::json!({"input": input}).to_string())
+                };
+                calls.push(call_id.clone());
+                let call = CallOut::new(call_id, name, arguments);
+                match messages.last_mut() {
+                    Some(last) if last.role == "assistant" => {
+                        if last.reasoning_content.is_none() {
+                            last.reasoning_content = reasoning.take().map(Cow::Owned);
+                        }
+                        last.tool_calls.push(call);
+                    }
+                    _ => {
+                        let mut turn = assistant(None, &mut reasoning);
+                        turn.tool_calls.push(call);
+                        messages.push(turn);
+                    }
+                }
+            }
+            "function_call_output" | "custom_tool_call_output" => {
+                let call_id = item.call_id.ok_or_else(|| bad(&format!("{field}.call_id"), "is required"))?;
+                if !calls.contains(&call_id) {
+                    return Err(bad(
+                        &format!("{field}.call_id"),
+                        format_args!("`{call_id}` matches no function_call earlier in `input`"),
+                    ));
+                }
+                let output = item.output.ok_or_else(|| bad(&format!("{field}.output"), "is required"))?;
+                let text = output_text(output, &format!("{field}.output"))?;
+                messages.push(MessageOut::tool_result(call_id, text));
+            }
+            "reasoning" => {
+                let text = reasoning_text(&item, &field)?;
+                if !text.is_empty() {
+                    let held = reasoning.get_or_insert_with(String::new);
+                    held.push_str(&text);
+                }
+            }
+            other => {
+                tracing::debug!(kind = other, "responses: an input item type podctl cannot use is dropped");
+            }
+        }
+    }
+    Ok(())
+}
+
+/// An assistant turn saying `content`, carrying the reasoning held for it.
+fn assistant<'a>(content: Option<ContentOut<'a>>, reasoning: &mut Option<String>) -> MessageOut<'a> {
+    let mut turn = MessageOut::text("assistant", "");
+    turn.content = content;
+    turn.reasoning_content = reasoning.take().map(Cow::Owned);
+    turn
+}
+
+fn message<'a>(
+    item: &ItemIn<'a>,
+    field: &str,
+    reasoning: &mut Option<String>,
+    messages: &mut Vec<MessageOut<'a>>,
+) -> Result<(), ApiError> {
+    let role = match item.role.as_deref() {
+        Some("user") => "user",
+        Some("assistant") => "assistant",
+        Some("system" | "developer") => "system",
+        Some(other) => {
+            return Err(bad(
+                &format!("{field}.role"),
+                format_args!("must be user, assistant, system or developer, not `{other}`"),
+            ));
+        }
+        None => return Err(bad(&format!("{field}.role"), "is required")),
+    };
+    let content = match item.content {
+        Some(raw) => content(raw, &format!("{field}.content"))?,
+        None => return Err(bad(&format!("{field}.content"), "is required")),
+    };
+    if role == "assistant" {
+        messages.push(assistant(Some(content), reasoning));
+    } else {
+        messages.push(MessageOut { content: Some(content), ..MessageOut::text(role, "") });
+    }
+    Ok(())
+}
+
+/// A message's content: its text, or its parts where there is an image.
+fn content<'a>(raw: &'a RawValue, field: &str) -> Result<ContentOut<'a>, ApiError> {
+    if raw.get().starts_with('"') {
+        return Ok(ContentOut::Text(typed(raw, field, "a string or an array of parts")?));
+    }
+    let parts: Vec<PartIn<'a>> = typed(raw, field, "a string or an array of parts with a `type`")?;
+    let mut out = Vec::with_capacity(parts.len());
+    for (i, part) in parts.into_iter().enumerate() {
+        match &*part.kind {
+            "input_text" | "output_text" | "text" | "summary_text" | "reasoning_text" => {
+                out.push(PartOut::Text { text: part.text.unwrap_or_default() });
+            }
+            "refusal" => out.push(PartOut::Text { text: part.refusal.or(part.text).unwrap_or_default() }),
+            "input_image" => {
+                let Some(url) = part.image_url.filter(|u| u.get() != "null") else {
+                    return Err(bad(
+                        &format!("{field}[{i}].image_url"),
+                        "is required: podctl takes images as URLs or data URLs (file ids need stored files)",
+                    ));
+                };
+                let url = if url.get().starts_with('"') {
+                    typed(url, field, "a URL string")?
+                } else {
+                    typed::<UrlIn<'a>>(url, field, "a URL string")?.url
+                };
+                out.push(PartOut::ImageUrl { image_url: ImageUrl { url } });
+            }
+            other => {
+                tracing::debug!(kind = other, "responses: a content part type podctl cannot use is dropped");
+            }
+        }
+    }
+    // Text alone is sent as one string: every chat template reads that.
+    if out.iter().all(|p| matches!(p, PartOut::Text { .. })) {
+        let mut texts = out.into_iter().filter_map(|p| match p {
+            PartOut::Text { text } => Some(text),
+            PartOut::ImageUrl { .. } => None,
+        });
+        let first = texts.next().unwrap_or_default();
+        let rest: Vec<Cow<'a, str>> = texts.collect();
+        if rest.is_empty() {
+            return Ok(ContentOut::Text(first));
+        }
+        let mut joined = first.into_owned();
+        for t in &rest {
+            joined.push_str(t);
+        }
+        return Ok(ContentOut::Text(Cow::Owned(joined)));
+    }
+    Ok(ContentOut::Parts(out))
+}
+
+/// A call's output as the tool message's text (parts joined; images cannot go in a tool turn).
+fn output_text<'a>(raw: &'a RawValue, field: &str) -> Result<Cow<'a, str>, ApiError> {
+    match content(raw, field)? {
+        ContentOut::Text(text) => Ok(text),
+        ContentOut::Parts(parts) => Ok(Cow::Owned(
+            parts
+                .into_iter()
+                .filter_map(|p| match p {
+                    PartOut::Text { text } => Some(text),
+                    PartOut::ImageUrl { .. } => {
+                        tracing::debug!(
+                            "responses: an image in a call output is dropped (tool turns are text)"
+                        );
+                        None
+                    }
+                })
+                .collect::<Vec<_>>()
+                .concat(),
+        )),
+    }
+}
+
+/// A reasoning item's readable text: `content` (`reasoning_text`), else its `summary`.
+fn reasoning_text(item: &ItemIn<'_>, field: &str) -> Result<String, ApiError> {
+    for raw in [item.content, item.summary].into_iter().flatten() {
+        if raw.get() == "null" {
+            continue;
+        }
+        let parts: Vec<PartIn<'_>> = typed(raw, field, "an array of text parts")?;
+        let text: String = parts.iter().filter_map(|p| p.text.as_deref()).collect::<Vec<_>>().join("\n");
+        if !text.is_empty() {
+            return Ok(text);
+        }
+    }
+    Ok(String::new())
+}
+
+/// The system text first, as one message: open-model chat templates (Qwen3's among them)
+/// refuse a system message anywhere else, and Responses puts `instructions` and developer
+/// messages apart from the turns.
+pub(crate) fn system_first(messages: Vec<MessageOut<'_>>) -> Vec<MessageOut<'_>> {
+    let systems = messages.iter().filter(|m| m.role == "system").count();
+    if systems == 0 || (systems == 1 && messages[0].role == "system") {
+        return messages;
+    }
+    let mut system = String::new();
+    let mut rest = Vec::with_capacity(messages.len());
+    for m in messages {
+        if m.role != "system" {
+            rest.push(m);
+            continue;
+        }
+        let text = match &m.content {
+            Some(ContentOut::Text(t)) => t.as_ref(),
+            _ => "",
+        };
+        if !system.is_empty() && !text.is_empty() {
+            system.push_str("\n\n");
+        }
+        system.push_str(text);
+    }
+    let mut out = Vec::with_capacity(rest.len() + 1);
+    out.push(MessageOut::text("system", system));
+    out.extend(rest);
+    out
+}
