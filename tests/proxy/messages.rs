@@ -397,6 +397,19 @@ async fn tool_choice_maps_to_chats() {
             Some("tool") => {
                 assert_eq!(sent["tools"].as_array().expect("tools").len(), 1, "only the named tool is sent");
                 assert!(called);
+                // Chat reports a forced named call as `stop`; Anthropic's API as `tool_use`.
+                assert_eq!(body["stop_reason"], "tool_use", "{body}");
+                env.standin.push_reply(Reply::text(CC_READ));
+                let mut streamed = request.clone();
+                streamed["stream"] = json!(true);
+                let (_, text) = env.messages_stream(&streamed).await;
+                let events = frames(&text);
+                let stop: Vec<&Value> = events
+                    .iter()
+                    .filter(|(n, _)| n == "message_delta")
+                    .map(|(_, d)| &d["delta"]["stop_reason"])
+                    .collect();
+                assert_eq!(stop, [&json!("tool_use")], "streamed");
             }
             _ => assert!(called),
         }

@@ -747,6 +747,7 @@ def t10_vllm_parses():
         text = f.read()
     check('tool_format = "qwen3_coder"' in text, "tiny.toml lacks its tool_format line")
     text = text.replace('tool_format = "qwen3_coder"', 'tool_format = "vllm"\ntool_call_parser = "qwen3_coder"')
+    podctl("stop", timeout=120)  # the tier's own vLLM, when test 5 did not run
     with open(os.path.join(WORK, "models", "tiny-vllm.toml"), "w") as f:
         f.write(text)
     out, took = podctl("start", "tiny-vllm", "--proxy", timeout=330)

@@ -13,11 +13,13 @@ use crate::proxy::wire::chat::unwritable;
 /// proxy reads their thinking text back, whatever the signature.
 pub(super) const SIGNATURE: &str = "podctl";
 
-/// Anthropic's `stop_reason` for chat's finish reason.
-pub(super) fn stop_reason(finish: &str) -> &'static str {
+/// Anthropic's `stop_reason` for chat's finish reason. A forced named call finishes `stop`
+/// in chat (as OpenAI has it) but `tool_use` in Messages: any call returned means `tool_use`.
+pub(super) fn stop_reason(finish: &str, has_calls: bool) -> &'static str {
     match finish {
         "length" => "max_tokens",
         "tool_calls" => "tool_use",
+        _ if has_calls => "tool_use",
         _ => "end_turn",
     }
 }
@@ -86,7 +88,7 @@ pub(super) fn render(answer: &Whole<'_>, model: &str, id: &str) -> Result<Vec<u8
     // Parsed once: `RawValue` borrows from these.
     let mut inputs: Vec<&RawValue> = Vec::new();
     if let Some(choice) = answer.choices.first() {
-        reason = stop_reason(choice.reason);
+        reason = stop_reason(choice.reason, !choice.calls.is_empty());
         for call in &choice.calls {
             let raw =
                 serde_json::from_str::<&RawValue>(input(&call.arguments)).map_err(|e| unwritable(&e))?;

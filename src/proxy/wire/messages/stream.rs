@@ -229,8 +229,8 @@ impl StreamWire for MessagesStream {
         self.close(out);
         // With arguments streamed as written, the last call may be one the limit cut off.
         self.calls.truncate(self.complete_calls);
+        self.reason = stop_reason(reason, !self.calls.is_empty());
         self.write_calls(out)?;
-        self.reason = stop_reason(reason);
         Ok(())
     }
 
