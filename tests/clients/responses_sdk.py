@@ -33,7 +33,7 @@ r = client.responses.create(model=model, input=ask, tools=tools, store=False)
 calls = calls_of(r)
 check("whole: a response with one function_call", r.object == "response" and r.status == "completed"
       and r.id.startswith("resp_") and len(calls) == 1 and calls[0].name == "read_file"
-      and json.loads(calls[0].arguments).get("filepath") == "hello.txt", r)
+      and json.loads(calls[0].arguments).get("filepath", "").endswith("hello.txt"), r)
 check("whole: usage in the Responses shape", r.usage is not None and r.usage.total_tokens
       == r.usage.input_tokens + r.usage.output_tokens, r.usage)
 check("whole: the model asked for is echoed", r.model == model, r.model)
@@ -58,7 +58,7 @@ check("stream: sequence numbers count up", [e.sequence_number for e in events] =
 done = [e.item for e in events if e.type == "response.output_item.done"]
 streamed_calls = [i for i in done if i.type == "function_call"]
 check("stream: the call is an output item done", len(streamed_calls) == 1
-      and json.loads(streamed_calls[0].arguments).get("filepath") == "hello.txt", done)
+      and json.loads(streamed_calls[0].arguments).get("filepath", "").endswith("hello.txt"), done)
 final = events[-1].response
 check("stream: response.completed carries the output and usage",
       [i.type for i in final.output] == [i.type for i in done] and final.usage is not None, final)
@@ -72,7 +72,7 @@ with client.responses.stream(model=model, input=ask, tools=tools, store=False) a
     helper_final = stream.get_final_response()
 helper_calls = calls_of(helper_final)
 check("stream helper: the final response has the call", len(helper_calls) == 1
-      and json.loads(helper_calls[0].arguments).get("filepath") == "hello.txt"
+      and json.loads(helper_calls[0].arguments).get("filepath", "").endswith("hello.txt")
       and "".join(arg_deltas) == helper_calls[0].arguments, helper_final)
 if call is not None:
     with client.responses.stream(model=model, input=history, tools=tools, store=False) as stream:

@@ -30,7 +30,7 @@ set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 root="$PWD"
 cache="${PODCTL_CLIENTS_CACHE:-$HOME/.cache/podctl-clients}"
-default_clients="continue opencode qwen claude openai-sdk anthropic-sdk body-limit"
+default_clients="continue opencode qwen claude codex openai-sdk anthropic-sdk responses-sdk body-limit"
 every_client="continue opencode qwen claude codex openai-sdk anthropic-sdk responses-sdk body-limit"
 clients="${CLIENTS:-$default_clients}"
 [ "$clients" = all ] && clients="$every_client"
