@@ -11,12 +11,19 @@
 #                                                      4-char pieces instead of its default 8)
 #   REPLICAS=4 bash benches/proxy-instructions.sh     (the same, over 4 stand-in replicas)
 #   CG_OUT=/tmp/cg.out bash benches/proxy-instructions.sh   (keep the profile: callgrind_annotate)
+#   API=messages bash benches/proxy-instructions.sh   (the same conversation as Anthropic
+#                                                      Messages; API=responses: OpenAI Responses)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 secs="${1:-10}"
 replicas="${REPLICAS:-1}"
-body=chat.json
-if [ -n "${STREAM:-}" ]; then body=chat-stream.json; fi
+api="${API:-chat}"
+case $api in
+  chat) path=/v1/chat/completions;; messages) path=/v1/messages;; responses) path=/v1/responses;;
+  *) echo "API must be chat, messages or responses" >&2; exit 2;;
+esac
+body=$api.json
+if [ -n "${STREAM:-}" ]; then body=$api-stream.json; fi
 standin_args=()
 if [ -n "${PIECES:-}" ]; then
   standin_args=(--reply "$(python3 -c "print('word' * $PIECES)")" --chunk 4)
@@ -51,7 +58,7 @@ done
 # Warm up (connections, the tools cache, the model id), then count from zero.
 # The warm-up answer also gives the chunk count: the SSE events the client gets per request
 # (the role chunk, one per piece, the finish chunk, the usage chunk; `[DONE]` not counted).
-curl -sfN "http://127.0.0.1:$px_port/v1/chat/completions" -H 'Content-Type: application/json' \
+curl -sfN "http://127.0.0.1:$px_port$path" -H 'Content-Type: application/json' \
   -d @"$work/$body" > "$work/answer"
 chunks=$(grep -c '^data: {' "$work/answer" || true)
 callgrind_control --zero "$vg" > /dev/null
@@ -60,7 +67,7 @@ wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 local f = io.open("$work/$body", "rb"); wrk.body = f:read("*a"); f:close()
 LUA
-requests=$(wrk -t1 -c4 -d"${secs}s" -s "$work/post.lua" "http://127.0.0.1:$px_port/v1/chat/completions" \
+requests=$(wrk -t1 -c4 -d"${secs}s" -s "$work/post.lua" "http://127.0.0.1:$px_port$path" \
   | awk '/requests in/ {print $1}')
 callgrind_control --dump "$vg" > /dev/null
 sleep 1
@@ -68,7 +75,7 @@ dump=$(ls -t "$work"/cg.out.* | head -1)
 if [ -n "${CG_OUT:-}" ]; then cp "$dump" "$CG_OUT"; fi   # for callgrind_annotate
 total=$(awk '/^summary:|^totals:/ {print $2; exit}' "$dump")
 if [ -n "${STREAM:-}" ]; then
-  python3 -c "print(f'{int($total) / int($requests) / 1000:.0f} k instructions per streaming request, {int($total) / int($requests) / $chunks / 1000:.1f} k per chunk ({$chunks} chunks, {$requests} requests, {$replicas} replica(s))')"
+  python3 -c "print(f'{int($total) / int($requests) / 1000:.0f} k instructions per streaming $api request, {int($total) / int($requests) / $chunks / 1000:.1f} k per chunk ({$chunks} chunks, {$requests} requests, {$replicas} replica(s))')"
 else
-  python3 -c "print(f'{int($total) / int($requests) / 1000:.0f} k instructions per request ({$requests} requests, {$replicas} replica(s))')"
+  python3 -c "print(f'{int($total) / int($requests) / 1000:.0f} k instructions per $api request ({$requests} requests, {$replicas} replica(s))')"
 fi
