@@ -8,13 +8,16 @@ use std::sync::Arc;
 
 use super::deepseek::DEEPSEEK;
 use super::detect::Decisive;
+use super::dsml::{DEEPSEEK_V4, DEEPSEEK_V32};
 use super::event::{FinishReason, Sink, UpstreamFinish};
 use super::format::{Format, Reasoning};
 use super::glm45::Glm45;
+use super::invoke::Invoke;
 use super::kimi::KIMI_K2;
 use super::llama3::{self, Llama3};
 use super::machine::{Machine, Start};
 use super::message::{Message, MessageBuilder};
+use super::minimax::MINIMAX_M2;
 use super::mistral::{self, Mistral};
 use super::outcome::Outcomes;
 use super::passthrough::Passthrough;
@@ -31,6 +34,9 @@ const DECISIVE: &[Decisive] = &[
     Decisive { family: Format::KimiK2, markers: KIMI_K2.call_begin, opening: false },
     Decisive { family: Format::DeepseekV3, markers: DEEPSEEK.section_begin, opening: false },
     Decisive { family: Format::DeepseekV3, markers: DEEPSEEK.call_begin, opening: false },
+    Decisive { family: Format::MinimaxM2, markers: &[MINIMAX_M2.section_open], opening: false },
+    Decisive { family: Format::DeepseekV32, markers: &[DEEPSEEK_V32.section_open], opening: false },
+    Decisive { family: Format::DeepseekV4, markers: &[DEEPSEEK_V4.section_open], opening: false },
     Decisive { family: Format::Mistral, markers: &[mistral::TOOL_CALLS], opening: false },
     Decisive { family: Format::Mistral, markers: &[mistral::THINK], opening: true },
 ];
@@ -58,6 +64,8 @@ enum Inner {
     /// Special-token markers with JSON arguments (DeepSeek, Kimi K2).
     Special(Box<Special>),
     Glm45(Box<Glm45>),
+    /// `<invoke name=…>` blocks (MiniMax-M2, DeepSeek DSML).
+    Invoke(Box<Invoke>),
 }
 
 /// Runs `$body` with `$m` bound to the machine, whichever it is.
@@ -70,6 +78,7 @@ macro_rules! with_machine {
             Inner::Mistral($m) => $body,
             Inner::Special($m) => $body,
             Inner::Glm45($m) => $body,
+            Inner::Invoke($m) => $body,
         }
     };
 }
@@ -87,6 +96,9 @@ fn machine_for(format: Format, start: Start) -> Inner {
         Format::DeepseekV3 | Format::DeepseekV31 => Inner::Special(Box::new(Special::new(&DEEPSEEK, start))),
         Format::KimiK2 => Inner::Special(Box::new(Special::new(&KIMI_K2, start))),
         Format::Glm45 | Format::Glm47 => Inner::Glm45(Box::new(Glm45::new(start))),
+        Format::MinimaxM2 => Inner::Invoke(Box::new(Invoke::new(&MINIMAX_M2, start))),
+        Format::DeepseekV32 => Inner::Invoke(Box::new(Invoke::new(&DEEPSEEK_V32, start))),
+        Format::DeepseekV4 => Inner::Invoke(Box::new(Invoke::new(&DEEPSEEK_V4, start))),
     }
 }
 
@@ -214,6 +226,10 @@ mod tests {
         assert_eq!(find("<｜tool_calls_begin｜>", false), Found::Yes(Format::DeepseekV3));
         assert_eq!(find("<｜tool▁call▁begin｜>", false), Found::Yes(Format::DeepseekV3));
         assert_eq!(find("<｜tool", false), Found::Partial);
+        assert_eq!(find("<minimax:tool_call>", false), Found::Yes(Format::MinimaxM2));
+        assert_eq!(find("<｜DSML｜function_calls>", false), Found::Yes(Format::DeepseekV32));
+        assert_eq!(find("<｜DSML｜tool_calls>", false), Found::Yes(Format::DeepseekV4));
+        assert_eq!(find("<｜DSML｜", false), Found::Partial);
         assert_eq!(find("<tool_call>", false), Found::No);
         assert_eq!(find("[x]", false), Found::No);
         assert_eq!(find("<| b", false), Found::No);

@@ -45,6 +45,13 @@ pub enum Format {
     /// after the name optional, calls without arguments (`<tool_call>NAME</tool_call>`);
     /// the chat template opens `<think>` unless thinking is disabled.
     Glm47,
+    /// MiniMax-M2.x: `<minimax:tool_call><invoke name="NAME"><parameter name="K">V</parameter></invoke>…`;
+    /// the chat template always opens `<think>`.
+    MinimaxM2,
+    /// DeepSeek-V3.2: DSML, `<｜DSML｜function_calls><｜DSML｜invoke name="NAME"><｜DSML｜parameter name="K" string="true">V</｜DSML｜parameter>…`.
+    DeepseekV32,
+    /// DeepSeek-V4: V3.2's DSML in `<｜DSML｜tool_calls>`; thinking on by default.
+    DeepseekV4,
 }
 
 impl Format {
@@ -60,6 +67,9 @@ impl Format {
         "kimi_k2",
         "glm45",
         "glm47",
+        "minimax_m2",
+        "deepseek_v32",
+        "deepseek_v4",
         "none",
     ];
 
@@ -75,6 +85,9 @@ impl Format {
         Self::KimiK2,
         Self::Glm45,
         Self::Glm47,
+        Self::MinimaxM2,
+        Self::DeepseekV32,
+        Self::DeepseekV4,
         Self::None,
     ];
 
@@ -91,6 +104,9 @@ impl Format {
             Self::KimiK2 => "kimi_k2",
             Self::Glm45 => "glm45",
             Self::Glm47 => "glm47",
+            Self::MinimaxM2 => "minimax_m2",
+            Self::DeepseekV32 => "deepseek_v32",
+            Self::DeepseekV4 => "deepseek_v4",
         }
     }
 
@@ -110,6 +126,9 @@ impl Format {
             | Self::KimiK2
             | Self::Glm45
             | Self::Glm47
+            | Self::MinimaxM2
+            | Self::DeepseekV32
+            | Self::DeepseekV4
             | Self::None => None,
         }
     }
@@ -136,6 +155,9 @@ impl FromStr for Format {
             "kimi_k2" | "kimi-k2" => Ok(Self::KimiK2),
             "glm45" | "glm4_moe" | "glm-4.5" | "glm46" => Ok(Self::Glm45),
             "glm47" | "glm47_moe" | "glm-4.7" | "glm5" | "poolside_v1" => Ok(Self::Glm47),
+            "minimax_m2" | "minimax-m2" => Ok(Self::MinimaxM2),
+            "deepseek_v32" | "deepseek-v32" | "deepseek_v3.2" | "deepseek_v3_2" => Ok(Self::DeepseekV32),
+            "deepseek_v4" | "deepseek-v4" => Ok(Self::DeepseekV4),
             other => {
                 Err(format!("unknown tool format `{other}` (expected one of: {})", Self::NAMES.join(", ")))
             }
@@ -148,7 +170,7 @@ impl FromStr for Format {
 /// Thinking-only models (QwQ, Qwen3-*-Thinking-2507) get `<think>` from the chat template,
 /// so their output starts inside reasoning and only `</think>` appears. With
 /// [`Reasoning::Auto`] the family's template decides ([`Format::template_opens_reasoning`]):
-/// where it opens the block by default (GLM-4.7/5, MiniMax-M2) the output starts inside
+/// where it opens the block by default (GLM-4.7/5, MiniMax-M2, DeepSeek-V4) the output starts inside
 /// reasoning; elsewhere reasoning is recognised only when the model itself writes `<think>`
 /// at the start. A stray `</think>` is dropped either way.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -165,10 +187,11 @@ pub enum Reasoning {
 
 impl Format {
     /// Whether this family's chat template opens the reasoning block at the end of the
-    /// prompt when the request does not disable thinking: GLM-4.7/5 (`<|assistant|><think>`)
-    /// and MiniMax-M2 (`]~b]ai\n<think>\n`, thinking always on).
+    /// prompt when the request does not disable thinking: GLM-4.7/5 (`<|assistant|><think>`),
+    /// MiniMax-M2 (`]~b]ai\n<think>\n`, thinking always on) and DeepSeek-V4 (`<think>`
+    /// unless `reasoning_effort` is `none`). DeepSeek-V3.2 thinks only when asked.
     pub fn template_opens_reasoning(self) -> bool {
-        matches!(self, Self::Glm47)
+        matches!(self, Self::Glm47 | Self::MinimaxM2 | Self::DeepseekV4)
     }
 
     /// Whether output in this format starts inside the reasoning block under `reasoning`.

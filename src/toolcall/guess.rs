@@ -8,7 +8,8 @@ impl Format {
     /// name): Qwen3-Coder (and Qwen3.5 or later) → `qwen3_coder`; Qwen2 / Qwen2.5 / Qwen3 / QwQ
     /// / Hermes → `hermes`; Llama 3.x → `llama3_json`; Mistral, Devstral, Magistral, Ministral,
     /// Mixtral, Codestral → `mistral`; DeepSeek V3.1 and V3.2-Exp → `deepseek_v31`; DeepSeek V3
-    /// and R1 → `deepseek_v3` (V3.2 proper: `None`); GLM-4.5/4.6 → `glm45`; GLM-4.7, GLM-5.x,
+    /// and R1 → `deepseek_v3`; DeepSeek V3.2 → `deepseek_v32`, V4 → `deepseek_v4`;
+    /// MiniMax-M2.x → `minimax_m2`; GLM-4.5/4.6 → `glm45`; GLM-4.7, GLM-5.x,
     /// Poolside Laguna → `glm47`; Kimi K2 → `kimi_k2`; else `None`.
     pub fn guess(model: &str) -> Option<Format> {
         let name = model.to_ascii_lowercase().replace(['_', ' '], "-");
@@ -25,8 +26,11 @@ impl Format {
         } else if has(&["deepseek-v3.1", "deepseek-v3-1", "deepseek-v31", "deepseek-v3.2-exp"]) {
             Some(Self::DeepseekV31)
         } else if has(&["deepseek-v3.2", "deepseek-v3-2", "deepseek-v32"]) {
-            // V3.2 proper writes DSML markup, which no format here reads.
-            None
+            Some(Self::DeepseekV32)
+        } else if has(&["deepseek-v4"]) {
+            Some(Self::DeepseekV4)
+        } else if has(&["minimax-m2"]) {
+            Some(Self::MinimaxM2)
         } else if has(&["deepseek-v3", "deepseek-r1"]) {
             Some(Self::DeepseekV3)
         } else if has(&["glm-4.5", "glm-4.6", "glm4.5", "glm4.6", "glm-4-5", "glm-4-6"]) {
@@ -75,7 +79,12 @@ mod tests {
             ("deepseek-ai/DeepSeek-R1-0528", Some(Format::DeepseekV3)),
             ("deepseek-ai/DeepSeek-V3.1-Terminus", Some(Format::DeepseekV31)),
             ("deepseek-ai/DeepSeek-V3.2-Exp", Some(Format::DeepseekV31)),
-            ("deepseek-ai/DeepSeek-V3.2", None),
+            ("deepseek-ai/DeepSeek-V3.2", Some(Format::DeepseekV32)),
+            ("deepseek-ai/DeepSeek-V3.2-Speciale", Some(Format::DeepseekV32)),
+            ("deepseek-ai/DeepSeek-V4-Flash", Some(Format::DeepseekV4)),
+            ("MiniMaxAI/MiniMax-M2.5", Some(Format::MinimaxM2)),
+            ("minimax_m2", Some(Format::MinimaxM2)),
+            ("MiniMaxAI/MiniMax-M1-80k", None),
             ("zai-org/GLM-4.5-Air-FP8", Some(Format::Glm45)),
             ("zai-org/GLM-4.6", Some(Format::Glm45)),
             ("zai-org/GLM-4.7-FP8", Some(Format::Glm47)),

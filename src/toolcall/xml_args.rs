@@ -57,7 +57,13 @@ impl<const STRIP_NEWLINE: bool> XmlArgs<STRIP_NEWLINE> {
 
     /// Opens value `key`: a string value's key goes out at once, any other's with it.
     pub(crate) fn open(&mut self, key: &str, tools: &Tools, sink: &mut impl Sink) {
-        let types = tools.get(&self.name).and_then(|t| t.param(key)).unwrap_or(Types::NONE);
+        self.open_as(key, tools, Types::NONE, sink);
+    }
+
+    /// Opens value `key`, typed as `undeclared` when the schema does not declare it (a
+    /// format whose markup says a value is JSON, such as DSML's `string="false"`).
+    pub(crate) fn open_as(&mut self, key: &str, tools: &Tools, undeclared: Types, sink: &mut impl Sink) {
+        let types = tools.get(&self.name).and_then(|t| t.param(key)).unwrap_or(undeclared);
         self.types = types;
         self.stream = types.is_pure_string();
         self.newline = false;
@@ -140,6 +146,13 @@ impl<const STRIP_NEWLINE: bool> XmlArgs<STRIP_NEWLINE> {
     pub(crate) fn complete(&mut self, core: &mut Core, sink: &mut impl Sink) {
         self.close_value(sink);
         Core::args(self.index, "}", sink);
+        core.end(self.index, true, sink);
+    }
+
+    /// The call is complete with no value open (each was closed, or none was opened): its
+    /// arguments object closes.
+    pub(crate) fn complete_closed(&mut self, core: &mut Core, sink: &mut impl Sink) {
+        Core::args(self.index, if self.opened { "}" } else { "{}" }, sink);
         core.end(self.index, true, sink);
     }
 

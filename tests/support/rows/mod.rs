@@ -5,6 +5,7 @@ pub(crate) mod auto;
 pub(crate) mod edges;
 pub(crate) mod glm;
 pub(crate) mod hermes;
+pub(crate) mod invoke;
 pub(crate) mod llama3;
 pub(crate) mod mistral;
 pub(crate) mod qwen_output;
@@ -24,5 +25,6 @@ pub(crate) fn cases() -> Vec<Case> {
     cases.extend(special::cases());
     cases.extend(glm::cases());
     cases.extend(auto::cases());
+    cases.extend(invoke::cases());
     cases
 }
