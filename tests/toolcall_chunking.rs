@@ -178,6 +178,15 @@ const VOCAB: &[&str] = &[
     "</｜DSML｜invoke>",
     "<｜DSML｜para",
     "<｜end▁of▁sentence｜>",
+    // seed_oss and Qwen's end-of-turn tokens
+    "<seed:tool_call>",
+    "</seed:tool_call>",
+    "<seed:think>",
+    "</seed:think>",
+    "<seed:eos>",
+    "<seed:too",
+    "<|im_end|>",
+    "<|im_e",
 ];
 
 /// Every byte offset inside `input` (not 0, not the end) that is a char boundary.

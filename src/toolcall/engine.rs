@@ -22,6 +22,7 @@ use super::mistral::{self, Mistral};
 use super::outcome::Outcomes;
 use super::passthrough::Passthrough;
 use super::qwen::Qwen;
+use super::seed::SEED_OSS;
 use super::special::Special;
 use super::tools::Tools;
 
@@ -37,6 +38,8 @@ const DECISIVE: &[Decisive] = &[
     Decisive { family: Format::MinimaxM2, markers: &[MINIMAX_M2.section_open], opening: false },
     Decisive { family: Format::DeepseekV32, markers: &[DEEPSEEK_V32.section_open], opening: false },
     Decisive { family: Format::DeepseekV4, markers: &[DEEPSEEK_V4.section_open], opening: false },
+    Decisive { family: Format::SeedOss, markers: &[SEED_OSS.open], opening: false },
+    Decisive { family: Format::SeedOss, markers: &[SEED_OSS.think], opening: true },
     Decisive { family: Format::Mistral, markers: &[mistral::TOOL_CALLS], opening: false },
     Decisive { family: Format::Mistral, markers: &[mistral::THINK], opening: true },
 ];
@@ -99,6 +102,7 @@ fn machine_for(format: Format, start: Start) -> Inner {
         Format::MinimaxM2 => Inner::Invoke(Box::new(Invoke::new(&MINIMAX_M2, start))),
         Format::DeepseekV32 => Inner::Invoke(Box::new(Invoke::new(&DEEPSEEK_V32, start))),
         Format::DeepseekV4 => Inner::Invoke(Box::new(Invoke::new(&DEEPSEEK_V4, start))),
+        Format::SeedOss => Inner::Qwen(Box::new(Qwen::with_tags(&SEED_OSS, true, false, None, start))),
     }
 }
 
@@ -230,6 +234,9 @@ mod tests {
         assert_eq!(find("<｜DSML｜function_calls>", false), Found::Yes(Format::DeepseekV32));
         assert_eq!(find("<｜DSML｜tool_calls>", false), Found::Yes(Format::DeepseekV4));
         assert_eq!(find("<｜DSML｜", false), Found::Partial);
+        assert_eq!(find("<seed:tool_call>", false), Found::Yes(Format::SeedOss));
+        assert_eq!(find("<seed:think>", true), Found::Yes(Format::SeedOss));
+        assert_eq!(find("<seed:think>", false), Found::No);
         assert_eq!(find("<tool_call>", false), Found::No);
         assert_eq!(find("[x]", false), Found::No);
         assert_eq!(find("<| b", false), Found::No);

@@ -52,6 +52,9 @@ pub enum Format {
     DeepseekV32,
     /// DeepSeek-V4: V3.2's DSML in `<｜DSML｜tool_calls>`; thinking on by default.
     DeepseekV4,
+    /// Seed-OSS: Qwen3-Coder's XML in `<seed:tool_call>…</seed:tool_call>`, reasoning in
+    /// `<seed:think>…</seed:think>`.
+    SeedOss,
 }
 
 impl Format {
@@ -70,6 +73,7 @@ impl Format {
         "minimax_m2",
         "deepseek_v32",
         "deepseek_v4",
+        "seed_oss",
         "none",
     ];
 
@@ -88,6 +92,7 @@ impl Format {
         Self::MinimaxM2,
         Self::DeepseekV32,
         Self::DeepseekV4,
+        Self::SeedOss,
         Self::None,
     ];
 
@@ -107,6 +112,7 @@ impl Format {
             Self::MinimaxM2 => "minimax_m2",
             Self::DeepseekV32 => "deepseek_v32",
             Self::DeepseekV4 => "deepseek_v4",
+            Self::SeedOss => "seed_oss",
         }
     }
 
@@ -129,6 +135,7 @@ impl Format {
             | Self::MinimaxM2
             | Self::DeepseekV32
             | Self::DeepseekV4
+            | Self::SeedOss
             | Self::None => None,
         }
     }
@@ -158,6 +165,7 @@ impl FromStr for Format {
             "minimax_m2" | "minimax-m2" => Ok(Self::MinimaxM2),
             "deepseek_v32" | "deepseek-v32" | "deepseek_v3.2" | "deepseek_v3_2" => Ok(Self::DeepseekV32),
             "deepseek_v4" | "deepseek-v4" => Ok(Self::DeepseekV4),
+            "seed_oss" | "seed-oss" => Ok(Self::SeedOss),
             other => {
                 Err(format!("unknown tool format `{other}` (expected one of: {})", Self::NAMES.join(", ")))
             }

@@ -9,7 +9,7 @@ impl Format {
     /// / Hermes → `hermes`; Llama 3.x → `llama3_json`; Mistral, Devstral, Magistral, Ministral,
     /// Mixtral, Codestral → `mistral`; DeepSeek V3.1 and V3.2-Exp → `deepseek_v31`; DeepSeek V3
     /// and R1 → `deepseek_v3`; DeepSeek V3.2 → `deepseek_v32`, V4 → `deepseek_v4`;
-    /// MiniMax-M2.x → `minimax_m2`; GLM-4.5/4.6 → `glm45`; GLM-4.7, GLM-5.x,
+    /// MiniMax-M2.x → `minimax_m2`; Seed-OSS → `seed_oss`; GLM-4.5/4.6 → `glm45`; GLM-4.7, GLM-5.x,
     /// Poolside Laguna → `glm47`; Kimi K2 → `kimi_k2`; else `None`.
     pub fn guess(model: &str) -> Option<Format> {
         let name = model.to_ascii_lowercase().replace(['_', ' '], "-");
@@ -31,6 +31,8 @@ impl Format {
             Some(Self::DeepseekV4)
         } else if has(&["minimax-m2"]) {
             Some(Self::MinimaxM2)
+        } else if has(&["seed-oss"]) {
+            Some(Self::SeedOss)
         } else if has(&["deepseek-v3", "deepseek-r1"]) {
             Some(Self::DeepseekV3)
         } else if has(&["glm-4.5", "glm-4.6", "glm4.5", "glm4.6", "glm-4-5", "glm-4-6"]) {
@@ -84,6 +86,7 @@ mod tests {
             ("deepseek-ai/DeepSeek-V4-Flash", Some(Format::DeepseekV4)),
             ("MiniMaxAI/MiniMax-M2.5", Some(Format::MinimaxM2)),
             ("minimax_m2", Some(Format::MinimaxM2)),
+            ("ByteDance-Seed/Seed-OSS-36B-Instruct", Some(Format::SeedOss)),
             ("MiniMaxAI/MiniMax-M1-80k", None),
             ("zai-org/GLM-4.5-Air-FP8", Some(Format::Glm45)),
             ("zai-org/GLM-4.6", Some(Format::Glm45)),

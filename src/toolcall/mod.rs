@@ -69,6 +69,7 @@ mod qwen;
 mod repair;
 mod scan;
 mod schema;
+mod seed;
 mod shaper;
 mod special;
 mod tools;

@@ -33,8 +33,9 @@ pub(crate) const G47: Format = Format::Glm47;
 pub(crate) const MM: Format = Format::MinimaxM2;
 pub(crate) const D32: Format = Format::DeepseekV32;
 pub(crate) const D4: Format = Format::DeepseekV4;
+pub(crate) const S: Format = Format::SeedOss;
 
-pub(crate) const ALL_FORMATS: [Format; 14] = [Q, H, A, L, M, N, D3, D31, K, G, G47, MM, D32, D4];
+pub(crate) const ALL_FORMATS: [Format; 15] = [Q, H, A, L, M, N, D3, D31, K, G, G47, MM, D32, D4, S];
 pub(crate) const FINISHES: [UpstreamFinish; 2] = [UpstreamFinish::Stop, UpstreamFinish::Length];
 pub(crate) const REASONINGS: [Reasoning; 3] =
     [Reasoning::Auto, Reasoning::PromptOpened, Reasoning::PromptClosed];

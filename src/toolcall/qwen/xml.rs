@@ -102,7 +102,7 @@ impl Qwen {
             Held::Over => return self.revert(&at, sink),
             Held::None => {}
         }
-        match scan::starts_any(rest, &["<arg_key>", "</tool_call>"]) {
+        match scan::starts_any(rest, &["<arg_key>", self.tags.close]) {
             MatchAny::Yes(_) => {
                 self.switch = Some(Switch::to_glm45(at));
                 Step::Advance(0)
@@ -162,10 +162,10 @@ impl Qwen {
             Tag::Partial => partial = true,
             Tag::No => {}
         }
-        match scan::starts_any(rest, &["</function>", "</tool_call>"]) {
+        match scan::starts_any(rest, &["</function>", self.tags.close]) {
             MatchAny::Yes(closer) => {
                 // A bare call (rule 4), or `</tool_call>` with no `</function>`.
-                let repaired = !wrapped || closer == "</tool_call>";
+                let repaired = !wrapped || closer == self.tags.close;
                 self.core.whole_call(&name, None, "{}", from_think, repaired, sink);
                 self.state = if closer == "</function>" { self.after_call(wrapped) } else { State::Text };
                 return Step::Advance(closer.len());
@@ -272,10 +272,10 @@ impl Qwen {
             Tag::Partial => partial = true,
             Tag::No => {}
         }
-        match scan::starts_any(rest, &["<tool_call>", "</tool_call>"]) {
+        match scan::starts_any(rest, &[self.tags.open, self.tags.close]) {
             MatchAny::Yes(tag) => {
                 let depth = &mut ctx.tool_call_depth;
-                *depth = if tag == "<tool_call>" { *depth + 1 } else { depth.saturating_sub(1) };
+                *depth = if tag == self.tags.open { *depth + 1 } else { depth.saturating_sub(1) };
                 return self.literal(ctx, tag, sink);
             }
             MatchAny::Partial => partial = true,
@@ -319,13 +319,13 @@ impl Qwen {
         if after_function {
             // A line-start `</function>` inside a value closes it only before another call
             // or the end of output (rule 3).
-            match scan::starts_any(rest, &["</tool_call>", "<tool_call>", "<function="]) {
+            match scan::starts_any(rest, &[self.tags.close, self.tags.open, "<function="]) {
                 MatchAny::Yes(tag) => {
                     // Rule 3: the last value's `</parameter>` is missing.
                     self.core.repaired = true;
                     ctx.args.complete(&mut self.core, sink);
                     self.state = State::Text;
-                    return Step::Advance(if tag == "</tool_call>" { tag.len() } else { 0 });
+                    return Step::Advance(if tag == self.tags.close { tag.len() } else { 0 });
                 }
                 MatchAny::Partial => partial = true,
                 MatchAny::No => {}
@@ -342,11 +342,11 @@ impl Qwen {
                 Tag::Complete { .. } | Tag::No => {}
             }
             let calls_closed = top && ctx.tool_call_depth == 0;
-            for (tag, structural) in [("</function>", top), ("</tool_call>", calls_closed)] {
+            for (tag, structural) in [("</function>", top), (self.tags.close, calls_closed)] {
                 match scan::starts(rest, tag) {
                     Match::Yes if structural => {
                         let wrapped = ctx.wrapped;
-                        if tag == "</tool_call>" {
+                        if tag == self.tags.close {
                             // `</function>` is missing.
                             self.core.repaired = true;
                         }
@@ -382,8 +382,8 @@ impl Qwen {
             self.state = State::AfterCall { owed };
             return Step::Advance(ws);
         }
-        match scan::starts(rest, "</tool_call>") {
-            Match::Yes => Step::Advance("</tool_call>".len()),
+        match scan::starts(rest, self.tags.close) {
+            Match::Yes => Step::Advance(self.tags.close.len()),
             Match::Partial if eof.is_none() => {
                 self.state = State::AfterCall { owed };
                 Step::NeedMore

@@ -10,6 +10,7 @@ pub(crate) mod llama3;
 pub(crate) mod mistral;
 pub(crate) mod qwen_output;
 pub(crate) mod qwen_rules;
+pub(crate) mod seed;
 pub(crate) mod special;
 
 use super::Case;
@@ -26,5 +27,6 @@ pub(crate) fn cases() -> Vec<Case> {
     cases.extend(glm::cases());
     cases.extend(auto::cases());
     cases.extend(invoke::cases());
+    cases.extend(seed::cases());
     cases
 }
