@@ -187,6 +187,21 @@ const VOCAB: &[&str] = &[
     "<seed:too",
     "<|im_end|>",
     "<|im_e",
+    // kimi_k3 (XTML)
+    "<|open|>tools<|sep|>",
+    "<|close|>tools<|sep|>",
+    "<|open|>call tool=\"read_file\" index=\"1\"<|sep|>",
+    "<|open|>argument key=\"path\" type=\"string\"<|sep|>",
+    "<|open|>argument key=\"limit\" type=\"integer\"<|sep|>",
+    "<|close|>argument<|sep|>",
+    "<|close|>call<|sep|>",
+    "<|open|>response<|sep|>",
+    "<|close|>response<|sep|>",
+    "<|open|>think<|sep|>",
+    "<|close|>think<|sep|>",
+    "<|close|>message<|sep|>",
+    "<|open|>argu",
+    "<|se",
 ];
 
 /// Every byte offset inside `input` (not 0, not the end) that is a char boundary.

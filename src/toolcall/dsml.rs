@@ -11,17 +11,24 @@
 //! (V3.2: only when the request asks; V4: unless `reasoning_effort` is `none`), and
 //! `<｜end▁of▁sentence｜>` is the end-of-sequence token, never content.
 
-use super::invoke::Dialect;
+use super::invoke::{Dialect, TagSyntax};
 
 const END_OF_TURN: &[&str] = &["<｜end▁of▁sentence｜>"];
 
 pub(crate) const DEEPSEEK_V32: Dialect = Dialect {
     section_open: "<｜DSML｜function_calls>",
     section_close: "</｜DSML｜function_calls>",
-    invoke: "<｜DSML｜invoke",
+    invoke: TagSyntax { prefix: "<｜DSML｜invoke", end: ">", name: "name", string: None },
     invoke_close: "</｜DSML｜invoke>",
-    param: "<｜DSML｜parameter",
+    param: TagSyntax {
+        prefix: "<｜DSML｜parameter",
+        end: ">",
+        name: "name",
+        string: Some(("string", "true")),
+    },
     param_close: "</｜DSML｜parameter>",
+    think: "<think>",
+    think_close: "</think>",
     end_of_turn: END_OF_TURN,
 };
 

@@ -14,6 +14,7 @@ use super::format::{Format, Reasoning};
 use super::glm45::Glm45;
 use super::invoke::Invoke;
 use super::kimi::KIMI_K2;
+use super::kimi_k3::KIMI_K3;
 use super::llama3::{self, Llama3};
 use super::machine::{Machine, Start};
 use super::message::{Message, MessageBuilder};
@@ -38,6 +39,7 @@ const DECISIVE: &[Decisive] = &[
     Decisive { family: Format::MinimaxM2, markers: &[MINIMAX_M2.section_open], opening: false },
     Decisive { family: Format::DeepseekV32, markers: &[DEEPSEEK_V32.section_open], opening: false },
     Decisive { family: Format::DeepseekV4, markers: &[DEEPSEEK_V4.section_open], opening: false },
+    Decisive { family: Format::KimiK3, markers: &[KIMI_K3.section_open], opening: false },
     Decisive { family: Format::SeedOss, markers: &[SEED_OSS.open], opening: false },
     Decisive { family: Format::SeedOss, markers: &[SEED_OSS.think], opening: true },
     Decisive { family: Format::Mistral, markers: &[mistral::TOOL_CALLS], opening: false },
@@ -102,6 +104,7 @@ fn machine_for(format: Format, start: Start) -> Inner {
         Format::MinimaxM2 => Inner::Invoke(Box::new(Invoke::new(&MINIMAX_M2, start))),
         Format::DeepseekV32 => Inner::Invoke(Box::new(Invoke::new(&DEEPSEEK_V32, start))),
         Format::DeepseekV4 => Inner::Invoke(Box::new(Invoke::new(&DEEPSEEK_V4, start))),
+        Format::KimiK3 => Inner::Invoke(Box::new(Invoke::new(&KIMI_K3, start))),
         Format::SeedOss => Inner::Qwen(Box::new(Qwen::with_tags(&SEED_OSS, true, false, None, start))),
     }
 }
@@ -237,6 +240,8 @@ mod tests {
         assert_eq!(find("<seed:tool_call>", false), Found::Yes(Format::SeedOss));
         assert_eq!(find("<seed:think>", true), Found::Yes(Format::SeedOss));
         assert_eq!(find("<seed:think>", false), Found::No);
+        assert_eq!(find("<|open|>tools<|sep|>", false), Found::Yes(Format::KimiK3));
+        assert_eq!(find("<|open|>", false), Found::Partial);
         assert_eq!(find("<tool_call>", false), Found::No);
         assert_eq!(find("[x]", false), Found::No);
         assert_eq!(find("<| b", false), Found::No);

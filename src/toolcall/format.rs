@@ -55,6 +55,8 @@ pub enum Format {
     /// Seed-OSS: Qwen3-Coder's XML in `<seed:tool_call>…</seed:tool_call>`, reasoning in
     /// `<seed:think>…</seed:think>`.
     SeedOss,
+    /// Kimi-K3: XTML, `<|open|>tools<|sep|><|open|>call tool="NAME"<|sep|><|open|>argument key="K" type="string"<|sep|>V<|close|>argument<|sep|>…`.
+    KimiK3,
 }
 
 impl Format {
@@ -74,6 +76,7 @@ impl Format {
         "deepseek_v32",
         "deepseek_v4",
         "seed_oss",
+        "kimi_k3",
         "none",
     ];
 
@@ -93,6 +96,7 @@ impl Format {
         Self::DeepseekV32,
         Self::DeepseekV4,
         Self::SeedOss,
+        Self::KimiK3,
         Self::None,
     ];
 
@@ -113,6 +117,7 @@ impl Format {
             Self::DeepseekV32 => "deepseek_v32",
             Self::DeepseekV4 => "deepseek_v4",
             Self::SeedOss => "seed_oss",
+            Self::KimiK3 => "kimi_k3",
         }
     }
 
@@ -136,6 +141,7 @@ impl Format {
             | Self::DeepseekV32
             | Self::DeepseekV4
             | Self::SeedOss
+            | Self::KimiK3
             | Self::None => None,
         }
     }
@@ -166,6 +172,7 @@ impl FromStr for Format {
             "deepseek_v32" | "deepseek-v32" | "deepseek_v3.2" | "deepseek_v3_2" => Ok(Self::DeepseekV32),
             "deepseek_v4" | "deepseek-v4" => Ok(Self::DeepseekV4),
             "seed_oss" | "seed-oss" => Ok(Self::SeedOss),
+            "kimi_k3" | "kimi-k3" => Ok(Self::KimiK3),
             other => {
                 Err(format!("unknown tool format `{other}` (expected one of: {})", Self::NAMES.join(", ")))
             }

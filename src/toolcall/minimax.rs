@@ -7,14 +7,16 @@
 //! `]~b]ai\n<think>\n`, so the output starts inside reasoning. `[e~[` ends each message in
 //! the template (the tokenizer's end-of-sequence token): never content.
 
-use super::invoke::Dialect;
+use super::invoke::{Dialect, TagSyntax};
 
 pub(crate) const MINIMAX_M2: Dialect = Dialect {
     section_open: "<minimax:tool_call>",
     section_close: "</minimax:tool_call>",
-    invoke: "<invoke",
+    invoke: TagSyntax { prefix: "<invoke", end: ">", name: "name", string: None },
     invoke_close: "</invoke>",
-    param: "<parameter",
+    param: TagSyntax { prefix: "<parameter", end: ">", name: "name", string: None },
     param_close: "</parameter>",
+    think: "<think>",
+    think_close: "</think>",
     end_of_turn: &["[e~[", "<|end_of_text|>"],
 };

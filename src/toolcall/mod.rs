@@ -57,6 +57,7 @@ mod guess;
 mod invoke;
 mod json;
 mod kimi;
+mod kimi_k3;
 mod llama3;
 mod machine;
 mod message;

@@ -6,6 +6,7 @@ pub(crate) mod edges;
 pub(crate) mod glm;
 pub(crate) mod hermes;
 pub(crate) mod invoke;
+pub(crate) mod kimi_k3;
 pub(crate) mod llama3;
 pub(crate) mod mistral;
 pub(crate) mod qwen_output;
@@ -28,5 +29,6 @@ pub(crate) fn cases() -> Vec<Case> {
     cases.extend(auto::cases());
     cases.extend(invoke::cases());
     cases.extend(seed::cases());
+    cases.extend(kimi_k3::cases());
     cases
 }

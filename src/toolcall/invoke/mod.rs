@@ -26,22 +26,21 @@
 //!   start of opened reasoning is dropped, and a call inside reasoning ends it. The
 //!   family's end-of-turn tokens are never content.
 
+mod tag;
+
 use memchr::{memchr, memchr2};
 
 use super::core::Core;
 use super::event::{Sink, UpstreamFinish};
 use super::machine::{Eof, Machine, Start, Step, undecided};
 use super::outcome::bump;
-use super::scan::{self, Held, MAX_NAME, Match, MatchAny};
+use super::scan::{self, Held, Match, MatchAny};
 use super::schema::Types;
 use super::tools::Tools;
 use super::xml_args::XmlArgs;
 
-const THINK: &str = "<think>";
-const THINK_CLOSE: &str = "</think>";
-
-/// Longest tag accepted (name and attributes); longer is text, which bounds the lookahead.
-const MAX_TAG: usize = MAX_NAME + 64;
+use tag::Opened;
+pub(crate) use tag::TagSyntax;
 
 /// Every JSON type but a string: a value the markup says is JSON, typed as it parses.
 const JSON: Types = Types::NULL
@@ -56,74 +55,18 @@ const JSON: Types = Types::NULL
 pub(crate) struct Dialect {
     pub(crate) section_open: &'static str,
     pub(crate) section_close: &'static str,
-    /// An invoke tag up to its attributes (`<invoke`).
-    pub(crate) invoke: &'static str,
+    /// A call's opening tag (`<invoke name="NAME">`).
+    pub(crate) invoke: TagSyntax,
     pub(crate) invoke_close: &'static str,
-    /// A parameter tag up to its attributes (`<parameter`).
-    pub(crate) param: &'static str,
+    /// A value's opening tag (`<parameter name="KEY">`).
+    pub(crate) param: TagSyntax,
     pub(crate) param_close: &'static str,
-    /// Tokens that end the model's turn, never content.
+    /// The reasoning block's tags.
+    pub(crate) think: &'static str,
+    pub(crate) think_close: &'static str,
+    /// Tokens that end the model's turn, and channel markup that carries no text (XTML's
+    /// response channel): never content.
     pub(crate) end_of_turn: &'static [&'static str],
-}
-
-/// A tag with attributes at the front of the input.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Opened<'a> {
-    Complete {
-        name: &'a str,
-        /// `string="false"`: the value is JSON.
-        json: bool,
-        len: usize,
-    },
-    Partial,
-    No,
-}
-
-/// `PREFIX name="NAME" …>` at the front of `rest`.
-fn open_tag<'a>(rest: &'a str, prefix: &str) -> Opened<'a> {
-    match scan::starts(rest, prefix) {
-        Match::No => return Opened::No,
-        Match::Partial => return Opened::Partial,
-        Match::Yes => {}
-    }
-    let after = &rest.as_bytes()[prefix.len()..];
-    let Some(end) = after.iter().take(MAX_TAG).position(|&b| matches!(b, b'>' | b'<' | b'\n')) else {
-        return if after.len() >= MAX_TAG { Opened::No } else { Opened::Partial };
-    };
-    if after[end] != b'>' {
-        return Opened::No;
-    }
-    match attributes(&rest[prefix.len()..prefix.len() + end]) {
-        Some((name, json)) => Opened::Complete { name, json, len: prefix.len() + end + 1 },
-        None => Opened::No,
-    }
-}
-
-/// The `name` (an identifier) and whether `string="false"` in ` name="x" string="true"`.
-fn attributes(inner: &str) -> Option<(&str, bool)> {
-    if !inner.starts_with([' ', '\t']) {
-        return None;
-    }
-    let mut rest = inner.trim_start();
-    let (mut name, mut json) = (None, false);
-    while !rest.is_empty() {
-        let (key, after) = rest.split_once('=')?;
-        let after = after.trim_start();
-        let (value, tail) = match after.as_bytes().first() {
-            Some(&quote @ (b'"' | b'\'')) => {
-                let close = after[1..].find(char::from(quote))?;
-                (&after[1..=close], &after[close + 2..])
-            }
-            _ => after.split_at(after.find([' ', '\t']).unwrap_or(after.len())),
-        };
-        match key.trim() {
-            "name" => name = Some(value.trim()),
-            "string" => json = value.trim() == "false",
-            _ => {}
-        }
-        rest = tail.trim_start();
-    }
-    name.filter(|n| scan::is_name(n)).map(|n| (n, json))
 }
 
 /// A committed call.
@@ -197,16 +140,16 @@ impl Invoke {
         let repeat = think && !self.core.reasoning.emitted() && self.core.next_index == 0;
         let opens = self.core.think_opens(think) || repeat;
         let mut partial = false;
-        let markers = [d.section_open, d.section_close, THINK_CLOSE, THINK];
+        let markers = [d.section_open, d.section_close, d.think_close, d.think];
         let markers = if opens { &markers[..] } else { &markers[..3] };
         match scan::starts_any(rest, markers) {
             MatchAny::Yes(m) => {
                 if m == d.section_open {
                     self.state = State::Section { held: m.to_owned(), from_think: think, fresh: true };
-                } else if m == THINK_CLOSE && think {
+                } else if m == d.think_close && think {
                     self.core.end_reasoning();
                     self.state = State::Text;
-                } else if m == THINK {
+                } else if m == d.think {
                     self.state = State::Think;
                 } else if think {
                     // An orphan wrapper end: markup, never text.
@@ -219,7 +162,7 @@ impl Invoke {
             MatchAny::Partial => partial = true,
             MatchAny::No => {}
         }
-        match open_tag(rest, d.invoke) {
+        match d.invoke.open(rest) {
             Opened::Complete { name, len, .. } if self.core.tools.get(name).is_some() => {
                 // The wrapper is missing: a declared tool's call all the same (rule 4).
                 let index = self.core.commit(name, None, think, sink);
@@ -269,7 +212,7 @@ impl Invoke {
         }
         let d = self.dialect;
         let mut partial = false;
-        match open_tag(rest, d.invoke) {
+        match d.invoke.open(rest) {
             Opened::Complete { name, len, .. } => {
                 let index = self.core.commit(name, None, from_think, sink);
                 let mut call = Call::new(index, name);
@@ -347,7 +290,7 @@ impl Invoke {
             MatchAny::Partial => partial = true,
             MatchAny::No => {}
         }
-        match open_tag(rest, d.invoke) {
+        match d.invoke.open(rest) {
             Opened::Complete { .. } => {
                 // The next call: this one's `</invoke>` is missing.
                 self.complete(call, true, sink);
@@ -371,7 +314,7 @@ impl Invoke {
             Ok(step) => return step,
             Err(back) => back,
         };
-        match open_tag(rest, self.dialect.param) {
+        match self.dialect.param.open(rest) {
             Opened::Complete { name, json, len } => {
                 call.open(name, json, &self.core.tools, sink);
                 self.state = State::Value(call);
@@ -442,7 +385,7 @@ impl Invoke {
             }
             Held::None => {}
         }
-        match open_tag(rest, self.dialect.param) {
+        match self.dialect.param.open(rest) {
             Opened::Complete { name, json, len } if call.args.is_next(name, &self.core.tools) => {
                 call.args.close_value(sink);
                 call.open(name, json, &self.core.tools, sink);
@@ -456,7 +399,7 @@ impl Invoke {
             Opened::Complete { .. } | Opened::Partial | Opened::No => {}
         }
         let ends = scan::starts_any(rest, &[self.dialect.invoke_close, self.dialect.section_close]);
-        let next = open_tag(rest, self.dialect.invoke);
+        let next = self.dialect.invoke.open(rest);
         if matches!(ends, MatchAny::Yes(_)) || matches!(next, Opened::Complete { .. }) {
             call.args.close_value(sink);
             call.open = false;
@@ -555,33 +498,5 @@ impl Machine for Invoke {
 
     fn core(&self) -> &Core {
         &self.core
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reads_tag_attributes() {
-        let tag = |s| open_tag(s, "<invoke");
-        assert_eq!(
-            tag("<invoke name=\"read_file\">x"),
-            Opened::Complete { name: "read_file", json: false, len: 25 }
-        );
-        assert_eq!(tag("<invoke name='a'>"), Opened::Complete { name: "a", json: false, len: 17 });
-        assert_eq!(tag("<invoke name=a>"), Opened::Complete { name: "a", json: false, len: 15 });
-        assert_eq!(
-            open_tag("<p name=\"days\" string=\"false\">5", "<p"),
-            Opened::Complete { name: "days", json: true, len: 30 }
-        );
-        assert_eq!(tag("<invoke name=\"a b\">"), Opened::No);
-        assert_eq!(tag("<invoke name=\"{{ x }}\">"), Opened::No);
-        assert_eq!(tag("<invoker>"), Opened::No);
-        assert_eq!(tag("<invoke name=\"read"), Opened::Partial);
-        assert_eq!(tag("<inv"), Opened::Partial);
-        assert_eq!(tag("<invoke name=\"a\"\n>"), Opened::No);
-        let long = format!("<invoke name=\"{}", "a".repeat(MAX_TAG));
-        assert_eq!(tag(&long), Opened::No);
     }
 }
