@@ -202,6 +202,21 @@ const VOCAB: &[&str] = &[
     "<|close|>message<|sep|>",
     "<|open|>argu",
     "<|se",
+    // gemma4
+    "<|tool_call>",
+    "<|tool_call>call:read_file{",
+    "call:list_dir{}",
+    "<tool_call|>",
+    "<|\"|>",
+    "<|\"",
+    "path:",
+    "<|channel>",
+    "thought\n",
+    "<channel|>",
+    "<turn|>",
+    "<|turn>",
+    "<eos>",
+    "<|tool_response>",
 ];
 
 /// Every byte offset inside `input` (not 0, not the end) that is a char boundary.

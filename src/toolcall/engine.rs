@@ -11,6 +11,7 @@ use super::detect::Decisive;
 use super::dsml::{DEEPSEEK_V4, DEEPSEEK_V32};
 use super::event::{FinishReason, Sink, UpstreamFinish};
 use super::format::{Format, Reasoning};
+use super::gemma4::Gemma4;
 use super::glm45::Glm45;
 use super::invoke::Invoke;
 use super::kimi::KIMI_K2;
@@ -40,6 +41,8 @@ const DECISIVE: &[Decisive] = &[
     Decisive { family: Format::DeepseekV32, markers: &[DEEPSEEK_V32.section_open], opening: false },
     Decisive { family: Format::DeepseekV4, markers: &[DEEPSEEK_V4.section_open], opening: false },
     Decisive { family: Format::KimiK3, markers: &[KIMI_K3.section_open], opening: false },
+    Decisive { family: Format::Gemma4, markers: &["<|tool_call>"], opening: false },
+    Decisive { family: Format::Gemma4, markers: &["<|channel>"], opening: true },
     Decisive { family: Format::SeedOss, markers: &[SEED_OSS.open], opening: false },
     Decisive { family: Format::SeedOss, markers: &[SEED_OSS.think], opening: true },
     Decisive { family: Format::Mistral, markers: &[mistral::TOOL_CALLS], opening: false },
@@ -71,6 +74,7 @@ enum Inner {
     Glm45(Box<Glm45>),
     /// `<invoke name=…>` blocks (MiniMax-M2, DeepSeek DSML).
     Invoke(Box<Invoke>),
+    Gemma4(Box<Gemma4>),
 }
 
 /// Runs `$body` with `$m` bound to the machine, whichever it is.
@@ -84,6 +88,7 @@ macro_rules! with_machine {
             Inner::Special($m) => $body,
             Inner::Glm45($m) => $body,
             Inner::Invoke($m) => $body,
+            Inner::Gemma4($m) => $body,
         }
     };
 }
@@ -104,6 +109,7 @@ fn machine_for(format: Format, start: Start) -> Inner {
         Format::MinimaxM2 => Inner::Invoke(Box::new(Invoke::new(&MINIMAX_M2, start))),
         Format::DeepseekV32 => Inner::Invoke(Box::new(Invoke::new(&DEEPSEEK_V32, start))),
         Format::DeepseekV4 => Inner::Invoke(Box::new(Invoke::new(&DEEPSEEK_V4, start))),
+        Format::Gemma4 => Inner::Gemma4(Box::new(Gemma4::new(start))),
         Format::KimiK3 => Inner::Invoke(Box::new(Invoke::new(&KIMI_K3, start))),
         Format::SeedOss => Inner::Qwen(Box::new(Qwen::with_tags(&SEED_OSS, true, false, None, start))),
     }
@@ -242,6 +248,9 @@ mod tests {
         assert_eq!(find("<seed:think>", false), Found::No);
         assert_eq!(find("<|open|>tools<|sep|>", false), Found::Yes(Format::KimiK3));
         assert_eq!(find("<|open|>", false), Found::Partial);
+        assert_eq!(find("<|tool_call>call:f{}", false), Found::Yes(Format::Gemma4));
+        assert_eq!(find("<|channel>thought", true), Found::Yes(Format::Gemma4));
+        assert_eq!(find("<|channel>", false), Found::No);
         assert_eq!(find("<tool_call>", false), Found::No);
         assert_eq!(find("[x]", false), Found::No);
         assert_eq!(find("<| b", false), Found::No);

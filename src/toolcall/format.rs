@@ -57,6 +57,9 @@ pub enum Format {
     SeedOss,
     /// Kimi-K3: XTML, `<|open|>tools<|sep|><|open|>call tool="NAME"<|sep|><|open|>argument key="K" type="string"<|sep|>V<|close|>argument<|sep|>…`.
     KimiK3,
+    /// Gemma 4: `<|tool_call>call:NAME{key:<|"|>text<|"|>,n:42}<tool_call|>`, reasoning in
+    /// `<|channel>thought\n…<channel|>`.
+    Gemma4,
 }
 
 impl Format {
@@ -77,6 +80,7 @@ impl Format {
         "deepseek_v4",
         "seed_oss",
         "kimi_k3",
+        "gemma4",
         "none",
     ];
 
@@ -97,6 +101,7 @@ impl Format {
         Self::DeepseekV4,
         Self::SeedOss,
         Self::KimiK3,
+        Self::Gemma4,
         Self::None,
     ];
 
@@ -118,6 +123,7 @@ impl Format {
             Self::DeepseekV4 => "deepseek_v4",
             Self::SeedOss => "seed_oss",
             Self::KimiK3 => "kimi_k3",
+            Self::Gemma4 => "gemma4",
         }
     }
 
@@ -142,6 +148,7 @@ impl Format {
             | Self::DeepseekV4
             | Self::SeedOss
             | Self::KimiK3
+            | Self::Gemma4
             | Self::None => None,
         }
     }
@@ -173,6 +180,7 @@ impl FromStr for Format {
             "deepseek_v4" | "deepseek-v4" => Ok(Self::DeepseekV4),
             "seed_oss" | "seed-oss" => Ok(Self::SeedOss),
             "kimi_k3" | "kimi-k3" => Ok(Self::KimiK3),
+            "gemma4" | "gemma-4" => Ok(Self::Gemma4),
             other => {
                 Err(format!("unknown tool format `{other}` (expected one of: {})", Self::NAMES.join(", ")))
             }

@@ -10,7 +10,8 @@ impl Format {
     /// Mixtral, Codestral → `mistral`; DeepSeek V3.1 and V3.2-Exp → `deepseek_v31`; DeepSeek V3
     /// and R1 → `deepseek_v3`; DeepSeek V3.2 → `deepseek_v32`, V4 → `deepseek_v4`;
     /// MiniMax-M2.x → `minimax_m2`; Seed-OSS → `seed_oss`; GLM-4.5/4.6 → `glm45`; GLM-4.7, GLM-5.x,
-    /// Poolside Laguna → `glm47`; Kimi K2 → `kimi_k2`; Kimi K3 → `kimi_k3`; else `None`.
+    /// Poolside Laguna → `glm47`; Kimi K2 → `kimi_k2`; Kimi K3 → `kimi_k3`;
+    /// Gemma 4 → `gemma4`; else `None`.
     pub fn guess(model: &str) -> Option<Format> {
         let name = model.to_ascii_lowercase().replace(['_', ' '], "-");
         let name = name.replace("qwen-", "qwen");
@@ -43,6 +44,8 @@ impl Format {
             Some(Self::KimiK2)
         } else if has(&["kimi-k3"]) {
             Some(Self::KimiK3)
+        } else if has(&["gemma-4", "gemma4"]) {
+            Some(Self::Gemma4)
         } else {
             None
         }
@@ -98,6 +101,8 @@ mod tests {
             ("glm5", Some(Format::Glm47)),
             ("moonshotai/Kimi-K2-Instruct-0905", Some(Format::KimiK2)),
             ("moonshotai/Kimi-K3", Some(Format::KimiK3)),
+            ("google/gemma-4-31B-it", Some(Format::Gemma4)),
+            ("google/gemma-3-27b-it", None),
             ("deepseek-ai/deepseek-coder-6.7b-instruct", None),
             ("deepseek", None),
             ("qwen-coder", None),

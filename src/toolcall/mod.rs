@@ -52,6 +52,7 @@ mod dsml;
 mod engine;
 mod event;
 mod format;
+mod gemma4;
 mod glm45;
 mod guess;
 mod invoke;

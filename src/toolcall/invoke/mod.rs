@@ -255,6 +255,10 @@ impl Invoke {
     }
 
     /// The call is complete; what follows is the wrapper (more calls) or text.
+    #[allow(
+        clippy::boxed_local,
+        reason = "the call comes boxed out of the state; unboxing it to pass it would copy it"
+    )]
     fn complete(&mut self, mut call: Box<Call>, repaired: bool, sink: &mut impl Sink) {
         if repaired {
             self.core.repaired = true;
@@ -304,7 +308,7 @@ impl Invoke {
         }
     }
 
-    fn step_body(&mut self, rest: &str, mut call: Box<Call>, eof: Eof, sink: &mut impl Sink) -> Step {
+    fn step_body(&mut self, rest: &str, call: Box<Call>, eof: Eof, sink: &mut impl Sink) -> Step {
         let ws = scan::leading_ws(rest);
         if ws > 0 {
             self.state = State::Body(call);

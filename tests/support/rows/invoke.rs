@@ -19,6 +19,9 @@ const DSML: &[Format] = &[D32, D4];
 const ALL: &[Format] = &[MM, D32, D4];
 const ONLY_A: &[Format] = &[A];
 
+/// Calls for [`dsml`]: a name and its `(key, is_string, value)` parameters.
+type DsmlCalls<'a> = &'a [(&'a str, &'a [(&'a str, bool, &'a str)])];
+
 /// A MiniMax-M2 wrapper around invokes as its template writes them.
 pub(crate) fn mm(invokes: &[(&str, &[(&str, &str)])]) -> String {
     let mut s = "<minimax:tool_call>\n".to_owned();
@@ -35,7 +38,7 @@ pub(crate) fn mm(invokes: &[(&str, &[(&str, &str)])]) -> String {
 
 /// DeepSeek's DSML: `wrapper` is `function_calls` (V3.2) or `tool_calls` (V4); each
 /// parameter says whether it is a string.
-pub(crate) fn dsml(wrapper: &str, invokes: &[(&str, &[(&str, bool, &str)])]) -> String {
+pub(crate) fn dsml(wrapper: &str, invokes: DsmlCalls<'_>) -> String {
     let mut s = format!("<｜DSML｜{wrapper}>\n");
     for (name, args) in invokes {
         let _ = writeln!(s, "<｜DSML｜invoke name=\"{name}\">");
@@ -52,7 +55,7 @@ pub(crate) fn dsml(wrapper: &str, invokes: &[(&str, &[(&str, bool, &str)])]) -> 
 }
 
 /// The same calls in either DSML wrapper, for the rows both dialects share.
-fn both(invokes: &[(&str, &[(&str, bool, &str)])]) -> (String, String) {
+fn both(invokes: DsmlCalls<'_>) -> (String, String) {
     (dsml("function_calls", invokes), dsml("tool_calls", invokes))
 }
 

@@ -11,8 +11,11 @@ use crate::support::{A, Case, K3};
 const ONLY_K3: &[Format] = &[K3];
 const ONLY_A: &[Format] = &[A];
 
-/// A tools channel as Kimi-K3 writes it: `(name, [(key, type, value)])` per call.
-pub(crate) fn xtml(calls: &[(&str, &[(&str, &str, &str)])]) -> String {
+/// Calls for [`xtml`]: a name and its `(key, type, value)` arguments.
+type XtmlCalls<'a> = &'a [(&'a str, &'a [(&'a str, &'a str, &'a str)])];
+
+/// A tools channel as Kimi-K3 writes it.
+pub(crate) fn xtml(calls: XtmlCalls<'_>) -> String {
     let mut s = "<|open|>tools<|sep|>".to_owned();
     for (i, (name, args)) in calls.iter().enumerate() {
         let _ = write!(s, "<|open|>call tool=\"{name}\" index=\"{}\"<|sep|>", i + 1);

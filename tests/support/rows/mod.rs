@@ -3,6 +3,7 @@
 
 pub(crate) mod auto;
 pub(crate) mod edges;
+pub(crate) mod gemma4;
 pub(crate) mod glm;
 pub(crate) mod hermes;
 pub(crate) mod invoke;
@@ -30,5 +31,6 @@ pub(crate) fn cases() -> Vec<Case> {
     cases.extend(invoke::cases());
     cases.extend(seed::cases());
     cases.extend(kimi_k3::cases());
+    cases.extend(gemma4::cases());
     cases
 }
