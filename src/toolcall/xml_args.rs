@@ -142,6 +142,28 @@ impl<const STRIP_NEWLINE: bool> XmlArgs<STRIP_NEWLINE> {
         }
     }
 
+    /// Whether `<parameter=KEY>` after a value's `</parameter>` opens the next value
+    /// (Qwen3-Coder's rule 2 as podctl reads it). `newline`: a newline separates the two
+    /// tags; `adjacent`: nothing does (`</parameter><parameter=b>`, the inline shape).
+    /// * A key of the tool's schema not seen yet: when newline or adjacent (spaces alone
+    ///   leave it data, as in prose that mentions the tags).
+    /// * A key the schema does not declare, not seen yet: only on a new line, and only while
+    ///   a declared key is still unseen (the model put an undeclared parameter between
+    ///   declared ones); once every declared key was seen it is data of the value, so the
+    ///   last value (the file being written) keeps any markup it holds.
+    /// * Any key not seen yet when the tool is not declared (no schema to decide by).
+    pub(crate) fn opens_next(&self, key: &str, tools: &Tools, newline: bool, adjacent: bool) -> bool {
+        let seen = |k: &str| self.seen.iter().any(|s| s == k);
+        if seen(key) || !(newline || adjacent) {
+            return false;
+        }
+        match tools.get(&self.name) {
+            None => true,
+            Some(tool) if tool.param(key).is_some() => true,
+            Some(tool) => newline && tool.params().any(|p| !seen(p)),
+        }
+    }
+
     /// The call is complete: its last value closes, then its arguments object.
     pub(crate) fn complete(&mut self, core: &mut Core, sink: &mut impl Sink) {
         self.close_value(sink);

@@ -4,6 +4,22 @@
 //! (spec rule 2) from what follows it, so tool markup written *inside* a file the model
 //! writes stays data. String values stream out as they arrive; other values are typed by
 //! the schema once complete.
+//!
+//! The rule, in the spec's words (`XmlArgs::opens_next`): a `</parameter>` closes the value
+//! only if what follows (after whitespace) is `</function>`, `</tool_call>`, the end of
+//! output, or `<parameter=NAME>` where
+//! * NAME is a declared parameter of this function not seen yet, and the two tags are
+//!   separated by a newline or by nothing at all (`</parameter><parameter=b>`: the inline
+//!   shape real models write; spaces alone leave both tags text, as in prose about them);
+//! * or NAME is not declared, not seen yet, on a new line, and some declared parameter of
+//!   the function is still unseen (an undeclared parameter between declared ones, kept as
+//!   a string by rule 8). Once every declared parameter was seen, an undeclared one is data:
+//!   the value being written last (typically the file's content) keeps any markup it holds;
+//! * or the function is not declared and NAME was not seen yet.
+//!
+//! Otherwise the `</parameter>` is text of the value. vLLM splits at every
+//! `</parameter>`; podctl gives up only the ambiguous middle: an undeclared tag inline, or
+//! after every declared parameter, stays in the value.
 
 use memchr::memchr;
 
@@ -315,6 +331,8 @@ impl Qwen {
             Held::None => {}
         }
         let top = ctx.function_depth == 0;
+        // Nothing between `</parameter>` and what follows: the inline shape.
+        let adjacent = held == "</parameter>";
         let mut partial = false;
         if after_function {
             // A line-start `</function>` inside a value closes it only before another call
@@ -332,7 +350,9 @@ impl Qwen {
             }
         } else {
             match scan::named_tag(rest, "<parameter=") {
-                Tag::Complete { name, len } if newline && top && ctx.args.is_next(name, &self.core.tools) => {
+                Tag::Complete { name, len }
+                    if top && ctx.args.opens_next(name, &self.core.tools, newline, adjacent) =>
+                {
                     ctx.args.close_value(sink);
                     self.open_value(&mut ctx, name, sink);
                     self.state = State::Value(ctx);
