@@ -137,7 +137,8 @@ impl Engine {
 
     /// The format the output is read as: the configured one, except for [`Format::Auto`]
     /// once another family's marker decided it (then that family: `mistral`,
-    /// `llama3_json`, `deepseek_v3` for both DeepSeek shapes, `kimi_k2`, `glm45`).
+    /// `llama3_json`, `deepseek_v3` for both DeepSeek V3 shapes, `kimi_k2`, `glm45`,
+    /// `minimax_m2`, `deepseek_v32`, `deepseek_v4`, `kimi_k3`, `seed_oss`, `gemma4`).
     /// `auto` while undecided or while the Qwen families are read (they are decided per
     /// call). Call ids follow it ([`Format::call_id_len`]); [`Sink::family`] announces a
     /// decision before the events that follow it.

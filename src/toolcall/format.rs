@@ -19,7 +19,10 @@ pub enum Format {
     /// `[THINK]`: Mistral; `<|python_tag|>`: Llama 3; DeepSeek's `<｜tool▁calls▁begin｜>`
     /// or `<｜tool▁call▁begin｜>` and their misspellings: DeepSeek V3/V3.1; Kimi K2's
     /// `<|tool_calls_section_begin|>` or `<|tool_call_begin|>`; `<tool_call>NAME` then
-    /// `<arg_key>` or `</tool_call>`: GLM-4.5) hands the rest of the output to that family,
+    /// `<arg_key>` or `</tool_call>`: GLM-4.5; `<minimax:tool_call>`: MiniMax-M2;
+    /// `<｜DSML｜function_calls>` / `<｜DSML｜tool_calls>`: DeepSeek-V3.2 / V4;
+    /// `<|open|>tools<|sep|>`: Kimi-K3; `<seed:tool_call>` or a leading `<seed:think>`:
+    /// Seed-OSS; `<|tool_call>` or a leading `<|channel>`: Gemma 4) hands the rest of the output to that family,
     /// for good, if no call was returned before it. Llama 3's bare JSON without
     /// `<|python_tag|>` is not detected (it cannot be told from JSON in prose).
     /// [`Engine::family`](super::Engine::family) says what was decided.
