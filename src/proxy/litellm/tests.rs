@@ -356,7 +356,7 @@ fn entry_errors_name_the_entry() {
             "model_list: [{model_name: q, litellm_params: {model: hosted_vllm/q, api_base: 'http://h:1'}, \
              model_info: {tool_format: xml}}]",
             "litellm.yaml: model_list[0] (model_name: q): model_info.tool_format: unknown tool format `xml` \
-             (expected one of: qwen3_coder, hermes, auto, llama3_json, mistral, deepseek_v3, deepseek_v31, kimi_k2, glm45, none)",
+             (expected one of: qwen3_coder, hermes, auto, llama3_json, mistral, deepseek_v3, deepseek_v31, kimi_k2, glm45, glm47, minimax_m2, deepseek_v32, deepseek_v4, seed_oss, kimi_k3, gemma4, none)",
         ),
         (
             "model_list:\n\

@@ -409,7 +409,11 @@ impl Invoke {
             call.open = false;
             return match self.call_end(rest, call, sink) {
                 Ok(step) => step,
-                Err(_) => unreachable!("an end tag is at the front"),
+                // Not reached (an end tag is at the front); between parameters is the safe reading.
+                Err((call, _)) => {
+                    self.state = State::Body(call);
+                    Step::Advance(0)
+                }
             };
         }
         if (matches!(ends, MatchAny::Partial) || matches!(next, Opened::Partial))
