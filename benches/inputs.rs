@@ -154,6 +154,37 @@ pub(crate) fn call_in(format: Format, name: &str, index: usize, args: &[(&str, &
             }
             s + "</tool_call>"
         }
+        Format::SeedOss => {
+            let mut s = format!("<seed:tool_call>\n<function={name}>\n");
+            for (k, v) in args {
+                let _ = writeln!(s, "<parameter={k}>{v}</parameter>");
+            }
+            s + "</function>\n</seed:tool_call>"
+        }
+        Format::MinimaxM2 | Format::DeepseekV32 | Format::DeepseekV4 => {
+            // The invokes of one wrapper (`output_in` adds it).
+            let p = if format == Format::MinimaxM2 { "" } else { "｜DSML｜" };
+            let string = if format == Format::MinimaxM2 { "" } else { " string=\"true\"" };
+            let mut s = format!("<{p}invoke name=\"{name}\">\n");
+            for (k, v) in args {
+                let _ = writeln!(s, "<{p}parameter name=\"{k}\"{string}>{v}</{p}parameter>");
+            }
+            s + &format!("</{p}invoke>\n")
+        }
+        Format::KimiK3 => {
+            let mut s = format!("<|open|>call tool=\"{name}\" index=\"{}\"<|sep|>", index + 1);
+            for (k, v) in args {
+                let _ = write!(
+                    s,
+                    "<|open|>argument key=\"{k}\" type=\"string\"<|sep|>{v}<|close|>argument<|sep|>"
+                );
+            }
+            s + "<|close|>call<|sep|>"
+        }
+        Format::Gemma4 => {
+            let body: Vec<String> = args.iter().map(|(k, v)| format!("{k}:<|\"|>{v}<|\"|>")).collect();
+            format!("<|tool_call>call:{name}{{{}}}<tool_call|>", body.join(","))
+        }
     }
 }
 
@@ -168,6 +199,19 @@ pub(crate) fn output_in(format: Format, calls: &[String]) -> String {
             format!("I'll do that.<|tool_calls_section_begin|>{}<|tool_calls_section_end|>", calls.concat())
         }
         Format::Mistral => format!("I'll do that.\n{}", calls.concat()),
+        Format::MinimaxM2 => {
+            format!("I'll do that.\n<minimax:tool_call>\n{}</minimax:tool_call>", calls.concat())
+        }
+        Format::DeepseekV32 => {
+            format!("I'll do that.\n\n<｜DSML｜function_calls>\n{}</｜DSML｜function_calls>", calls.concat())
+        }
+        Format::DeepseekV4 => {
+            format!("I'll do that.\n\n<｜DSML｜tool_calls>\n{}</｜DSML｜tool_calls>", calls.concat())
+        }
+        Format::KimiK3 => format!(
+            "I'll do that.<|close|>response<|sep|><|open|>tools<|sep|>{}<|close|>tools<|sep|>",
+            calls.concat()
+        ),
         _ => format!("I'll do that.\n\n{}", calls.join("\n")),
     }
 }

@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source benches/lib.sh
-formats="${FORMATS:-qwen3_coder hermes auto llama3_json mistral deepseek_v3 deepseek_v31 kimi_k2 glm45}"
+formats="${FORMATS:-qwen3_coder hermes auto llama3_json mistral deepseek_v3 deepseek_v31 kimi_k2 glm45 glm47 minimax_m2 deepseek_v32 deepseek_v4 seed_oss kimi_k3 gemma4}"
 
 build() { # build DIR TARGET -> the example's path
   cargo build --release --locked --quiet --example toolcall_instructions --manifest-path "$1/Cargo.toml" \

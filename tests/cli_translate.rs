@@ -190,3 +190,47 @@ fn quiet_hides_warnings_but_not_data() {
     assert!(quiet.stderr.is_empty());
     assert_eq!(quiet.stdout, loud.stdout);
 }
+
+/// Issue 18: every 2026 format, and the names vLLM uses for them, are accepted by
+/// `--format` (no `unknown format`) and give the call their markup holds.
+#[test]
+fn translate_takes_every_new_format_name() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let tools = file(&dir, "tools.json", TOOLS);
+    let qwen =
+        "<tool_call>\n<function=read_file>\n<parameter=path>\na.rs\n</parameter>\n</function>\n</tool_call>";
+    let glm = "<tool_call>read_file<arg_key>path</arg_key><arg_value>a.rs</arg_value></tool_call>";
+    let minimax = "<minimax:tool_call>\n<invoke name=\"read_file\">\n<parameter name=\"path\">a.rs</parameter>\n</invoke>\n</minimax:tool_call>";
+    let dsml = |w: &str| {
+        format!(
+            "<｜DSML｜{w}>\n<｜DSML｜invoke name=\"read_file\">\n<｜DSML｜parameter name=\"path\" string=\"true\">a.rs</｜DSML｜parameter>\n</｜DSML｜invoke>\n</｜DSML｜{w}>"
+        )
+    };
+    let seed = "<seed:tool_call>\n<function=read_file>\n<parameter=path>a.rs</parameter>\n</function>\n</seed:tool_call>";
+    let kimi = "<|open|>tools<|sep|><|open|>call tool=\"read_file\" index=\"1\"<|sep|><|open|>argument key=\"path\" type=\"string\"<|sep|>a.rs<|close|>argument<|sep|><|close|>call<|sep|><|close|>tools<|sep|>";
+    let gemma = "<|tool_call>call:read_file{path:<|\"|>a.rs<|\"|>}<tool_call|>";
+    let cases = [
+        ("glm47", glm.to_owned()),
+        ("poolside_v1", glm.to_owned()),
+        ("minimax_m2", minimax.to_owned()),
+        ("deepseek_v32", dsml("function_calls")),
+        ("deepseek_v4", dsml("tool_calls")),
+        ("seed_oss", seed.to_owned()),
+        ("kimi_k3", kimi.to_owned()),
+        ("gemma4", gemma.to_owned()),
+        ("qwen3_xml", qwen.to_owned()),
+        ("mimo", qwen.to_owned()),
+        ("step3p5", qwen.to_owned()),
+    ];
+    for (format, output) in cases {
+        let out = podctl(&["translate", "--format", format, "--tools", &tools], output.as_bytes(), &[]);
+        assert!(out.status.success(), "--format {format}: {}", text(&out.stderr));
+        let message: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+        assert_eq!(message["finish_reason"], "tool_calls", "--format {format}: {message}");
+        let call = &message["tool_calls"][0]["function"];
+        assert_eq!(call["name"], "read_file", "--format {format}");
+        let args: serde_json::Value =
+            serde_json::from_str(call["arguments"].as_str().expect("string")).expect("JSON");
+        assert_eq!(args, serde_json::json!({"path": "a.rs"}), "--format {format}");
+    }
+}

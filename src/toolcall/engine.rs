@@ -8,17 +8,23 @@ use std::sync::Arc;
 
 use super::deepseek::DEEPSEEK;
 use super::detect::Decisive;
+use super::dsml::{DEEPSEEK_V4, DEEPSEEK_V32};
 use super::event::{FinishReason, Sink, UpstreamFinish};
 use super::format::{Format, Reasoning};
+use super::gemma4::Gemma4;
 use super::glm45::Glm45;
+use super::invoke::Invoke;
 use super::kimi::KIMI_K2;
+use super::kimi_k3::KIMI_K3;
 use super::llama3::{self, Llama3};
 use super::machine::{Machine, Start};
 use super::message::{Message, MessageBuilder};
+use super::minimax::MINIMAX_M2;
 use super::mistral::{self, Mistral};
 use super::outcome::Outcomes;
 use super::passthrough::Passthrough;
 use super::qwen::Qwen;
+use super::seed::SEED_OSS;
 use super::special::Special;
 use super::tools::Tools;
 
@@ -31,6 +37,14 @@ const DECISIVE: &[Decisive] = &[
     Decisive { family: Format::KimiK2, markers: KIMI_K2.call_begin, opening: false },
     Decisive { family: Format::DeepseekV3, markers: DEEPSEEK.section_begin, opening: false },
     Decisive { family: Format::DeepseekV3, markers: DEEPSEEK.call_begin, opening: false },
+    Decisive { family: Format::MinimaxM2, markers: &[MINIMAX_M2.section_open], opening: false },
+    Decisive { family: Format::DeepseekV32, markers: &[DEEPSEEK_V32.section_open], opening: false },
+    Decisive { family: Format::DeepseekV4, markers: &[DEEPSEEK_V4.section_open], opening: false },
+    Decisive { family: Format::KimiK3, markers: &[KIMI_K3.section_open], opening: false },
+    Decisive { family: Format::Gemma4, markers: &["<|tool_call>"], opening: false },
+    Decisive { family: Format::Gemma4, markers: &["<|channel>"], opening: true },
+    Decisive { family: Format::SeedOss, markers: &[SEED_OSS.open], opening: false },
+    Decisive { family: Format::SeedOss, markers: &[SEED_OSS.think], opening: true },
     Decisive { family: Format::Mistral, markers: &[mistral::TOOL_CALLS], opening: false },
     Decisive { family: Format::Mistral, markers: &[mistral::THINK], opening: true },
 ];
@@ -58,6 +72,9 @@ enum Inner {
     /// Special-token markers with JSON arguments (DeepSeek, Kimi K2).
     Special(Box<Special>),
     Glm45(Box<Glm45>),
+    /// `<invoke name=…>` blocks (MiniMax-M2, DeepSeek DSML).
+    Invoke(Box<Invoke>),
+    Gemma4(Box<Gemma4>),
 }
 
 /// Runs `$body` with `$m` bound to the machine, whichever it is.
@@ -70,6 +87,8 @@ macro_rules! with_machine {
             Inner::Mistral($m) => $body,
             Inner::Special($m) => $body,
             Inner::Glm45($m) => $body,
+            Inner::Invoke($m) => $body,
+            Inner::Gemma4($m) => $body,
         }
     };
 }
@@ -87,6 +106,12 @@ fn machine_for(format: Format, start: Start) -> Inner {
         Format::DeepseekV3 | Format::DeepseekV31 => Inner::Special(Box::new(Special::new(&DEEPSEEK, start))),
         Format::KimiK2 => Inner::Special(Box::new(Special::new(&KIMI_K2, start))),
         Format::Glm45 | Format::Glm47 => Inner::Glm45(Box::new(Glm45::new(start))),
+        Format::MinimaxM2 => Inner::Invoke(Box::new(Invoke::new(&MINIMAX_M2, start))),
+        Format::DeepseekV32 => Inner::Invoke(Box::new(Invoke::new(&DEEPSEEK_V32, start))),
+        Format::DeepseekV4 => Inner::Invoke(Box::new(Invoke::new(&DEEPSEEK_V4, start))),
+        Format::Gemma4 => Inner::Gemma4(Box::new(Gemma4::new(start))),
+        Format::KimiK3 => Inner::Invoke(Box::new(Invoke::new(&KIMI_K3, start))),
+        Format::SeedOss => Inner::Qwen(Box::new(Qwen::with_tags(&SEED_OSS, true, false, None, start))),
     }
 }
 
@@ -112,7 +137,8 @@ impl Engine {
 
     /// The format the output is read as: the configured one, except for [`Format::Auto`]
     /// once another family's marker decided it (then that family: `mistral`,
-    /// `llama3_json`, `deepseek_v3` for both DeepSeek shapes, `kimi_k2`, `glm45`).
+    /// `llama3_json`, `deepseek_v3` for both DeepSeek V3 shapes, `kimi_k2`, `glm45`,
+    /// `minimax_m2`, `deepseek_v32`, `deepseek_v4`, `kimi_k3`, `seed_oss`, `gemma4`).
     /// `auto` while undecided or while the Qwen families are read (they are decided per
     /// call). Call ids follow it ([`Format::call_id_len`]); [`Sink::family`] announces a
     /// decision before the events that follow it.
@@ -214,6 +240,18 @@ mod tests {
         assert_eq!(find("<｜tool_calls_begin｜>", false), Found::Yes(Format::DeepseekV3));
         assert_eq!(find("<｜tool▁call▁begin｜>", false), Found::Yes(Format::DeepseekV3));
         assert_eq!(find("<｜tool", false), Found::Partial);
+        assert_eq!(find("<minimax:tool_call>", false), Found::Yes(Format::MinimaxM2));
+        assert_eq!(find("<｜DSML｜function_calls>", false), Found::Yes(Format::DeepseekV32));
+        assert_eq!(find("<｜DSML｜tool_calls>", false), Found::Yes(Format::DeepseekV4));
+        assert_eq!(find("<｜DSML｜", false), Found::Partial);
+        assert_eq!(find("<seed:tool_call>", false), Found::Yes(Format::SeedOss));
+        assert_eq!(find("<seed:think>", true), Found::Yes(Format::SeedOss));
+        assert_eq!(find("<seed:think>", false), Found::No);
+        assert_eq!(find("<|open|>tools<|sep|>", false), Found::Yes(Format::KimiK3));
+        assert_eq!(find("<|open|>", false), Found::Partial);
+        assert_eq!(find("<|tool_call>call:f{}", false), Found::Yes(Format::Gemma4));
+        assert_eq!(find("<|channel>thought", true), Found::Yes(Format::Gemma4));
+        assert_eq!(find("<|channel>", false), Found::No);
         assert_eq!(find("<tool_call>", false), Found::No);
         assert_eq!(find("[x]", false), Found::No);
         assert_eq!(find("<| b", false), Found::No);

@@ -19,7 +19,10 @@ pub enum Format {
     /// `[THINK]`: Mistral; `<|python_tag|>`: Llama 3; DeepSeek's `<｜tool▁calls▁begin｜>`
     /// or `<｜tool▁call▁begin｜>` and their misspellings: DeepSeek V3/V3.1; Kimi K2's
     /// `<|tool_calls_section_begin|>` or `<|tool_call_begin|>`; `<tool_call>NAME` then
-    /// `<arg_key>` or `</tool_call>`: GLM-4.5) hands the rest of the output to that family,
+    /// `<arg_key>` or `</tool_call>`: GLM-4.5; `<minimax:tool_call>`: MiniMax-M2;
+    /// `<｜DSML｜function_calls>` / `<｜DSML｜tool_calls>`: DeepSeek-V3.2 / V4;
+    /// `<|open|>tools<|sep|>`: Kimi-K3; `<seed:tool_call>` or a leading `<seed:think>`:
+    /// Seed-OSS; `<|tool_call>` or a leading `<|channel>`: Gemma 4) hands the rest of the output to that family,
     /// for good, if no call was returned before it. Llama 3's bare JSON without
     /// `<|python_tag|>` is not detected (it cannot be told from JSON in prose).
     /// [`Engine::family`](super::Engine::family) says what was decided.
@@ -45,6 +48,21 @@ pub enum Format {
     /// after the name optional, calls without arguments (`<tool_call>NAME</tool_call>`);
     /// the chat template opens `<think>` unless thinking is disabled.
     Glm47,
+    /// MiniMax-M2.x: `<minimax:tool_call><invoke name="NAME"><parameter name="K">V</parameter></invoke>…`;
+    /// the chat template always opens `<think>`.
+    MinimaxM2,
+    /// DeepSeek-V3.2: DSML, `<｜DSML｜function_calls><｜DSML｜invoke name="NAME"><｜DSML｜parameter name="K" string="true">V</｜DSML｜parameter>…`.
+    DeepseekV32,
+    /// DeepSeek-V4: V3.2's DSML in `<｜DSML｜tool_calls>`; thinking on by default.
+    DeepseekV4,
+    /// Seed-OSS: Qwen3-Coder's XML in `<seed:tool_call>…</seed:tool_call>`, reasoning in
+    /// `<seed:think>…</seed:think>`.
+    SeedOss,
+    /// Kimi-K3: XTML, `<|open|>tools<|sep|><|open|>call tool="NAME"<|sep|><|open|>argument key="K" type="string"<|sep|>V<|close|>argument<|sep|>…`.
+    KimiK3,
+    /// Gemma 4: `<|tool_call>call:NAME{key:<|"|>text<|"|>,n:42}<tool_call|>`, reasoning in
+    /// `<|channel>thought\n…<channel|>`.
+    Gemma4,
     /// vLLM parses (started with `--enable-auto-tool-choice --tool-call-parser …`): its
     /// `tool_calls` and reasoning are passed through and its text is content, untouched
     /// (gpt-oss's harmony format, and any family podctl does not parse yet).
@@ -64,6 +82,12 @@ impl Format {
         "kimi_k2",
         "glm45",
         "glm47",
+        "minimax_m2",
+        "deepseek_v32",
+        "deepseek_v4",
+        "seed_oss",
+        "kimi_k3",
+        "gemma4",
         "none",
         "vllm",
     ];
@@ -80,6 +104,12 @@ impl Format {
         Self::KimiK2,
         Self::Glm45,
         Self::Glm47,
+        Self::MinimaxM2,
+        Self::DeepseekV32,
+        Self::DeepseekV4,
+        Self::SeedOss,
+        Self::KimiK3,
+        Self::Gemma4,
         Self::None,
         Self::Vllm,
     ];
@@ -97,6 +127,12 @@ impl Format {
             Self::KimiK2 => "kimi_k2",
             Self::Glm45 => "glm45",
             Self::Glm47 => "glm47",
+            Self::MinimaxM2 => "minimax_m2",
+            Self::DeepseekV32 => "deepseek_v32",
+            Self::DeepseekV4 => "deepseek_v4",
+            Self::SeedOss => "seed_oss",
+            Self::KimiK3 => "kimi_k3",
+            Self::Gemma4 => "gemma4",
             Self::Vllm => "vllm",
         }
     }
@@ -117,6 +153,12 @@ impl Format {
             | Self::KimiK2
             | Self::Glm45
             | Self::Glm47
+            | Self::MinimaxM2
+            | Self::DeepseekV32
+            | Self::DeepseekV4
+            | Self::SeedOss
+            | Self::KimiK3
+            | Self::Gemma4
             | Self::None
             | Self::Vllm => None,
         }
@@ -150,6 +192,12 @@ impl FromStr for Format {
             "kimi_k2" | "kimi-k2" => Ok(Self::KimiK2),
             "glm45" | "glm4_moe" | "glm-4.5" | "glm46" => Ok(Self::Glm45),
             "glm47" | "glm47_moe" | "glm-4.7" | "glm5" | "poolside_v1" => Ok(Self::Glm47),
+            "minimax_m2" | "minimax-m2" => Ok(Self::MinimaxM2),
+            "deepseek_v32" | "deepseek-v32" | "deepseek_v3.2" | "deepseek_v3_2" => Ok(Self::DeepseekV32),
+            "deepseek_v4" | "deepseek-v4" => Ok(Self::DeepseekV4),
+            "seed_oss" | "seed-oss" => Ok(Self::SeedOss),
+            "kimi_k3" | "kimi-k3" => Ok(Self::KimiK3),
+            "gemma4" | "gemma-4" => Ok(Self::Gemma4),
             "vllm" => Ok(Self::Vllm),
             other => {
                 Err(format!("unknown tool format `{other}` (expected one of: {})", Self::NAMES.join(", ")))
@@ -163,7 +211,7 @@ impl FromStr for Format {
 /// Thinking-only models (QwQ, Qwen3-*-Thinking-2507) get `<think>` from the chat template,
 /// so their output starts inside reasoning and only `</think>` appears. With
 /// [`Reasoning::Auto`] the family's template decides ([`Format::template_opens_reasoning`]):
-/// where it opens the block by default (GLM-4.7/5, MiniMax-M2) the output starts inside
+/// where it opens the block by default (GLM-4.7/5, MiniMax-M2, DeepSeek-V4) the output starts inside
 /// reasoning; elsewhere reasoning is recognised only when the model itself writes `<think>`
 /// at the start. A stray `</think>` is dropped either way.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -180,10 +228,11 @@ pub enum Reasoning {
 
 impl Format {
     /// Whether this family's chat template opens the reasoning block at the end of the
-    /// prompt when the request does not disable thinking: GLM-4.7/5 (`<|assistant|><think>`)
-    /// and MiniMax-M2 (`]~b]ai\n<think>\n`, thinking always on).
+    /// prompt when the request does not disable thinking: GLM-4.7/5 (`<|assistant|><think>`),
+    /// MiniMax-M2 (`]~b]ai\n<think>\n`, thinking always on) and DeepSeek-V4 (`<think>`
+    /// unless `reasoning_effort` is `none`). DeepSeek-V3.2 thinks only when asked.
     pub fn template_opens_reasoning(self) -> bool {
-        matches!(self, Self::Glm47)
+        matches!(self, Self::Glm47 | Self::MinimaxM2 | Self::DeepseekV4)
     }
 
     /// Whether output in this format starts inside the reasoning block under `reasoning`.

@@ -8,8 +8,10 @@ impl Format {
     /// name): Qwen3-Coder (and Qwen3.5 or later) → `qwen3_coder`; Qwen2 / Qwen2.5 / Qwen3 / QwQ
     /// / Hermes → `hermes`; Llama 3.x → `llama3_json`; Mistral, Devstral, Magistral, Ministral,
     /// Mixtral, Codestral → `mistral`; DeepSeek V3.1 and V3.2-Exp → `deepseek_v31`; DeepSeek V3
-    /// and R1 → `deepseek_v3` (V3.2 proper: `None`); GLM-4.5/4.6 → `glm45`; GLM-4.7, GLM-5.x,
-    /// Poolside Laguna → `glm47`; Kimi K2 → `kimi_k2`; gpt-oss → `vllm`; else `None`.
+    /// and R1 → `deepseek_v3`; DeepSeek V3.2 → `deepseek_v32`, V4 → `deepseek_v4`;
+    /// MiniMax-M2.x → `minimax_m2`; Seed-OSS → `seed_oss`; GLM-4.5/4.6 → `glm45`; GLM-4.7, GLM-5.x,
+    /// Poolside Laguna → `glm47`; Kimi K2 → `kimi_k2`; Kimi K3 → `kimi_k3`;
+    /// Gemma 4 → `gemma4`; gpt-oss → `vllm`; else `None`.
     pub fn guess(model: &str) -> Option<Format> {
         let name = model.to_ascii_lowercase().replace(['_', ' '], "-");
         let name = name.replace("qwen-", "qwen");
@@ -25,8 +27,13 @@ impl Format {
         } else if has(&["deepseek-v3.1", "deepseek-v3-1", "deepseek-v31", "deepseek-v3.2-exp"]) {
             Some(Self::DeepseekV31)
         } else if has(&["deepseek-v3.2", "deepseek-v3-2", "deepseek-v32"]) {
-            // V3.2 proper writes DSML markup, which no format here reads.
-            None
+            Some(Self::DeepseekV32)
+        } else if has(&["deepseek-v4"]) {
+            Some(Self::DeepseekV4)
+        } else if has(&["minimax-m2"]) {
+            Some(Self::MinimaxM2)
+        } else if has(&["seed-oss"]) {
+            Some(Self::SeedOss)
         } else if has(&["deepseek-v3", "deepseek-r1"]) {
             Some(Self::DeepseekV3)
         } else if has(&["glm-4.5", "glm-4.6", "glm4.5", "glm4.6", "glm-4-5", "glm-4-6"]) {
@@ -35,6 +42,10 @@ impl Format {
             Some(Self::Glm47)
         } else if has(&["kimi-k2"]) {
             Some(Self::KimiK2)
+        } else if has(&["kimi-k3"]) {
+            Some(Self::KimiK3)
+        } else if has(&["gemma-4", "gemma4"]) {
+            Some(Self::Gemma4)
         } else if has(&["gpt-oss"]) {
             // Harmony: only vLLM's own parser, on token ids, decodes it reliably.
             Some(Self::Vllm)
@@ -78,7 +89,13 @@ mod tests {
             ("deepseek-ai/DeepSeek-R1-0528", Some(Format::DeepseekV3)),
             ("deepseek-ai/DeepSeek-V3.1-Terminus", Some(Format::DeepseekV31)),
             ("deepseek-ai/DeepSeek-V3.2-Exp", Some(Format::DeepseekV31)),
-            ("deepseek-ai/DeepSeek-V3.2", None),
+            ("deepseek-ai/DeepSeek-V3.2", Some(Format::DeepseekV32)),
+            ("deepseek-ai/DeepSeek-V3.2-Speciale", Some(Format::DeepseekV32)),
+            ("deepseek-ai/DeepSeek-V4-Flash", Some(Format::DeepseekV4)),
+            ("MiniMaxAI/MiniMax-M2.5", Some(Format::MinimaxM2)),
+            ("minimax_m2", Some(Format::MinimaxM2)),
+            ("ByteDance-Seed/Seed-OSS-36B-Instruct", Some(Format::SeedOss)),
+            ("MiniMaxAI/MiniMax-M1-80k", None),
             ("zai-org/GLM-4.5-Air-FP8", Some(Format::Glm45)),
             ("zai-org/GLM-4.6", Some(Format::Glm45)),
             ("zai-org/GLM-4.7-FP8", Some(Format::Glm47)),
@@ -86,6 +103,9 @@ mod tests {
             ("zai-org/GLM-5.1-FP8", Some(Format::Glm47)),
             ("glm5", Some(Format::Glm47)),
             ("moonshotai/Kimi-K2-Instruct-0905", Some(Format::KimiK2)),
+            ("moonshotai/Kimi-K3", Some(Format::KimiK3)),
+            ("google/gemma-4-31B-it", Some(Format::Gemma4)),
+            ("google/gemma-3-27b-it", None),
             ("deepseek-ai/deepseek-coder-6.7b-instruct", None),
             ("deepseek", None),
             ("qwen-coder", None),

@@ -20,9 +20,13 @@
 //!   typing raw values by the schema (`coerce.rs`, `pyliteral.rs`); `auto`'s marker
 //!   search (`detect.rs`).
 //! * One machine per family: `qwen/` (`qwen3_coder` XML, `hermes` JSON, and `auto`, which
-//!   reads both and watches for the other families' decisive markers), `llama3.rs`,
-//!   `mistral.rs`, `glm45.rs`, `special.rs` (special-token markers around JSON arguments)
-//!   with the dialects `deepseek.rs` and `kimi.rs`, and `passthrough.rs` (`none`).
+//!   reads both and watches for the other families' decisive markers; with Seed's tags,
+//!   `seed.rs`, it reads `seed_oss`), `llama3.rs`, `mistral.rs`, `glm45.rs` (`glm45` and
+//!   `glm47`), `special.rs` (special-token markers around JSON arguments) with the dialects
+//!   `deepseek.rs` and `kimi.rs`, `invoke/` (`<invoke name=…>` blocks of named parameters)
+//!   with the dialects `minimax.rs` (`minimax_m2`), `dsml.rs` (`deepseek_v32`,
+//!   `deepseek_v4`) and `kimi_k3.rs` (XTML), `gemma4/`, and `passthrough.rs` (`none`).
+//!   Each family's end-of-turn tokens are dropped by its machine (`Core::end_of_turn`).
 //! * The [`Engine`] (`engine.rs`) builds the machine for a format, keeps the undecided tail
 //!   of the input (a suffix that could still become a marker: input is consumed once, so
 //!   cost is linear in the output length), and carries out `auto`'s hand-over.
@@ -48,16 +52,21 @@ mod coerce;
 mod core;
 mod deepseek;
 mod detect;
+mod dsml;
 mod engine;
 mod event;
 mod format;
+mod gemma4;
 mod glm45;
 mod guess;
+mod invoke;
 mod json;
 mod kimi;
+mod kimi_k3;
 mod llama3;
 mod machine;
 mod message;
+mod minimax;
 mod mistral;
 mod outcome;
 mod passthrough;
@@ -66,6 +75,7 @@ mod qwen;
 mod repair;
 mod scan;
 mod schema;
+mod seed;
 mod shaper;
 mod special;
 mod tools;

@@ -76,6 +76,11 @@ impl Tool {
     pub fn param(&self, name: &str) -> Option<Types> {
         self.params.get(name).copied()
     }
+
+    /// The names of its declared parameters.
+    pub fn params(&self) -> impl Iterator<Item = &str> {
+        self.params.keys().map(String::as_str)
+    }
 }
 
 fn json_kind(value: &Value) -> &'static str {

@@ -57,7 +57,13 @@ impl<const STRIP_NEWLINE: bool> XmlArgs<STRIP_NEWLINE> {
 
     /// Opens value `key`: a string value's key goes out at once, any other's with it.
     pub(crate) fn open(&mut self, key: &str, tools: &Tools, sink: &mut impl Sink) {
-        let types = tools.get(&self.name).and_then(|t| t.param(key)).unwrap_or(Types::NONE);
+        self.open_as(key, tools, Types::NONE, sink);
+    }
+
+    /// Opens value `key`, typed as `undeclared` when the schema does not declare it (a
+    /// format whose markup says a value is JSON, such as DSML's `string="false"`).
+    pub(crate) fn open_as(&mut self, key: &str, tools: &Tools, undeclared: Types, sink: &mut impl Sink) {
+        let types = tools.get(&self.name).and_then(|t| t.param(key)).unwrap_or(undeclared);
         self.types = types;
         self.stream = types.is_pure_string();
         self.newline = false;
@@ -136,10 +142,39 @@ impl<const STRIP_NEWLINE: bool> XmlArgs<STRIP_NEWLINE> {
         }
     }
 
+    /// Whether `<parameter=KEY>` after a value's `</parameter>` opens the next value
+    /// (Qwen3-Coder's rule 2 as podctl reads it). `newline`: a newline separates the two
+    /// tags; `adjacent`: nothing does (`</parameter><parameter=b>`, the inline shape).
+    /// * A key of the tool's schema not seen yet: when newline or adjacent (spaces alone
+    ///   leave it data, as in prose that mentions the tags).
+    /// * A key the schema does not declare, not seen yet: only on a new line, and only while
+    ///   a declared key is still unseen (the model put an undeclared parameter between
+    ///   declared ones); once every declared key was seen it is data of the value, so the
+    ///   last value (the file being written) keeps any markup it holds.
+    /// * Any key not seen yet when the tool is not declared (no schema to decide by).
+    pub(crate) fn opens_next(&self, key: &str, tools: &Tools, newline: bool, adjacent: bool) -> bool {
+        let seen = |k: &str| self.seen.iter().any(|s| s == k);
+        if seen(key) || !(newline || adjacent) {
+            return false;
+        }
+        match tools.get(&self.name) {
+            None => true,
+            Some(tool) if tool.param(key).is_some() => true,
+            Some(tool) => newline && tool.params().any(|p| !seen(p)),
+        }
+    }
+
     /// The call is complete: its last value closes, then its arguments object.
     pub(crate) fn complete(&mut self, core: &mut Core, sink: &mut impl Sink) {
         self.close_value(sink);
         Core::args(self.index, "}", sink);
+        core.end(self.index, true, sink);
+    }
+
+    /// The call is complete with no value open (each was closed, or none was opened): its
+    /// arguments object closes.
+    pub(crate) fn complete_closed(&mut self, core: &mut Core, sink: &mut impl Sink) {
+        Core::args(self.index, if self.opened { "}" } else { "{}" }, sink);
         core.end(self.index, true, sink);
     }
 

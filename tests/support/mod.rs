@@ -30,8 +30,14 @@ pub(crate) const D31: Format = Format::DeepseekV31;
 pub(crate) const K: Format = Format::KimiK2;
 pub(crate) const G: Format = Format::Glm45;
 pub(crate) const G47: Format = Format::Glm47;
+pub(crate) const MM: Format = Format::MinimaxM2;
+pub(crate) const D32: Format = Format::DeepseekV32;
+pub(crate) const D4: Format = Format::DeepseekV4;
+pub(crate) const S: Format = Format::SeedOss;
+pub(crate) const K3: Format = Format::KimiK3;
+pub(crate) const G4: Format = Format::Gemma4;
 
-pub(crate) const ALL_FORMATS: [Format; 11] = [Q, H, A, L, M, N, D3, D31, K, G, G47];
+pub(crate) const ALL_FORMATS: [Format; 17] = [Q, H, A, L, M, N, D3, D31, K, G, G47, MM, D32, D4, S, K3, G4];
 pub(crate) const FINISHES: [UpstreamFinish; 2] = [UpstreamFinish::Stop, UpstreamFinish::Length];
 pub(crate) const REASONINGS: [Reasoning; 3] =
     [Reasoning::Auto, Reasoning::PromptOpened, Reasoning::PromptClosed];

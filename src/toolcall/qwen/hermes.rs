@@ -44,10 +44,10 @@ impl Qwen {
             self.state = State::Json(block);
             return Step::Advance(body);
         }
-        match scan::starts(rest, "</tool_call>") {
+        match scan::starts(rest, self.tags.close) {
             Match::Yes => {
                 self.settle_block(&block, true, sink);
-                Step::Advance("</tool_call>".len())
+                Step::Advance(self.tags.close.len())
             }
             Match::Partial if eof.is_none() => {
                 self.state = State::Json(block);
@@ -74,7 +74,7 @@ impl Qwen {
                 self.core.whole_call(&name, None, &args, from_think, lenient || !closed, sink);
             }
         } else {
-            let tag = if closed { "</tool_call>" } else { "" };
+            let tag = if closed { self.tags.close } else { "" };
             let text = format!("{}{}{tag}", block.attempt.held, block.body);
             self.core.give_up(&text, from_think, sink);
         }

@@ -69,10 +69,33 @@ impl State {
     }
 }
 
+/// The wrapper and reasoning tags of a family that writes Qwen3-Coder's (or Hermes') calls,
+/// and its end-of-turn tokens (never content).
+#[derive(Debug)]
+pub(crate) struct Tags {
+    pub(crate) open: &'static str,
+    pub(crate) close: &'static str,
+    pub(crate) think: &'static str,
+    pub(crate) think_close: &'static str,
+    pub(crate) end_of_turn: &'static [&'static str],
+}
+
+/// Qwen's own: `<|im_end|>` ends every turn of its ChatML template, `<|endoftext|>` is the
+/// tokenizer's end of text (both in Qwen3's `generation_config.json` `eos_token_id`).
+pub(crate) const QWEN: Tags = Tags {
+    open: "<tool_call>",
+    close: "</tool_call>",
+    think: "<think>",
+    think_close: "</think>",
+    end_of_turn: &["<|im_end|>", "<|endoftext|>"],
+};
+
 /// The machine of `qwen3_coder` (XML calls), `hermes` (JSON calls) and `auto` (both,
-/// decided per call, and the other families' markers watched for).
+/// decided per call, and the other families' markers watched for), and of the families
+/// that write the same calls in other tags (`seed_oss`).
 #[derive(Debug)]
 pub(crate) struct Qwen {
+    tags: &'static Tags,
     xml: bool,
     json: bool,
     core: Core,
@@ -88,8 +111,20 @@ impl Qwen {
     /// `qwen3_coder` reads XML calls, `hermes` JSON ones; `auto` both, with the table of
     /// the other families' decisive markers.
     pub(crate) fn new(xml: bool, json: bool, detect: Option<&'static [Decisive]>, start: Start) -> Self {
+        Self::with_tags(&QWEN, xml, json, detect, start)
+    }
+
+    /// The same machine reading another family's tags.
+    pub(crate) fn with_tags(
+        tags: &'static Tags,
+        xml: bool,
+        json: bool,
+        detect: Option<&'static [Decisive]>,
+        start: Start,
+    ) -> Self {
         let state = State::channel(start.think);
-        Self { xml, json, core: start.core.lines(true), state, detect, switch: None }
+        let core = start.core.lines(true).ending(tags.end_of_turn);
+        Self { tags, xml, json, core, state, detect, switch: None }
     }
 
     /// The family decided, and what the machine taking over starts from.
@@ -138,8 +173,11 @@ impl Qwen {
                 return Step::Advance(1);
             }
         }
-        let markers: &[&str] =
-            if think_opens { &["<tool_call>", "</think>", "<think>"] } else { &["<tool_call>", "</think>"] };
+        let markers: &[&str] = if think_opens {
+            &[self.tags.open, self.tags.think_close, self.tags.think]
+        } else {
+            &[self.tags.open, self.tags.think_close]
+        };
         match scan::starts_any(rest, markers) {
             MatchAny::Yes(marker) => return self.on_marker(marker, think, sink),
             MatchAny::Partial => partial = true,
@@ -159,6 +197,11 @@ impl Qwen {
                 Tag::No => {}
             }
         }
+        match self.core.end_of_turn(rest, think) {
+            MatchAny::Yes(token) => return Step::Advance(token.len()),
+            MatchAny::Partial => partial = true,
+            MatchAny::No => {}
+        }
         if partial && let Some(step) = undecided(eof, rest) {
             return step;
         }
@@ -167,19 +210,20 @@ impl Qwen {
     }
 
     fn on_marker(&mut self, marker: &str, think: bool, sink: &mut impl Sink) -> Step {
-        match (marker, think) {
-            ("<tool_call>", _) => {
-                self.state = State::CallOpen(Attempt::new(marker, think));
-            }
-            ("</think>", true) => {
-                self.core.end_reasoning();
-                self.state = State::Text;
-            }
+        let t = self.tags;
+        if marker == t.open {
+            self.state = State::CallOpen(Attempt::new(marker, think));
+        } else if marker == t.think_close && think {
+            self.core.end_reasoning();
+            self.state = State::Text;
+        } else if marker == t.think_close {
             // A stray `</think>` (the prompt opened the block, or it follows a call that
             // ended reasoning): never content, and it separates what surrounds it.
-            ("</think>", false) => self.core.content.boundary(),
-            ("<think>", _) => self.state = State::Think,
-            _ => self.text(marker, think, sink),
+            self.core.content.boundary();
+        } else if marker == t.think {
+            self.state = State::Think;
+        } else {
+            self.text(marker, think, sink);
         }
         Step::Advance(marker.len())
     }

@@ -4,6 +4,22 @@
 //! (spec rule 2) from what follows it, so tool markup written *inside* a file the model
 //! writes stays data. String values stream out as they arrive; other values are typed by
 //! the schema once complete.
+//!
+//! The rule, in the spec's words (`XmlArgs::opens_next`): a `</parameter>` closes the value
+//! only if what follows (after whitespace) is `</function>`, `</tool_call>`, the end of
+//! output, or `<parameter=NAME>` where
+//! * NAME is a declared parameter of this function not seen yet, and the two tags are
+//!   separated by a newline or by nothing at all (`</parameter><parameter=b>`: the inline
+//!   shape real models write; spaces alone leave both tags text, as in prose about them);
+//! * or NAME is not declared, not seen yet, on a new line, and some declared parameter of
+//!   the function is still unseen (an undeclared parameter between declared ones, kept as
+//!   a string by rule 8). Once every declared parameter was seen, an undeclared one is data:
+//!   the value being written last (typically the file's content) keeps any markup it holds;
+//! * or the function is not declared and NAME was not seen yet.
+//!
+//! Otherwise the `</parameter>` is text of the value. vLLM splits at every
+//! `</parameter>`; podctl gives up only the ambiguous middle: an undeclared tag inline, or
+//! after every declared parameter, stays in the value.
 
 use memchr::memchr;
 
@@ -102,7 +118,7 @@ impl Qwen {
             Held::Over => return self.revert(&at, sink),
             Held::None => {}
         }
-        match scan::starts_any(rest, &["<arg_key>", "</tool_call>"]) {
+        match scan::starts_any(rest, &["<arg_key>", self.tags.close]) {
             MatchAny::Yes(_) => {
                 self.switch = Some(Switch::to_glm45(at));
                 Step::Advance(0)
@@ -162,10 +178,10 @@ impl Qwen {
             Tag::Partial => partial = true,
             Tag::No => {}
         }
-        match scan::starts_any(rest, &["</function>", "</tool_call>"]) {
+        match scan::starts_any(rest, &["</function>", self.tags.close]) {
             MatchAny::Yes(closer) => {
                 // A bare call (rule 4), or `</tool_call>` with no `</function>`.
-                let repaired = !wrapped || closer == "</tool_call>";
+                let repaired = !wrapped || closer == self.tags.close;
                 self.core.whole_call(&name, None, "{}", from_think, repaired, sink);
                 self.state = if closer == "</function>" { self.after_call(wrapped) } else { State::Text };
                 return Step::Advance(closer.len());
@@ -272,10 +288,10 @@ impl Qwen {
             Tag::Partial => partial = true,
             Tag::No => {}
         }
-        match scan::starts_any(rest, &["<tool_call>", "</tool_call>"]) {
+        match scan::starts_any(rest, &[self.tags.open, self.tags.close]) {
             MatchAny::Yes(tag) => {
                 let depth = &mut ctx.tool_call_depth;
-                *depth = if tag == "<tool_call>" { *depth + 1 } else { depth.saturating_sub(1) };
+                *depth = if tag == self.tags.open { *depth + 1 } else { depth.saturating_sub(1) };
                 return self.literal(ctx, tag, sink);
             }
             MatchAny::Partial => partial = true,
@@ -315,24 +331,28 @@ impl Qwen {
             Held::None => {}
         }
         let top = ctx.function_depth == 0;
+        // Nothing between `</parameter>` and what follows: the inline shape.
+        let adjacent = held == "</parameter>";
         let mut partial = false;
         if after_function {
             // A line-start `</function>` inside a value closes it only before another call
             // or the end of output (rule 3).
-            match scan::starts_any(rest, &["</tool_call>", "<tool_call>", "<function="]) {
+            match scan::starts_any(rest, &[self.tags.close, self.tags.open, "<function="]) {
                 MatchAny::Yes(tag) => {
                     // Rule 3: the last value's `</parameter>` is missing.
                     self.core.repaired = true;
                     ctx.args.complete(&mut self.core, sink);
                     self.state = State::Text;
-                    return Step::Advance(if tag == "</tool_call>" { tag.len() } else { 0 });
+                    return Step::Advance(if tag == self.tags.close { tag.len() } else { 0 });
                 }
                 MatchAny::Partial => partial = true,
                 MatchAny::No => {}
             }
         } else {
             match scan::named_tag(rest, "<parameter=") {
-                Tag::Complete { name, len } if newline && top && ctx.args.is_next(name, &self.core.tools) => {
+                Tag::Complete { name, len }
+                    if top && ctx.args.opens_next(name, &self.core.tools, newline, adjacent) =>
+                {
                     ctx.args.close_value(sink);
                     self.open_value(&mut ctx, name, sink);
                     self.state = State::Value(ctx);
@@ -342,11 +362,11 @@ impl Qwen {
                 Tag::Complete { .. } | Tag::No => {}
             }
             let calls_closed = top && ctx.tool_call_depth == 0;
-            for (tag, structural) in [("</function>", top), ("</tool_call>", calls_closed)] {
+            for (tag, structural) in [("</function>", top), (self.tags.close, calls_closed)] {
                 match scan::starts(rest, tag) {
                     Match::Yes if structural => {
                         let wrapped = ctx.wrapped;
-                        if tag == "</tool_call>" {
+                        if tag == self.tags.close {
                             // `</function>` is missing.
                             self.core.repaired = true;
                         }
@@ -382,8 +402,8 @@ impl Qwen {
             self.state = State::AfterCall { owed };
             return Step::Advance(ws);
         }
-        match scan::starts(rest, "</tool_call>") {
-            Match::Yes => Step::Advance("</tool_call>".len()),
+        match scan::starts(rest, self.tags.close) {
+            Match::Yes => Step::Advance(self.tags.close.len()),
             Match::Partial if eof.is_none() => {
                 self.state = State::AfterCall { owed };
                 Step::NeedMore

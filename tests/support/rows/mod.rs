@@ -3,12 +3,16 @@
 
 pub(crate) mod auto;
 pub(crate) mod edges;
+pub(crate) mod gemma4;
 pub(crate) mod glm;
 pub(crate) mod hermes;
+pub(crate) mod invoke;
+pub(crate) mod kimi_k3;
 pub(crate) mod llama3;
 pub(crate) mod mistral;
 pub(crate) mod qwen_output;
 pub(crate) mod qwen_rules;
+pub(crate) mod seed;
 pub(crate) mod special;
 
 use super::Case;
@@ -24,5 +28,9 @@ pub(crate) fn cases() -> Vec<Case> {
     cases.extend(special::cases());
     cases.extend(glm::cases());
     cases.extend(auto::cases());
+    cases.extend(invoke::cases());
+    cases.extend(seed::cases());
+    cases.extend(kimi_k3::cases());
+    cases.extend(gemma4::cases());
     cases
 }

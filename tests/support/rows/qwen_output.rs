@@ -252,5 +252,16 @@ pub(crate) fn cases() -> Vec<Case> {
             ),
         )
         .call("config", json!({"mode": 2, "style": "slow", "port": 8080, "retries": null, "level": 3, "tag": "007"})),
+        Case::new(
+            "q_end_of_turn_dropped",
+            "eot: Qwen's <|im_end|> and <|endoftext|> are never content",
+            QA,
+            format!("Done.<|im_end|>\n{}<|endoftext|>", xml("read_file", &[("path", "a.rs")])),
+        )
+        .content("Done.")
+        .call("read_file", json!({"path": "a.rs"})),
+        Case::new("q_end_of_turn_cut_under_length", "6/eot: a cut end-of-turn token never leaks", QHA, "Done.<|im_e")
+            .length()
+            .content("Done."),
     ]
 }

@@ -303,12 +303,40 @@ pub(crate) fn cases() -> Vec<Case> {
         )
         .call("read_file", json!({"depth": "3", "path": "a.rs"})),
         Case::new(
-            "q_undeclared_param_after_declared_is_data",
-            "3.2: <parameter=NAME> of a declared function opens only for its parameters",
+            "q_undeclared_param_while_declared_unseen",
+            "3.2/3.8: an undeclared <parameter=NAME> on a new line opens while a declared one is unseen (kept as a string)",
             QA,
             xml("read_file", &[("path", "a"), ("depth", "3")]),
         )
-        .call("read_file", json!({"path": "a\n</parameter>\n<parameter=depth>\n3"})),
+        .call("read_file", json!({"path": "a", "depth": "3"})),
+        Case::new(
+            "q_undeclared_param_between_declared",
+            "3.2/3.8: an undeclared parameter between declared ones (vLLM parses it)",
+            QA,
+            xml("read_file", &[("path", "a.rs"), ("encoding", "utf-8"), ("limit", "5")]),
+        )
+        .call("read_file", json!({"path": "a.rs", "encoding": "utf-8", "limit": 5})),
+        Case::new(
+            "q_inline_params",
+            "3.2: parameters written inline, no newlines (</parameter><parameter=b>)",
+            QA,
+            "<tool_call>\n<function=read_file>\n<parameter=path>src/a.rs</parameter><parameter=limit>7</parameter>\n</function>\n</tool_call>",
+        )
+        .call("read_file", json!({"path": "src/a.rs", "limit": 7})),
+        Case::new(
+            "q_inline_call_on_one_line",
+            "3.2: a whole call on one line",
+            QA,
+            "<tool_call><function=read_file><parameter=path>src/a.rs</parameter><parameter=limit>7</parameter></function></tool_call>",
+        )
+        .call("read_file", json!({"path": "src/a.rs", "limit": 7})),
+        Case::new(
+            "q_inline_markup_in_last_value_is_data",
+            "3.2: once every declared parameter was seen, an inline or undeclared tag is data",
+            QA,
+            "<tool_call>\n<function=write_file>\n<parameter=path>t.xml</parameter><parameter=content>a</parameter><parameter=path>b</parameter>\n<parameter=foo>c</parameter>\n</function>\n</tool_call>",
+        )
+        .call("write_file", json!({"path": "t.xml", "content": "a</parameter><parameter=path>b</parameter>\n<parameter=foo>c"})),
         Case::new(
             "q_no_params_empty_object",
             "3.8: <function=f> with no parameters gives {}",
