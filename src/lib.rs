@@ -48,6 +48,7 @@ pub mod openai;
 pub mod procs;
 pub mod profile;
 pub mod proxy;
+pub mod serve;
 pub mod setup;
 pub mod supervisor;
 #[cfg(test)]

@@ -8,6 +8,7 @@ mod global;
 mod logs;
 mod profiles;
 mod proxy;
+mod serve;
 mod setup;
 mod start;
 mod status;
@@ -41,6 +42,8 @@ pub enum Command {
     /// Start vLLM from a profile and supervise it (with --proxy, the proxy too).
     #[command(alias = "start-vllm")]
     Start(start::StartArgs),
+    /// Several profiles' models behind one proxy, each started on its first request and swapped on a shared GPU.
+    Serve(serve::ServeArgs),
     /// Stop vLLM, the proxy and the supervisor; no process of the run survives.
     Stop(stop::StopArgs),
     /// What runs: state, pids, ports and health (exit 0 all ready, 1 not, 3 nothing running).
@@ -72,6 +75,7 @@ pub fn run(cli: Cli, printer: &Printer) -> anyhow::Result<()> {
         }
         Command::Proxy(args) => proxy::run(&args, &cli.global, printer),
         Command::Supervise(args) => supervise::run(&args),
+        Command::Serve(args) => serve::run(&args, printer),
         command => {
             ui::init_tracing(cli.global.verbose, cli.global.quiet);
             match command {
@@ -84,7 +88,7 @@ pub fn run(cli: Cli, printer: &Printer) -> anyhow::Result<()> {
                 Command::Setup(args) => setup::run(&args, printer),
                 Command::ContinueConfig(args) => continue_config::run(&args, printer),
                 Command::Completions(args) => completions::run(&args, Cli::command(), printer),
-                Command::Translate(_) | Command::Proxy(_) | Command::Supervise(_) => {
+                Command::Translate(_) | Command::Proxy(_) | Command::Supervise(_) | Command::Serve(_) => {
                     unreachable!("handled above")
                 }
             }

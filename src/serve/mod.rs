@@ -1,0 +1,14 @@
+//! `podctl serve`: several models behind one proxy, each started when a request first
+//! names it and swapped out when another needs its GPU.
+//!
+//! * [`policy`]: pure: which models fit together, which must stop first, which are idle.
+//! * [`member`]: one model (profile, GPUs, limits) and its load state.
+//! * [`fleet`]: the thin I/O: supervisors started and stopped as the policy says, requests
+//!   admitted through the proxy's [`crate::proxy::gate::Gate`].
+
+pub mod fleet;
+pub mod member;
+pub mod policy;
+
+pub use fleet::{Fleet, FleetGate};
+pub use member::{Load, Member};
