@@ -5,6 +5,7 @@ mod completions;
 mod continue_config;
 mod doctor;
 mod global;
+mod load;
 mod logs;
 mod profiles;
 mod proxy;
@@ -44,6 +45,10 @@ pub enum Command {
     Start(start::StartArgs),
     /// Several profiles' models behind one proxy, each started on its first request and swapped on a shared GPU.
     Serve(serve::ServeArgs),
+    /// Start a model of the running `podctl serve` now and wait until it is ready (exit 0 ready, 1 failed, 2 unknown model, 3 no serve).
+    Load(load::LoadArgs),
+    /// Stop a model of the running `podctl serve` once its requests finish (exit 0, 2 unknown model, 3 no serve).
+    Unload(load::LoadArgs),
     /// Stop vLLM, the proxy and the supervisor; no process of the run survives.
     Stop(stop::StopArgs),
     /// What runs: state, pids, ports and health (exit 0 all ready, 1 not, 3 nothing running).
@@ -81,6 +86,8 @@ pub fn run(cli: Cli, printer: &Printer) -> anyhow::Result<()> {
             match command {
                 Command::Start(args) => start::run(&args, printer),
                 Command::Stop(args) => stop::run(&args, printer),
+                Command::Load(args) => load::load(&args, printer),
+                Command::Unload(args) => load::unload(&args, printer),
                 Command::Status(args) => status::run(&args, printer),
                 Command::Logs(args) => logs::run(&args, printer),
                 Command::Profiles(args) => profiles::run(&args, printer),

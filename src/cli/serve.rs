@@ -32,7 +32,7 @@ pub struct ServeArgs {
     /// Start this profile's model at once instead of on its first request (repeatable).
     #[arg(long, value_name = "PROFILE")]
     pub preload: Vec<String>,
-    /// Stop a model nobody used for this many seconds.
+    /// Stop a model nobody used for this many seconds [default: each profile's idle_unload_secs].
     #[arg(long, value_name = "SECS")]
     pub idle_unload: Option<u64>,
     /// Stay attached: logs here, Ctrl-C stops everything.
@@ -90,7 +90,14 @@ fn setup(args: &ServeArgs, printer: &Printer) -> anyhow::Result<Setup> {
         proxy.host = host;
     }
     let idle = args.idle_unload.map(Duration::from_secs);
-    let members: Vec<Member> = profiles.into_iter().map(|p| Member::new(p, idle)).collect();
+    // The flag overrides every profile's `idle_unload_secs`.
+    let members: Vec<Member> = profiles
+        .into_iter()
+        .map(|p| {
+            let limit = idle.or(p.idle_unload);
+            Member::new(p, limit)
+        })
+        .collect();
     let mut preload = Vec::new();
     for name in &args.preload {
         let i =
@@ -161,6 +168,13 @@ async fn serve(setup: Setup, attached: bool) -> anyhow::Result<()> {
         tokio::spawn(f.load(i));
     }
     let idle = tokio_util::task::AbortOnDropHandle::new(tokio::spawn(Arc::clone(&fleet).watch_idle()));
+    let control_stop = CancellationToken::new();
+    let control = crate::serve::control::listen(Arc::clone(&fleet), control_stop.clone());
+    let control = tokio_util::task::AbortOnDropHandle::new(tokio::spawn(async move {
+        if let Err(e) = control.await {
+            tracing::warn!("no control socket (podctl load/unload will not reach this serve): {e}");
+        }
+    }));
     tracing::info!("serving {} model(s) on http://{addr}/v1", fleet.members().len());
     let hooks = crate::proxy::Hooks {
         status_dir: Some(crate::home::state_dir().join("proxies")),
@@ -170,6 +184,8 @@ async fn serve(setup: Setup, attached: bool) -> anyhow::Result<()> {
     let served = crate::proxy::serve_with(listener, &setup.proxy, signals.shutdown.clone(), hooks).await;
     // The proxy has let its requests finish (or cut them off): now the models go.
     drop(idle);
+    control_stop.cancel();
+    let _ = control.await;
     fleet.stop_all().await;
     served?;
     Ok(())

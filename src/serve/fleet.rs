@@ -317,6 +317,37 @@ impl Fleet {
         self.announce();
     }
 
+    /// `podctl load`: starts member `i` now (again, after a failed start) and waits for it.
+    pub async fn load_now(self: &Arc<Self>, i: usize) -> Result<(), ApiError> {
+        {
+            let mut lives = self.lives();
+            if matches!(lives[i].load, Load::Failed(_)) && lives[i].run.is_none() {
+                lives[i].load = Load::Stopped;
+            }
+        }
+        self.acquire(i).await.map(drop)
+    }
+
+    /// `podctl unload`: stops member `i` once its requests are done (a failed one is
+    /// forgotten, so its next request starts it again).
+    pub async fn unload(&self, i: usize) {
+        let _one_at_a_time = self.switch.lock().await;
+        if self.lives()[i].run.is_some() {
+            self.unload_now(i).await;
+        }
+        let mut lives = self.lives();
+        if lives[i].run.is_none() {
+            lives[i].load = Load::Stopped;
+        }
+        drop(lives);
+        self.announce();
+    }
+
+    /// Member `i`'s state in words (`starting: loading weights`).
+    pub fn load_word(&self, i: usize) -> String {
+        self.lives()[i].load.word()
+    }
+
     /// Stops every model (requests in flight are the proxy's to end) and waits for it.
     pub async fn stop_all(&self) {
         self.shutdown.cancel();

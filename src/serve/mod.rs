@@ -5,7 +5,9 @@
 //! * [`member`]: one model (profile, GPUs, limits) and its load state.
 //! * [`fleet`]: the thin I/O: supervisors started and stopped as the policy says, requests
 //!   admitted through the proxy's [`crate::proxy::gate::Gate`].
+//! * [`control`]: the local socket `podctl load` / `unload` talk to.
 
+pub mod control;
 pub mod fleet;
 pub mod member;
 pub mod policy;

@@ -283,3 +283,43 @@ fn a_failed_start_answers_with_the_diagnosis_and_is_not_retried() {
     assert_eq!(status, 200, "{body}");
     stop_leaves_nothing(&sb);
 }
+
+#[test]
+fn load_and_unload_change_a_models_state_with_the_documented_exit_codes() {
+    let sb = two("serve-load", ("", &[]), ("", &[("FAKE_VLLM_FAIL", "missing_model")]));
+    let out = sb.run(&["load", "tiny"]);
+    assert_eq!(out.status.code(), Some(3), "no serve running: {}", text(&out));
+    serve(&sb, &[]);
+    let out = sb.run(&["load", "tiny"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(states(&sb), [("other".into(), "stopped".into()), ("tiny".into(), "ready".into())]);
+    let out = sb.run(&["load", "nope"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let out = sb.run(&["load", "other"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let summary = instance(&sb, "other")["failure"]["summary"].as_str().expect("a diagnosis").to_owned();
+    assert!(text(&out).contains(&summary), "`{summary}` in {}", text(&out));
+    let out = sb.run(&["unload", "tiny"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(states(&sb), [("other".into(), "failed".into()), ("tiny".into(), "stopped".into())]);
+    assert!(live_runs(&sb, &["tiny"]).is_empty(), "tiny still runs");
+    stop_leaves_nothing(&sb);
+}
+
+#[test]
+fn idle_unload_secs_in_a_profile_unloads_only_that_model() {
+    let sb = two(
+        "serve-idle-profile",
+        ("gpu_memory_utilization = 0.4\nidle_unload_secs = 1", &[]),
+        ("gpu_memory_utilization = 0.4", &[]),
+    );
+    serve(&sb, &[]);
+    for model in ["tiny", "other"] {
+        let (status, body) =
+            http(sb.proxy_port, "POST", "/v1/chat/completions", Some(&chat(model, false))).expect("answer");
+        assert_eq!(status, 200, "{body}");
+    }
+    wait_for(&sb, "tiny unloaded", |sb| states(sb).contains(&("tiny".into(), "stopped".into())));
+    assert!(states(&sb).contains(&("other".into(), "ready".into())), "{:?}", states(&sb));
+    stop_leaves_nothing(&sb);
+}
