@@ -54,6 +54,9 @@ pub trait Gate: Send + Sync + Debug {
 
     /// Every managed model's state.
     fn states(&self) -> Vec<ModelState>;
+
+    /// More Prometheus families for `/metrics` (text exposition format).
+    fn metrics(&self) -> String;
 }
 
 /// Adds `state` (and `phase`, `error`) to a `/v1/models` entry.

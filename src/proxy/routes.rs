@@ -106,7 +106,11 @@ async fn metrics(State(app): State<Arc<App>>, request: Request) -> Response {
             })
         })
         .collect();
-    let mut response = Response::new(axum::body::Body::from(app.metrics.render(&gauges)));
+    let mut text = app.metrics.render(&gauges);
+    if let Some(gate) = &app.gate {
+        text.push_str(&gate.metrics());
+    }
+    let mut response = Response::new(axum::body::Body::from(text));
     response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(metrics::CONTENT_TYPE));
     response
 }

@@ -32,6 +32,8 @@ struct Live {
     draining: bool,
     last_used: Duration,
     run: Option<Run>,
+    /// When the current start began, until it is ready (for the load-time histogram).
+    loading_since: Option<Instant>,
 }
 
 #[derive(Debug)]
@@ -53,6 +55,7 @@ pub struct Fleet {
     shutdown: CancellationToken,
     hurry: CancellationToken,
     tasks: TaskTracker,
+    pub metrics: super::metrics::Metrics,
 }
 
 impl Fleet {
@@ -75,6 +78,7 @@ impl Fleet {
             shutdown,
             hurry,
             tasks: TaskTracker::new(),
+            metrics: super::metrics::Metrics::default(),
         })
     }
 
@@ -114,6 +118,8 @@ impl Fleet {
             early
         };
         let _waiting = Waiting { fleet: Arc::downgrade(self), i, early };
+        let arrived = Instant::now();
+        let mut waited = false;
         loop {
             changed.mark_unchanged();
             let queue = {
@@ -123,6 +129,10 @@ impl Fleet {
                     Load::Ready if early || !live.draining => {
                         live.in_flight += 1;
                         live.last_used = self.now();
+                        drop(lives);
+                        if waited {
+                            self.metrics.waited(member.served_name(), arrived.elapsed());
+                        }
                         return Ok(Ticket::new(Hold { fleet: Arc::downgrade(self), i }));
                     }
                     Load::Failed(problem) => return Err(member.diagnosis(problem)),
@@ -138,6 +148,7 @@ impl Fleet {
                 let fleet = Arc::clone(self);
                 self.tasks.spawn(async move { fleet.load(i).await });
             }
+            waited = true;
             tokio::select! {
                 r = tokio::time::timeout_at(deadline, changed.changed()) => {
                     if r.is_err() {
@@ -179,6 +190,9 @@ impl Fleet {
                 return;
             }
             Ok(evict) => {
+                if !evict.is_empty() {
+                    self.metrics.swapped(self.members[i].served_name(), evict.len());
+                }
                 for j in evict {
                     tracing::info!(
                         "swapping out {} to make room for {}",
@@ -257,6 +271,7 @@ impl Fleet {
         let task = AbortOnDropHandle::new(tokio::spawn(supervisor.run(token, hurry)));
         let mut lives = self.lives();
         lives[i].run = Some(Run { stop, task });
+        lives[i].loading_since = Some(Instant::now());
         lives[i].load = Load::Starting("launching".into());
         drop(lives);
         self.announce();
@@ -271,7 +286,20 @@ impl Fleet {
             State::Failed => Load::Failed(r.failure.clone().unwrap_or_else(|| self.members[i].gave_up())),
             State::Stopping | State::Stopped => Load::Stopping,
         };
-        self.lives()[i].load = load;
+        let name = self.members[i].served_name();
+        {
+            let mut lives = self.lives();
+            match &load {
+                Load::Ready => {
+                    if let Some(t) = lives[i].loading_since.take() {
+                        self.metrics.loaded(name, t.elapsed());
+                    }
+                }
+                Load::Failed(_) if lives[i].loading_since.take().is_some() => self.metrics.load_failed(name),
+                _ => {}
+            }
+            lives[i].load = load;
+        }
         self.announce();
     }
 
@@ -472,5 +500,9 @@ impl Gate for FleetGate {
 
     fn states(&self) -> Vec<ModelState> {
         self.0.model_states()
+    }
+
+    fn metrics(&self) -> String {
+        self.0.metrics.render()
     }
 }

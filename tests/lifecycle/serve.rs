@@ -186,6 +186,17 @@ fn first_request_starts_its_model_and_a_second_swaps_without_failing_a_stream() 
     assert!(streamed.contains("ten") && streamed.contains("[DONE]"), "the stream was cut: {streamed}");
     assert!(!streamed.contains("\"error\""), "{streamed}");
     assert_eq!(states(&sb), [("other".into(), "ready".into()), ("tiny".into(), "stopped".into())]);
+    let (status, metrics) = http(sb.proxy_port, "GET", "/metrics", None).expect("metrics");
+    assert_eq!(status, 200, "{metrics}");
+    for line in [
+        "podctl_serve_swaps_total{model=\"other\"} 1",
+        "podctl_serve_swaps_total{model=\"tiny\"} 0",
+        "podctl_serve_loads_total{model=\"tiny\",outcome=\"ready\"} 1",
+        "podctl_serve_load_seconds_count{model=\"other\"} 1",
+        "podctl_serve_load_wait_seconds_count{model=\"tiny\"} 1",
+    ] {
+        assert!(metrics.lines().any(|l| l == line), "`{line}` in\n{metrics}");
+    }
     // The two asked for one port: other got its own.
     let (t, o) = (instance(&sb, "tiny"), instance(&sb, "other"));
     assert_ne!(t["vllm"]["port"], o["vllm"]["port"], "{t:#} {o:#}");
