@@ -217,7 +217,8 @@ impl Fleet {
             .map(|(m, l)| policy::Slot {
                 gpus: m.gpus.clone(),
                 memory: m.memory,
-                loaded: l.run.is_some(),
+                // A failed run's processes are gone (the supervisor cleaned up before it said so).
+                loaded: l.run.is_some() && !matches!(l.load, Load::Failed(_)),
                 last_used: l.last_used,
             })
             .collect()
@@ -348,9 +349,19 @@ impl Fleet {
     /// `podctl load`: starts member `i` now (again, after a failed start) and waits for it.
     pub async fn load_now(self: &Arc<Self>, i: usize) -> Result<(), ApiError> {
         {
-            let mut lives = self.lives();
-            if matches!(lives[i].load, Load::Failed(_)) && lives[i].run.is_none() {
-                lives[i].load = Load::Stopped;
+            let _one_at_a_time = self.switch.lock().await;
+            let failed = {
+                let mut lives = self.lives();
+                matches!(lives[i].load, Load::Failed(_)).then(|| lives[i].run.take())
+            };
+            if let Some(run) = failed {
+                // The supervisor that gave up has finished, or is about to.
+                if let Some(run) = run {
+                    run.stop.cancel();
+                    let _ = run.task.await;
+                }
+                self.lives()[i].load = Load::Stopped;
+                self.announce();
             }
         }
         self.acquire(i).await.map(drop)

@@ -310,6 +310,10 @@ fn load_and_unload_change_a_models_state_with_the_documented_exit_codes() {
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let summary = instance(&sb, "other")["failure"]["summary"].as_str().expect("a diagnosis").to_owned();
     assert!(text(&out).contains(&summary), "`{summary}` in {}", text(&out));
+    // `load` tries a failed model again (a request does not).
+    let out = sb.run(&["load", "other"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert_eq!(starts(&sb, "other"), 2, "load started it again");
     let out = sb.run(&["unload", "tiny"]);
     assert!(out.status.success(), "{}", text(&out));
     assert_eq!(states(&sb), [("other".into(), "failed".into()), ("tiny".into(), "stopped".into())]);
