@@ -53,6 +53,8 @@ pub struct Profile {
     pub shutdown_timeout: Option<u64>,
     /// Under `podctl serve`: stop the model after this long without a request.
     pub idle_unload: Option<Duration>,
+    /// vLLM's sleep mode: under `podctl serve`, put to sleep instead of stopped.
+    pub sleep: bool,
     /// How long `start` waits for ready.
     pub startup_timeout: Duration,
     /// Flags passed to `vllm serve` as they are.

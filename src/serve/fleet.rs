@@ -34,6 +34,8 @@ struct Live {
     run: Option<Run>,
     /// When the current start began, until it is ready (for the load-time histogram).
     loading_since: Option<Instant>,
+    /// Asleep (or waking): its run holds no GPU memory worth counting.
+    asleep: bool,
 }
 
 #[derive(Debug)]
@@ -140,6 +142,10 @@ impl Fleet {
                         live.load = Load::Starting("waiting for room on its GPU".into());
                         true
                     }
+                    Load::Sleeping if !live.draining => {
+                        live.load = Load::Starting("waking from sleep".into());
+                        true
+                    }
                     _ => false,
                 }
             };
@@ -176,7 +182,7 @@ impl Fleet {
         {
             let mut lives = self.lives();
             match lives[i].load {
-                Load::Starting(_) if lives[i].run.is_none() => {}
+                Load::Starting(_) if lives[i].run.is_none() || lives[i].asleep => {}
                 Load::Stopped => lives[i].load = Load::Starting("waiting for room on its GPU".into()),
                 _ => return,
             }
@@ -206,7 +212,40 @@ impl Fleet {
                 }
             }
         }
-        self.spawn(i);
+        let asleep = self.lives()[i].asleep;
+        if asleep {
+            self.wake(i).await;
+        } else {
+            self.spawn(i);
+        }
+    }
+
+    /// Wakes member `i` from sleep; if vLLM cannot, it is stopped and started afresh.
+    async fn wake(self: &Arc<Self>, i: usize) {
+        let member = &self.members[i];
+        let began = Instant::now();
+        match member.wake().await {
+            Ok(()) => {
+                self.metrics.woke(member.served_name(), began.elapsed());
+                let mut lives = self.lives();
+                lives[i].asleep = false;
+                lives[i].load = Load::Ready;
+            }
+            Err(why) => {
+                tracing::warn!("{} did not wake up ({why}): starting it afresh", member.profile.name);
+                let run = {
+                    let mut lives = self.lives();
+                    lives[i].asleep = false;
+                    lives[i].run.take()
+                };
+                if let Some(run) = run {
+                    run.stop.cancel();
+                    let _ = run.task.await;
+                }
+                self.spawn(i);
+            }
+        }
+        self.announce();
     }
 
     fn slots(&self) -> Vec<policy::Slot> {
@@ -218,7 +257,7 @@ impl Fleet {
                 gpus: m.gpus.clone(),
                 memory: m.memory,
                 // A failed run's processes are gone (the supervisor cleaned up before it said so).
-                loaded: l.run.is_some() && !matches!(l.load, Load::Failed(_)),
+                loaded: l.run.is_some() && !l.asleep && !matches!(l.load, Load::Failed(_)),
                 last_used: l.last_used,
             })
             .collect()
@@ -299,6 +338,13 @@ impl Fleet {
                 Load::Failed(_) if lives[i].loading_since.take().is_some() => self.metrics.load_failed(name),
                 _ => {}
             }
+            if !matches!(load, Load::Ready) {
+                // A restart (after a crash while asleep) comes back awake.
+                lives[i].asleep = false;
+            } else if lives[i].asleep {
+                // Still asleep: the record's `ready` is the supervisor's, not the GPU's.
+                return;
+            }
             lives[i].load = load;
         }
         self.announce();
@@ -325,10 +371,30 @@ impl Fleet {
                 () = self.shutdown.cancelled() => break,
             }
         }
+        let member = &self.members[i];
+        let can_sleep = {
+            let lives = self.lives();
+            member.profile.sleep && lives[i].run.is_some() && matches!(lives[i].load, Load::Ready)
+        };
+        if can_sleep && !self.shutdown.is_cancelled() {
+            match member.sleep().await {
+                Ok(()) => {
+                    let mut lives = self.lives();
+                    lives[i].asleep = true;
+                    lives[i].load = Load::Sleeping;
+                    lives[i].draining = false;
+                    drop(lives);
+                    self.announce();
+                    return;
+                }
+                Err(why) => tracing::warn!("{} cannot sleep ({why}): stopping it", member.profile.name),
+            }
+        }
         let run = {
             let mut lives = self.lives();
             lives[i].load =
                 if matches!(lives[i].load, Load::Failed(_)) { lives[i].load.clone() } else { Load::Stopping };
+            lives[i].asleep = false;
             lives[i].run.take()
         };
         self.announce();

@@ -19,6 +19,8 @@ pub enum Load {
     Ready,
     /// Being swapped out or unloaded.
     Stopping,
+    /// vLLM's sleep mode: the process runs, its weights are in CPU memory.
+    Sleeping,
     /// Its start failed (or it gave up restarting): not started again by requests.
     Failed(Problem),
 }
@@ -30,6 +32,7 @@ impl Load {
             Self::Starting(_) => "starting",
             Self::Ready => "ready",
             Self::Stopping => "stopping",
+            Self::Sleeping => "sleeping",
             Self::Failed(_) => "failed",
         }
     }
@@ -65,6 +68,9 @@ pub struct Member {
     pub timeout: Duration,
 }
 
+/// How long vLLM gets to move its weights to CPU memory or back.
+const SLEEP_TIMEOUT: Duration = Duration::from_mins(5);
+
 impl Member {
     pub fn new(profile: Profile, idle_unload: Option<Duration>) -> Self {
         let visible = profile
@@ -79,6 +85,35 @@ impl Member {
             idle_unload,
             timeout: profile.startup_timeout,
             profile,
+        }
+    }
+
+    /// vLLM's root URL (sleep-mode endpoints live there, not under `/v1`).
+    fn root(&self) -> String {
+        format!("http://{}:{}", crate::procs::connect_host(&self.profile.host), self.profile.port)
+    }
+
+    /// `POST /sleep?level=1` (weights to CPU memory, KV cache dropped), or why it failed.
+    pub async fn sleep(&self) -> Result<(), String> {
+        self.post("/sleep?level=1").await
+    }
+
+    /// `POST /wake_up`, or why it failed.
+    pub async fn wake(&self) -> Result<(), String> {
+        self.post("/wake_up").await
+    }
+
+    async fn post(&self, path: &str) -> Result<(), String> {
+        let client = reqwest::Client::builder()
+            .timeout(SLEEP_TIMEOUT)
+            .no_proxy()
+            .build()
+            .map_err(|e| e.to_string())?;
+        let url = format!("{}{path}", self.root());
+        match client.post(&url).send().await {
+            Ok(r) if r.status().is_success() => Ok(()),
+            Ok(r) => Err(format!("{url} answered {}", r.status())),
+            Err(e) => Err(format!("{url}: {e}")),
         }
     }
 

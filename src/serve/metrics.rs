@@ -36,6 +36,7 @@ struct PerModel {
     failed: u64,
     load: Histogram,
     wait: Histogram,
+    wake: Histogram,
 }
 
 /// The serve's counters.
@@ -59,6 +60,11 @@ impl Metrics {
             m.ready += 1;
             m.load.observe(took);
         });
+    }
+
+    /// `model` woke from sleep in `took`.
+    pub fn woke(&self, model: &str, took: Duration) {
+        self.with(model, |m| m.wake.observe(took));
     }
 
     pub fn load_failed(&self, model: &str) {
@@ -91,6 +97,13 @@ impl Metrics {
             }
         }
         histogram(&mut out, "podctl_serve_load_seconds", "Time from start to ready.", &all, |m| &m.load);
+        histogram(
+            &mut out,
+            "podctl_serve_wake_seconds",
+            "Time from /wake_up to awake (its count: the wake-ups).",
+            &all,
+            |m| &m.wake,
+        );
         histogram(
             &mut out,
             "podctl_serve_load_wait_seconds",

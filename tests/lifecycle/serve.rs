@@ -338,3 +338,31 @@ fn idle_unload_secs_in_a_profile_unloads_only_that_model() {
     assert!(states(&sb).contains(&("other".into(), "ready".into())), "{:?}", states(&sb));
     stop_leaves_nothing(&sb);
 }
+
+#[test]
+fn sleep_mode_models_sleep_instead_of_stopping_and_wake_on_their_next_request() {
+    let sb = two("serve-sleep", ("sleep = true", &[("FAKE_VLLM_WAKE_MS", "100")]), ("sleep = true", &[]));
+    serve(&sb, &[]);
+    let ask = |model: &str| {
+        let (status, body) =
+            http(sb.proxy_port, "POST", "/v1/chat/completions", Some(&chat(model, false))).expect("answer");
+        assert_eq!(status, 200, "{model}: {body}");
+    };
+    ask("tiny");
+    let pid = instance(&sb, "tiny")["pid"].clone();
+    assert!(pid.is_number(), "{pid}");
+    ask("other");
+    assert_eq!(states(&sb), [("other".into(), "ready".into()), ("tiny".into(), "sleeping".into())]);
+    // Asleep, not stopped: the same process, and vLLM says it sleeps.
+    assert_eq!(instance(&sb, "tiny")["pid"], pid);
+    let port = u16::try_from(instance(&sb, "tiny")["vllm"]["port"].as_u64().expect("port")).expect("port");
+    let (_, asleep) = http(port, "GET", "/is_sleeping", None).expect("answer");
+    assert!(asleep.contains("\"is_sleeping\":true"), "{asleep}");
+    ask("tiny");
+    assert_eq!(states(&sb), [("other".into(), "sleeping".into()), ("tiny".into(), "ready".into())]);
+    assert_eq!(instance(&sb, "tiny")["pid"], pid, "woken, not restarted");
+    assert_eq!(starts(&sb, "tiny"), 1);
+    let (_, metrics) = http(sb.proxy_port, "GET", "/metrics", None).expect("metrics");
+    assert!(metrics.lines().any(|l| l == "podctl_serve_wake_seconds_count{model=\"tiny\"} 1"), "{metrics}");
+    stop_leaves_nothing(&sb);
+}
