@@ -164,8 +164,7 @@ async fn serve(setup: Setup, attached: bool) -> anyhow::Result<()> {
     let models = CancellationToken::new();
     let fleet = Fleet::new(setup.members, store, Some(record), models.clone(), signals.hurry.clone());
     for &i in &setup.preload {
-        let f = Arc::clone(&fleet);
-        tokio::spawn(f.load(i));
+        fleet.preload(i);
     }
     let idle = tokio_util::task::AbortOnDropHandle::new(tokio::spawn(Arc::clone(&fleet).watch_idle()));
     let control_stop = CancellationToken::new();

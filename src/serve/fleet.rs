@@ -17,7 +17,7 @@ use super::member::{Load, Member};
 use super::policy;
 use crate::instance::{Instance, ProxyRecord, State, Store};
 use crate::openai::{ApiError, ErrorKind};
-use crate::proxy::gate::{Admission, Gate, ModelState, Ticket};
+use crate::proxy::gate::{ModelState, Ticket};
 use crate::supervisor::logfile::{self, RotatingLog};
 use crate::supervisor::{Outcome, Supervisor};
 
@@ -170,6 +170,12 @@ impl Fleet {
                 }
             }
         }
+    }
+
+    /// `--preload`: starts member `i` in the background (a task the fleet waits for on stop).
+    pub fn preload(self: &Arc<Self>, i: usize) {
+        let fleet = Arc::clone(self);
+        self.tasks.spawn(async move { fleet.load(i).await });
     }
 
     /// Starts member `i` (queued by [`Self::acquire`] or `--preload`), after stopping the
@@ -560,26 +566,5 @@ impl Drop for Waiting {
             }
             fleet.announce();
         }
-    }
-}
-
-/// The gate the proxy asks.
-#[derive(Debug)]
-pub struct FleetGate(pub Arc<Fleet>);
-
-impl Gate for FleetGate {
-    fn admit<'a>(&'a self, model: &'a str) -> Admission<'a> {
-        Box::pin(async move {
-            let i = self.0.find(model)?;
-            Some(self.0.acquire(i).await)
-        })
-    }
-
-    fn states(&self) -> Vec<ModelState> {
-        self.0.model_states()
-    }
-
-    fn metrics(&self) -> String {
-        self.0.metrics.render()
     }
 }
