@@ -48,6 +48,10 @@
 //!   `$HF_HUB_CACHE` or `$HF_HOME/hub`, renamed when done.
 //! * `FAKE_VLLM_REPLY=TEXT`: the model's raw answer to every chat request (default: a
 //!   greeting), e.g. a Qwen3-Coder `<tool_call>` block for `podctl doctor`'s probe.
+//! * `FAKE_VLLM_REPLY_DELAY_MS=N`: N ms between the reply's streamed pieces (a whole answer
+//!   comes after all of them): a request that stays in flight.
+//! * `--enable-sleep-mode` with `VLLM_SERVER_DEV_MODE=1`: `POST /sleep`, `POST /wake_up`
+//!   (taking `FAKE_VLLM_WAKE_MS`, default 50) and `GET /is_sleeping`, as vLLM's dev mode.
 //! * `FAKE_VLLM_ROLE=engine|worker`: internal, how the fake starts those two.
 #![allow(clippy::print_stdout, clippy::print_stderr, reason = "printing vLLM's log is this program's job")]
 
@@ -370,6 +374,15 @@ async fn start_up(serve: &Serve, log: &Log, fail: Option<&str>) -> Result<standi
     };
     if let Ok(text) = std::env::var("FAKE_VLLM_REPLY") {
         config.default_reply = standin::Reply::text(&text);
+    }
+    // vLLM serves the sleep endpoints only with both switches on.
+    if serve.flags.iter().any(|(f, _)| f == "enable-sleep-mode")
+        && std::env::var("VLLM_SERVER_DEV_MODE").as_deref() == Ok("1")
+    {
+        config.sleep_mode = Some(Duration::from_millis(env_u64("FAKE_VLLM_WAKE_MS").unwrap_or(50)));
+    }
+    if let Some(ms) = env_u64("FAKE_VLLM_REPLY_DELAY_MS") {
+        config.default_reply = config.default_reply.delay(Duration::from_millis(ms));
     }
     let standin = standin::StandIn::start_with(config).await;
     let pid = std::process::id();

@@ -183,6 +183,44 @@ pub fn now() -> u64 {
 }
 
 impl Instance {
+    /// The first record of a run of `profile` by this process (state `starting`).
+    pub fn starting(
+        profile: &crate::profile::Profile,
+        run_id: &str,
+        proxy: Option<ProxyRecord>,
+        log: PathBuf,
+        foreground: bool,
+    ) -> Self {
+        let me = i32::try_from(std::process::id()).unwrap_or(0);
+        let t = now();
+        Self {
+            schema: SCHEMA,
+            profile: profile.name.clone(),
+            model: profile.model.clone(),
+            served_model_name: profile.served_model_name.clone(),
+            run_id: run_id.to_owned(),
+            state: State::Starting,
+            phase: crate::vllm::logline::Phase::Launching,
+            progress: None,
+            supervisor: ProcRef::of(me).unwrap_or(ProcRef { pid: me, start_ticks: 0 }),
+            vllm: None,
+            host: profile.host.clone(),
+            port: profile.port,
+            proxy,
+            started_at: t,
+            state_since: t,
+            attempt_started_at: t,
+            ready_at: None,
+            restarts: 0,
+            exits: Vec::new(),
+            failure: None,
+            kv_cache: KvCache::default(),
+            log,
+            foreground,
+            stop_note: None,
+        }
+    }
+
     /// Changes the state, stamping when.
     pub fn set_state(&mut self, state: State) {
         if self.state != state {

@@ -53,6 +53,7 @@ pub mod openai;
 pub mod procs;
 pub mod profile;
 pub mod proxy;
+pub mod serve;
 pub mod setup;
 pub mod supervisor;
 pub mod template;

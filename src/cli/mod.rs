@@ -6,9 +6,11 @@ mod completions;
 mod continue_config;
 mod doctor;
 mod global;
+mod load;
 mod logs;
 mod profiles;
 mod proxy;
+mod serve;
 mod setup;
 mod start;
 mod status;
@@ -42,6 +44,12 @@ pub enum Command {
     /// Start vLLM from a profile and supervise it (with --proxy, the proxy too).
     #[command(alias = "start-vllm")]
     Start(start::StartArgs),
+    /// Several profiles' models behind one proxy, each started on its first request and swapped on a shared GPU.
+    Serve(serve::ServeArgs),
+    /// Start a model of the running `podctl serve` now and wait until it is ready (exit 0 ready, 1 failed, 2 unknown model, 3 no serve).
+    Load(load::LoadArgs),
+    /// Stop a model of the running `podctl serve` once its requests finish (exit 0, 2 unknown model, 3 no serve).
+    Unload(load::LoadArgs),
     /// Stop vLLM, the proxy and the supervisor; no process of the run survives.
     Stop(stop::StopArgs),
     /// What runs: state, pids, ports and health (exit 0 all ready, 1 not, 3 nothing running).
@@ -76,11 +84,14 @@ pub fn run(cli: Cli, printer: &Printer) -> anyhow::Result<()> {
         }
         Command::Proxy(args) => proxy::run(&args, &cli.global, printer),
         Command::Supervise(args) => supervise::run(&args),
+        Command::Serve(args) => serve::run(&args, printer),
         command => {
             ui::init_tracing(cli.global.verbose, cli.global.quiet);
             match command {
                 Command::Start(args) => start::run(&args, printer),
                 Command::Stop(args) => stop::run(&args, printer),
+                Command::Load(args) => load::load(&args, printer),
+                Command::Unload(args) => load::unload(&args, printer),
                 Command::Status(args) => status::run(&args, printer),
                 Command::Logs(args) => logs::run(&args, printer),
                 Command::Profiles(args) => profiles::run(&args, printer),
@@ -89,7 +100,7 @@ pub fn run(cli: Cli, printer: &Printer) -> anyhow::Result<()> {
                 Command::ClientConfig(args) => client_config::run(&args, printer),
                 Command::ContinueConfig(args) => continue_config::run(&args, printer),
                 Command::Completions(args) => completions::run(&args, Cli::command(), printer),
-                Command::Translate(_) | Command::Proxy(_) | Command::Supervise(_) => {
+                Command::Translate(_) | Command::Proxy(_) | Command::Supervise(_) | Command::Serve(_) => {
                     unreachable!("handled above")
                 }
             }

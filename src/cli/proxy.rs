@@ -330,6 +330,7 @@ async fn serve(config: ProxyConfig, args: ProxyArgs) -> anyhow::Result<()> {
     let hooks = crate::proxy::Hooks {
         status_dir: Some(crate::home::state_dir().join("proxies")),
         on_start: Some(started),
+        gate: None,
     };
     tokio::spawn(reload_on_hangup(apps, args, config.clone()));
     crate::proxy::serve_with(listener, &config, shutdown, hooks).await?;

@@ -8,13 +8,12 @@ use std::time::Duration;
 use clap::Args;
 use tokio_util::sync::CancellationToken;
 
-use crate::instance::{Instance, KvCache, Problem, ProcRef, ProxyRecord, State, Store, SupervisorKind, now};
+use crate::instance::{Instance, Problem, ProxyRecord, State, Store, SupervisorKind};
 use crate::profile::{Origin, Profile};
 use crate::proxy::ProxyConfig;
 use crate::supervisor::logfile::{self, RotatingLog};
 use crate::supervisor::{Outcome, Supervisor};
 use crate::vllm::argv::Launch;
-use crate::vllm::logline::Phase;
 
 /// Arguments of the hidden `__supervise` command.
 #[derive(Debug, Args)]
@@ -44,34 +43,8 @@ pub(super) struct Job {
 
 /// The first record of a run.
 pub(super) fn initial_record(job: &Job, store: &Store) -> Instance {
-    let me = i32::try_from(std::process::id()).unwrap_or(0);
-    let t = now();
-    Instance {
-        schema: crate::instance::SCHEMA,
-        profile: job.profile.name.clone(),
-        model: job.profile.model.clone(),
-        served_model_name: job.profile.served_model_name.clone(),
-        run_id: job.run_id.clone(),
-        state: State::Starting,
-        phase: Phase::Launching,
-        progress: None,
-        supervisor: ProcRef::of(me).unwrap_or(ProcRef { pid: me, start_ticks: 0 }),
-        vllm: None,
-        host: job.profile.host.clone(),
-        port: job.profile.port,
-        proxy: job.proxy.as_ref().map(|p| ProxyRecord { host: p.host.to_string(), port: p.port }),
-        started_at: t,
-        state_since: t,
-        attempt_started_at: t,
-        ready_at: None,
-        restarts: 0,
-        exits: Vec::new(),
-        failure: None,
-        kv_cache: KvCache::default(),
-        log: store.log_path(&job.profile.name),
-        foreground: job.foreground,
-        stop_note: None,
-    }
+    let proxy = job.proxy.as_ref().map(|p| ProxyRecord { host: p.host.to_string(), port: p.port });
+    Instance::starting(&job.profile, &job.run_id, proxy, store.log_path(&job.profile.name), job.foreground)
 }
 
 /// Runs the proxy (when asked) and the supervisor until stopped or failed.
@@ -97,6 +70,7 @@ pub(super) async fn supervise(
                     let hooks = crate::proxy::Hooks {
                         status_dir: Some(crate::home::state_dir().join("proxies")),
                         on_start: None,
+                        gate: None,
                     };
                     crate::proxy::serve_with(listener, &config, token, hooks).await
                 }));

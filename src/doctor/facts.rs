@@ -112,6 +112,8 @@ pub struct Facts {
     pub gpu: GpuReport,
     pub gpu_holders: Vec<Holder>,
     pub shm_bytes: Option<u64>,
+    /// `MemAvailable` in /proc/meminfo: what a sleeping model's weights would go into.
+    pub cpu_available_bytes: Option<u64>,
     pub instances: Vec<Live>,
     pub vllm_exe: Option<PathBuf>,
     pub vllm_version: Option<String>,
@@ -387,6 +389,7 @@ pub async fn gather(profile: Option<&str>, continue_config: Option<PathBuf>) -> 
     Facts {
         gpu_holders: holders(&instances),
         shm_bytes: nix::sys::statvfs::statvfs("/dev/shm").ok().map(|s| s.blocks() * s.fragment_size()),
+        cpu_available_bytes: mem_available(),
         profile,
         gpu,
         instances,
@@ -424,6 +427,14 @@ async fn run_probe(base: &str, model: &str, key: Option<&str>) -> ProbeResult {
             ProbeResult { status: None, body: Value::Null, error: Some(e.to_string()), took: began.elapsed() }
         }
     }
+}
+
+/// `MemAvailable` from /proc/meminfo, in bytes.
+fn mem_available() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
 }
 
 #[cfg(test)]

@@ -53,6 +53,9 @@ pub(super) struct RawProfile {
     pub(super) trust_remote_code: bool,
     pub(super) chat_template: Option<String>,
     pub(super) shutdown_timeout: Option<u64>,
+    pub(super) idle_unload_secs: Option<u64>,
+    #[serde(default)]
+    pub(super) sleep: bool,
     pub(super) startup_timeout: Option<Spanned<u64>>,
     pub(super) extra_args: Option<Spanned<Vec<String>>>,
     #[serde(default)]

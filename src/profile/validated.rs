@@ -51,6 +51,10 @@ pub struct Profile {
     pub chat_template: Option<String>,
     /// Seconds vLLM lets requests in flight finish on SIGTERM (vLLM's default 0 aborts them).
     pub shutdown_timeout: Option<u64>,
+    /// Under `podctl serve`: stop the model after this long without a request.
+    pub idle_unload: Option<Duration>,
+    /// vLLM's sleep mode: under `podctl serve`, put to sleep instead of stopped.
+    pub sleep: bool,
     /// How long `start` waits for ready.
     pub startup_timeout: Duration,
     /// Flags passed to `vllm serve` as they are.

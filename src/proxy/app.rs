@@ -33,6 +33,8 @@ pub struct App {
     /// Cancelled when the shutdown grace is over: requests still open end at once, so
     /// their upstream connections close (vLLM waits for those before it exits).
     pub(super) closing: CancellationToken,
+    /// Starts models on demand (`podctl serve`); `None` for a plain proxy.
+    pub(super) gate: Option<std::sync::Arc<dyn super::gate::Gate>>,
 }
 
 impl App {
@@ -50,6 +52,7 @@ impl App {
             tools_cache: ToolsCache::default(),
             metrics: Metrics::new(),
             closing: CancellationToken::new(),
+            gate: None,
         }
     }
 

@@ -14,6 +14,7 @@ mod complete;
 pub mod config;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod gate;
 mod keys;
 pub mod limits;
 pub mod litellm;
@@ -50,6 +51,8 @@ pub struct Hooks {
     pub status_dir: Option<std::path::PathBuf>,
     /// Receives the app once it exists (to reload it on SIGHUP).
     pub on_start: Option<tokio::sync::mpsc::UnboundedSender<Arc<App>>>,
+    /// Admits each request to its model (`podctl serve` starts models on demand).
+    pub gate: Option<Arc<dyn gate::Gate>>,
 }
 
 /// Serves on `listener` until `shutdown` is cancelled; then stops accepting, lets requests
@@ -69,7 +72,9 @@ pub async fn serve_with(
     shutdown: CancellationToken,
     hooks: Hooks,
 ) -> std::io::Result<()> {
-    let app = Arc::new(App::new(config));
+    let mut app = App::new(config);
+    app.gate.clone_from(&hooks.gate);
+    let app = Arc::new(app);
     let background = CancellationToken::new();
     let _stop_background = background.clone().drop_guard();
     // Learn the upstream model ids in the background: a request should not wait for it,

@@ -75,6 +75,7 @@ async fn send(app: &App, target: Target, request: Request, log: &mut RequestLog)
         payload,
         closing: &app.closing,
         metrics: &app.metrics,
+        gate: app.gate.as_deref(),
     }
     .send()
     .await

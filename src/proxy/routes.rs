@@ -111,7 +111,11 @@ async fn metrics(State(app): State<Arc<App>>, request: Request) -> Response {
             })
         })
         .collect();
-    let mut response = Response::new(axum::body::Body::from(app.metrics.render(&gauges)));
+    let mut text = app.metrics.render(&gauges);
+    if let Some(gate) = &app.gate {
+        text.push_str(&gate.metrics());
+    }
+    let mut response = Response::new(axum::body::Body::from(text));
     response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(metrics::CONTENT_TYPE));
     response
 }
@@ -121,12 +125,28 @@ async fn models(State(app): State<Arc<App>>) -> Response {
     let table = app.table();
     let mut data: Vec<Value> = Vec::new();
     let mut failure = None;
+    let states = app.gate.as_ref().map(|g| g.states()).unwrap_or_default();
     for model in &table.models {
-        if let Err(e) = model.model_id().await {
+        // A model started on demand is listed with its load state; only a ready one is asked.
+        let state = states.iter().find(|s| s.name == model.label);
+        if state.is_none_or(|s| s.state == "ready")
+            && let Err(e) = model.model_id().await
+        {
             failure = Some(e);
         }
-        let entry = model.model_entry();
-        let base = entry.clone().unwrap_or_else(|| json!({"object": "model", "created": unix_now()}));
+        let entry = model.model_entry().map(|mut e| {
+            if let Some(s) = state {
+                super::gate::annotate(&mut e, s);
+            }
+            e
+        });
+        let base = entry.clone().unwrap_or_else(|| {
+            let mut e = json!({"object": "model", "created": unix_now()});
+            if let Some(s) = state {
+                super::gate::annotate(&mut e, s);
+            }
+            e
+        });
         for name in model.listed_names() {
             let mut alias_entry = base.clone();
             alias_entry["id"] = json!(name);

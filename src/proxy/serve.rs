@@ -91,6 +91,7 @@ async fn prepare(
         payload: Payload::PerModel(&mut make),
         closing: &app.closing,
         metrics: &app.metrics,
+        gate: app.gate.as_deref(),
     }
     .send()
     .await;

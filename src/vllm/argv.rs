@@ -26,6 +26,9 @@ pub struct Launch {
 #[error("the profile's api_key_env names ${0}, which is not set")]
 pub struct MissingKey(pub String);
 
+/// The variable vLLM wants before it serves its sleep-mode endpoints.
+pub const DEV_MODE_VAR: &str = "VLLM_SERVER_DEV_MODE";
+
 /// Builds the launch. `getenv` reads the caller's environment; `workspace` says whether
 /// `/workspace` exists (caches then go there so they survive a pod restart).
 pub fn launch(
@@ -112,6 +115,9 @@ pub fn launch(
     if profile.trust_remote_code {
         args.push("--trust-remote-code".into());
     }
+    if profile.sleep {
+        args.push("--enable-sleep-mode".into());
+    }
     if profile.tool_call_parser.is_some() {
         // `tool_format = "vllm"`: vLLM decodes the calls itself.
         args.push("--enable-auto-tool-choice".into());
@@ -136,6 +142,10 @@ pub fn launch(
         let key = getenv(var).filter(|k| !k.is_empty()).ok_or_else(|| MissingKey(var.clone()))?;
         env.push(("VLLM_API_KEY".into(), key));
         secret.push("VLLM_API_KEY".into());
+    }
+    if profile.sleep && !profile.env.contains_key(DEV_MODE_VAR) {
+        // vLLM serves /sleep, /wake_up and /is_sleeping only in its dev mode.
+        env.push((DEV_MODE_VAR.into(), "1".into()));
     }
     env.push((RUN_ID_VAR.into(), run_id.into()));
     Ok(Launch { program: profile.executable(), args, env, secret })
@@ -230,6 +240,18 @@ mod tests {
         assert!(l.args.contains(&"--enable-expert-parallel".to_owned()));
         let shell = l.shell();
         assert!(!shell.contains("sk-1") && shell.contains("VLLM_API_KEY=…"), "{shell}");
+    }
+
+    #[test]
+    fn sleep_mode_adds_its_flag_and_dev_mode() {
+        let p = Profile::parse("t", Origin::Builtin, "model = \"m\"\nsleep = true\n").expect("valid");
+        let l = launch(&p, "r", &no_env, false).expect("ok");
+        assert!(l.args.contains(&"--enable-sleep-mode".to_owned()), "{:?}", l.args);
+        assert!(l.env.contains(&(DEV_MODE_VAR.into(), "1".into())), "{:?}", l.env);
+        let p = Profile::parse("t", Origin::Builtin, "model = \"m\"\n").expect("valid");
+        let l = launch(&p, "r", &no_env, false).expect("ok");
+        assert!(!l.args.contains(&"--enable-sleep-mode".to_owned()));
+        assert!(!l.env.iter().any(|(k, _)| k == DEV_MODE_VAR));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 mod doctor;
 mod flows;
 mod harness;
+mod serve;
 mod supervision;
 #[path = "../transcript/mod.rs"]
 mod transcript;

@@ -46,6 +46,9 @@ fn check_model(shared: &Shared, model: Option<&str>) -> Result<(), Rejection> {
 }
 
 pub(crate) async fn chat(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
+    if shared.sleeping.load(Ordering::Relaxed) {
+        return shared.error(503, "model is sleeping; POST /wake_up first");
+    }
     match check_chat(&shared, &headers, &body) {
         Ok(ask) => respond(Arc::clone(&shared), ask, shared.next_reply()).await,
         Err((status, message)) => shared.error(status, &message),
@@ -198,6 +201,31 @@ pub(crate) async fn version() -> Response {
 pub(crate) async fn health(State(shared): State<Arc<Shared>>) -> Response {
     let status = StatusCode::from_u16(shared.health.load(Ordering::Relaxed)).unwrap_or(StatusCode::OK);
     status.into_response()
+}
+
+/// vLLM's `POST /sleep?level=N` (only with sleep mode and dev mode on, else 404).
+pub(crate) async fn sleep(State(shared): State<Arc<Shared>>) -> Response {
+    if shared.config.sleep_mode.is_none() {
+        return not_found().await;
+    }
+    shared.sleeping.store(true, Ordering::Relaxed);
+    StatusCode::OK.into_response()
+}
+
+/// vLLM's `POST /wake_up`: the weights come back after the configured delay.
+pub(crate) async fn wake_up(State(shared): State<Arc<Shared>>) -> Response {
+    let Some(delay) = shared.config.sleep_mode else { return not_found().await };
+    tokio::time::sleep(delay).await;
+    shared.sleeping.store(false, Ordering::Relaxed);
+    StatusCode::OK.into_response()
+}
+
+/// vLLM's `GET /is_sleeping`.
+pub(crate) async fn is_sleeping(State(shared): State<Arc<Shared>>) -> Response {
+    if shared.config.sleep_mode.is_none() {
+        return not_found().await;
+    }
+    json_response(StatusCode::OK, &json!({"is_sleeping": shared.sleeping.load(Ordering::Relaxed)}))
 }
 
 /// FastAPI's answer to an unknown path.

@@ -93,6 +93,9 @@ pub(crate) struct Config {
     /// Started with `--enable-auto-tool-choice --tool-call-parser …`: every `tool_choice`
     /// is served, and [`Reply::Parsed`] answers with `tool_calls` as vLLM's parsers write them.
     pub(crate) tool_parser: bool,
+    /// Started with `--enable-sleep-mode` and `VLLM_SERVER_DEV_MODE=1`: `POST /sleep`,
+    /// `POST /wake_up` (after this delay) and `GET /is_sleeping` answer; asleep, chat is 503.
+    pub(crate) sleep_mode: Option<std::time::Duration>,
 }
 
 impl Default for Config {
@@ -106,6 +109,7 @@ impl Default for Config {
             nested_errors: false,
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             tool_parser: false,
+            sleep_mode: None,
         }
     }
 }
@@ -254,6 +258,8 @@ pub(crate) struct Shared {
     queue: Mutex<VecDeque<Reply>>,
     requests: Mutex<Vec<Recorded>>,
     health: AtomicU16,
+    /// Put to sleep (`POST /sleep`), until `POST /wake_up`.
+    pub(crate) sleeping: std::sync::atomic::AtomicBool,
     cancelled: watch::Sender<usize>,
     /// Body bytes handed to hyper by streaming responses (they leave as fast as the reader
     /// takes them: a measure of backpressure).
@@ -270,6 +276,7 @@ impl Shared {
             queue: Mutex::new(VecDeque::new()),
             requests: Mutex::new(Vec::new()),
             health: AtomicU16::new(200),
+            sleeping: std::sync::atomic::AtomicBool::new(false),
             cancelled: watch::Sender::new(0),
             sent: std::sync::atomic::AtomicU64::new(0),
             created: SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()),
@@ -313,6 +320,9 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/detokenize", post(endpoints::detokenize))
         .route("/version", get(endpoints::version))
         .route("/health", get(endpoints::health))
+        .route("/sleep", post(endpoints::sleep))
+        .route("/wake_up", post(endpoints::wake_up))
+        .route("/is_sleeping", get(endpoints::is_sleeping))
         .fallback(endpoints::not_found)
         .method_not_allowed_fallback(endpoints::method_not_allowed)
         .layer(middleware::from_fn_with_state(Arc::clone(&shared), intake))

@@ -33,6 +33,7 @@ pub const IDS: &[&str] = &[
     "vllm.installed",
     "vllm.model",
     "vllm.disk",
+    "vllm.sleep",
     "port.vllm",
     "port.proxy",
     "service.vllm.health",

@@ -171,6 +171,7 @@ pub(super) fn vllm(f: &Facts) -> Vec<Check> {
     let Ok(p) = &f.profile else {
         out.push(Check::skip("vllm.model", "no profile"));
         out.push(Check::skip("vllm.disk", "no profile"));
+        out.push(Check::skip("vllm.sleep", "no profile"));
         return out;
     };
     let hf = &f.hf;
@@ -200,7 +201,36 @@ pub(super) fn vllm(f: &Facts) -> Vec<Check> {
         (true, Some(free), _) | (false, Some(free), None) => Check::pass("vllm.disk", format!("{} free under {}", gib(free), hf.hub.display())),
         (_, None, _) => Check::warn("vllm.disk", format!("cannot tell the free space under {}", hf.hub.display()), "check `df -h` there"),
     });
+    out.push(sleep(p, f));
     out
+}
+
+/// `sleep = true` moves the weights to CPU memory under `podctl serve`: they must fit there.
+fn sleep(p: &crate::profile::Profile, f: &Facts) -> Check {
+    if !p.sleep {
+        return Check::skip("vllm.sleep", "sleep mode is off (`sleep = true` in the profile turns it on)");
+    }
+    match (f.cpu_available_bytes, f.hf.estimated_bytes) {
+        (Some(free), Some(need)) if free < need + need / 10 => Check::fail(
+            "vllm.sleep",
+            format!(
+                "asleep, {} keeps about {} of weights in CPU memory, but only {} is available",
+                p.model,
+                gib(need),
+                gib(free)
+            ),
+            "set `sleep = false` (a swap then stops and reloads it), or stop what uses the memory, or rent a pod with more RAM",
+        ),
+        (Some(free), Some(need)) => Check::pass(
+            "vllm.sleep",
+            format!("{} of CPU memory available for about {} of weights asleep", gib(free), gib(need)),
+        ),
+        _ => Check::warn(
+            "vllm.sleep",
+            format!("cannot tell whether CPU memory can hold {}'s weights while it sleeps", p.model),
+            "check `free -g` against the model's size on disk; without room a sleep fails and the model is stopped instead",
+        ),
+    }
 }
 
 pub(super) fn ports(f: &Facts) -> Vec<Check> {

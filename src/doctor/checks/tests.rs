@@ -42,6 +42,7 @@ fn healthy() -> Facts {
         },
         gpu_holders: Vec::new(),
         shm_bytes: Some(16 << 30),
+        cpu_available_bytes: Some(64 << 30),
         instances: Vec::new(),
         vllm_exe: Some(PathBuf::from("/usr/bin/vllm")),
         vllm_version: Some("0.33.0".into()),
@@ -308,4 +309,18 @@ fn a_running_instance_owns_its_gpu_memory() {
     let checks = all(&f);
     assert_eq!(find(&checks, "gpu.memory").status, Status::Pass);
     assert_eq!(find(&checks, "gpu.holders").status, Status::Pass);
+}
+
+#[test]
+fn sleep_mode_needs_cpu_memory_for_the_weights() {
+    let mut f = healthy();
+    assert_eq!(find(&all(&f), "vllm.sleep").status, Status::Skip, "off by default");
+    f.profile = Ok(profile("sleep = true"));
+    assert_eq!(find(&all(&f), "vllm.sleep").status, Status::Pass);
+    f.cpu_available_bytes = Some(16 << 30);
+    let check = find(&all(&f), "vllm.sleep").clone();
+    assert_eq!(check.status, Status::Fail, "{check:?}");
+    assert!(check.summary.contains("16.0 GiB") || check.summary.contains("16 GiB"), "{}", check.summary);
+    f.cpu_available_bytes = None;
+    assert_eq!(find(&all(&f), "vllm.sleep").status, Status::Warn);
 }

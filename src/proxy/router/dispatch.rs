@@ -21,6 +21,7 @@ use super::table::Table;
 use super::transport;
 pub(crate) use super::transport::ByteStream;
 use crate::openai::{ApiError, ErrorKind};
+use crate::proxy::gate::Gate;
 use crate::proxy::metrics::Metrics;
 
 /// Where the request goes on a replica.
@@ -62,6 +63,8 @@ pub(crate) struct Request<'a> {
     pub(crate) payload: Payload<'a>,
     pub(crate) closing: &'a CancellationToken,
     pub(crate) metrics: &'a Metrics,
+    /// Waits for a model started on demand (`podctl serve`).
+    pub(crate) gate: Option<&'a dyn Gate>,
 }
 
 /// A successful upstream answer, committed to.
@@ -121,6 +124,14 @@ impl Request<'_> {
         let chain = std::mem::take(&mut self.chain);
         let primary = chain.first().map(|m| m.label.clone()).unwrap_or_default();
         for (position, model) in chain.iter().enumerate() {
+            let mut ticket = match self.admit(model).await {
+                Ok(t) => t,
+                Err(e) if position + 1 == chain.len() => return Err(e),
+                Err(e) => {
+                    last = Some(e);
+                    continue;
+                }
+            };
             if model.pick(self.affinity, &tried, 0).is_none() {
                 continue;
             }
@@ -156,7 +167,10 @@ impl Request<'_> {
                 attempts += 1;
                 tried.push(replica.id);
                 match self.attempt(model, &replica, payload.clone(), deadline, started).await {
-                    Attempt::Done(answer) => return Ok(answer),
+                    Attempt::Done(mut answer) => {
+                        answer.guard.hold(ticket.take());
+                        return Ok(answer);
+                    }
                     Attempt::Fail(e) => return Err(e),
                     Attempt::Retry { error, reason } => {
                         failed = Some((model.label.clone(), replica.name.clone(), reason));
@@ -185,6 +199,20 @@ impl Request<'_> {
             Attempt::Done(answer) => Ok(answer),
             Attempt::Fail(e) | Attempt::Retry { error: e, .. } => Err(Self::exhausted(Some(e), 1)),
         }
+    }
+
+    /// Passes the gate, when there is one: waits until `model` is loaded. A model just
+    /// loaded is taken as up at once (the health probe may still remember it stopped).
+    async fn admit(&self, model: &Model) -> Result<Option<crate::proxy::gate::Ticket>, ApiError> {
+        let Some(gate) = self.gate else { return Ok(None) };
+        let Some(ticket) = gate.admit(&model.label).await.transpose()? else { return Ok(None) };
+        let policy = self.table.policy();
+        for replica in &model.replicas {
+            if !replica.available(std::time::Instant::now()) {
+                replica.on_probe(Outcome::Ok, policy);
+            }
+        }
+        Ok(Some(ticket))
     }
 
     /// The body for `model` (built once per model).

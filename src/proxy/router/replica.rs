@@ -33,7 +33,7 @@ pub(crate) struct Replica {
 
 /// One request in flight on a replica; dropping it ends the count.
 #[derive(Debug)]
-pub(crate) struct InFlight(Arc<Replica>);
+pub(crate) struct InFlight(Arc<Replica>, Option<crate::proxy::gate::Ticket>);
 
 impl Drop for InFlight {
     fn drop(&mut self) {
@@ -44,6 +44,11 @@ impl Drop for InFlight {
 impl InFlight {
     pub(crate) fn replica(&self) -> &Arc<Replica> {
         &self.0
+    }
+
+    /// Keeps the gate's ticket (the model stays loaded) as long as this request.
+    pub(crate) fn hold(&mut self, ticket: Option<crate::proxy::gate::Ticket>) {
+        self.1 = ticket;
     }
 }
 
@@ -146,7 +151,7 @@ impl Replica {
     /// Counts a request in flight until the guard drops.
     pub(crate) fn begin(self: &Arc<Self>) -> InFlight {
         self.in_flight.fetch_add(1, Ordering::Relaxed);
-        InFlight(Arc::clone(self))
+        InFlight(Arc::clone(self), None)
     }
 
     pub(crate) fn in_flight(&self) -> u32 {
