@@ -84,6 +84,7 @@ async fn count(app: &App, request: Request, log: &mut RequestLog) -> Result<u64,
         payload: Payload::PerModel(&mut make),
         closing: &app.closing,
         metrics: &app.metrics,
+        gate: app.gate.as_deref(),
     }
     .send()
     .await
