@@ -1,7 +1,7 @@
 //! The models of one `podctl serve`, and the thin I/O around [`super::policy`]: each model
 //! is stopped until a request names it, then started under its own [`Supervisor`] (restart
 //! with backoff, fatal causes, health) after the models in its way have finished their
-//! requests and stopped. Requests wait for their model through [`Gate::admit`]; the one that
+//! requests and stopped. Requests wait for their model through [`Gate::admit`](crate::proxy::gate::Gate::admit); the one that
 //! finds it stopped queues its start, the others wait on the same start.
 //!
 //! Every change goes through one lock (`lives`) and is announced on `changed`; starts and
