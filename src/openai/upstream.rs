@@ -47,6 +47,9 @@ pub struct ChunkChoice<'a> {
     pub delta: Delta<'a>,
     /// Set on the choice's last chunk (`stop`, `length`, `abort`).
     pub finish_reason: Text<'a>,
+    /// vLLM's `stop_reason` on the last chunk: the stop string that ended the choice (a
+    /// number when a stop token did; `None` then and at the end of the turn).
+    pub stop_reason: Text<'a>,
 }
 
 /// What one chunk adds to a choice.
@@ -132,6 +135,7 @@ impl<'de> Object<'de> for ChunkChoice<'de> {
             "index" => self.index = map.next_value()?,
             "delta" => self.delta = map.next_value()?,
             "finish_reason" => self.finish_reason = map.next_value()?,
+            "stop_reason" => self.stop_reason = map.next_value()?,
             _ => {
                 map.next_value::<IgnoredAny>()?;
             }
@@ -200,6 +204,17 @@ pub struct CompletionChoice<'a> {
     pub message: Option<Message<'a>>,
     #[serde(borrow)]
     pub finish_reason: Option<Cow<'a, str>>,
+    /// vLLM's `stop_reason`, raw: the stop string that ended the choice, a number for a
+    /// stop token (see [`ChunkChoice`] and [`CompletionChoice::stop_string`]).
+    #[serde(borrow, default)]
+    pub stop_reason: Option<&'a RawValue>,
+}
+
+impl CompletionChoice<'_> {
+    /// The stop string that ended the choice, when one did.
+    pub fn stop_string(&self) -> Option<String> {
+        self.stop_reason.and_then(|raw| serde_json::from_str::<String>(raw.get()).ok())
+    }
 }
 
 /// The assistant message of one choice.

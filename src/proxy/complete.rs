@@ -70,6 +70,7 @@ pub(crate) fn translate_completion(bytes: &[u8], t: &Translation<'_>) -> Result<
             reasoning: message.and_then(upstream::Message::reasoning).unwrap_or("").to_owned(),
             calls: Vec::new(),
             reason,
+            stop_sequence: if reason == "stop" { choice.stop_string() } else { None },
         };
         for item in items {
             match item {

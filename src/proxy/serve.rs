@@ -57,7 +57,10 @@ async fn prepare(
 ) -> Result<Prepared, ApiError> {
     let bytes = read_body(app, request).await?;
     let converted = api.to_chat(&bytes)?;
-    let parsed = ChatRequest::parse(&converted.chat)?;
+    let parsed = match &converted.layout {
+        Some(layout) => ChatRequest::laid_out(&converted.chat, layout)?,
+        None => ChatRequest::parse(&converted.chat)?,
+    };
     let requested = parsed.model()?;
     let table = app.table();
     let model = table.resolve(requested.as_deref()).await?;

@@ -72,7 +72,8 @@ impl StreamTranslator {
             // vLLM started with a reasoning parser splits reasoning out itself: pass it on.
             let thought = choice.delta.reasoning().unwrap_or("");
             let calls = choice.delta.tool_calls.0.as_deref().unwrap_or(&[]);
-            self.on_choice(choice.index(), thought, text, calls, choice.finish_reason.as_str(), out)?;
+            let end = choice.finish_reason.as_str().map(|reason| (reason, choice.stop_reason.as_str()));
+            self.on_choice(choice.index(), thought, text, calls, end, out)?;
         }
         Ok(Progress::More)
     }
@@ -83,7 +84,7 @@ impl StreamTranslator {
         thought: &str,
         text: &str,
         calls: &[CallDelta<'_>],
-        finish: Option<&str>,
+        end: Option<(&str, Option<&str>)>,
         out: &mut Vec<u8>,
     ) -> Result<(), ApiError> {
         if self.choices.len() <= ci {
@@ -109,13 +110,16 @@ impl StreamTranslator {
         if !calls.is_empty() {
             choice.feed_calls(calls, &mut items);
         }
-        let reason = finish.map(|f| choice.finish(upstream_finish(f), &mut items));
+        let reason = end.map(|(f, _)| choice.finish(upstream_finish(f), &mut items));
         let complete = choice.calls();
         let written: Result<(), ApiError> =
             items.drain(..).try_for_each(|item| self.wire.item(ci, &item, out));
         self.items = items;
         written?;
         if let Some(reason) = reason {
+            if let (Some((_, Some(sequence))), "stop") = (end, reason) {
+                self.wire.stop_sequence(ci, sequence);
+            }
             self.wire.complete_calls(ci, complete);
             self.wire.finish(ci, reason, out)?;
         }

@@ -707,13 +707,24 @@ def t8_messages():
     check(json.loads(partial) == CALL_ARGS, f"stream: input_json_delta pieces {partial!r}")
     stop = [d["delta"]["stop_reason"] for n, d in events if n == "message_delta"]
     check(stop == ["tool_use"], f"stream: message_delta stop_reason {stop}")
+    # A stop sequence: the model is made to write past it, vLLM stops there and says which.
+    extra, mt = forced("The answer is 42. END of it")
+    stopped = post("/v1/messages", {"model": "tiny", "max_tokens": mt, "messages": USER, "temperature": 0,
+                                    "stop_sequences": ["END"], **extra}).json()
+    check((stopped["stop_reason"], stopped["stop_sequence"]) == ("stop_sequence", "END"),
+          f"stop_sequences: stop_reason {stopped['stop_reason']!r}, stop_sequence {stopped['stop_sequence']!r}")
+    events = sse_events(post("/v1/messages", {"model": "tiny", "max_tokens": mt, "messages": USER, "temperature": 0,
+                                              "stop_sequences": ["END"], "stream": True, **extra}, stream=True))
+    deltas = [d["delta"] for n, d in events if n == "message_delta"]
+    check([(d["stop_reason"], d["stop_sequence"]) for d in deltas] == [("stop_sequence", "END")],
+          f"stream: stop_sequences gave {deltas}")
     counted = post("/v1/messages/count_tokens", {"model": "tiny", "messages": USER}).json()
     direct = requests.post(f"{VLLM}/tokenize", timeout=60,
                            json={"model": "tiny", "messages": USER, "add_generation_prompt": True}).json()
     check(counted.get("input_tokens") == direct.get("count"),
           f"count_tokens {counted} but vLLM's /tokenize counts {direct.get('count')}")
     return (f"tool_use {uses[0]['input']} (whole and streamed, {len(events)} events, {len(names) - len(set(names))} repeats); "
-            f"count_tokens {counted['input_tokens']} = vLLM /tokenize")
+            f"stop_sequence END (whole and streamed); count_tokens {counted['input_tokens']} = vLLM /tokenize")
 
 
 def t9_responses():

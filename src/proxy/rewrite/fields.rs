@@ -1,7 +1,10 @@
 //! The request's top-level fields, read in one pass without parsing their values: each stays
-//! raw JSON text borrowed from the body, and `messages` is split into raw messages.
+//! raw JSON text borrowed from the body, and `messages` is split into raw messages. A request
+//! another API's adapter wrote is split by its writer instead ([`Layout`]): its bytes are not
+//! read a second time.
 
 use std::borrow::Cow;
+use std::ops::Range;
 
 use serde_json::value::RawValue;
 
@@ -10,7 +13,7 @@ use serde_json::value::RawValue;
 /// messages in the same pass (its own entry has no raw value).
 #[derive(Debug, Default)]
 pub(super) struct Fields<'a> {
-    pub(super) list: Vec<(Cow<'a, str>, Option<&'a RawValue>)>,
+    pub(super) list: Vec<(Cow<'a, str>, Option<&'a str>)>,
     pub(super) messages: Messages<'a>,
 }
 
@@ -21,17 +24,17 @@ pub(super) enum Messages<'a> {
     Absent,
     /// Present but not an array.
     Invalid,
-    List(Vec<&'a RawValue>),
+    List(Vec<&'a str>),
 }
 
 impl<'a> Fields<'a> {
     /// The value of `key` (the last one, as Python's `json` reads duplicates).
-    pub(super) fn get(&self, key: &str) -> Option<&'a RawValue> {
+    pub(super) fn get(&self, key: &str) -> Option<&'a str> {
         self.list.iter().rev().find(|(k, _)| k == key).and_then(|(_, v)| *v)
     }
 
     /// Each key once, with its last value (`None` for `messages`).
-    pub(super) fn iter(&self) -> impl Iterator<Item = (&str, Option<&'a RawValue>)> {
+    pub(super) fn iter(&self) -> impl Iterator<Item = (&str, Option<&'a str>)> {
         self.list
             .iter()
             .enumerate()
@@ -53,7 +56,7 @@ impl<'de: 'a, 'a> serde::Deserialize<'de> for Messages<'a> {
             fn visit_seq<S: serde::de::SeqAccess<'de>>(self, mut seq: S) -> Result<Messages<'a>, S::Error> {
                 let mut list = Vec::with_capacity(seq.size_hint().unwrap_or(8));
                 while let Some(message) = seq.next_element::<&'de RawValue>()? {
-                    list.push(message);
+                    list.push(message.get());
                 }
                 Ok(Messages::List(list))
             }
@@ -109,13 +112,44 @@ impl<'de: 'a, 'a> serde::Deserialize<'de> for Fields<'a> {
                         messages = map.next_value::<Messages<'de>>()?;
                         list.push((key.0, None));
                     } else {
-                        list.push((key.0, Some(map.next_value::<&'de RawValue>()?)));
+                        list.push((key.0, Some(map.next_value::<&'de RawValue>()?.get())));
                     }
                 }
                 Ok(Fields { list, messages })
             }
         }
         deserializer.deserialize_map(Visit(std::marker::PhantomData))
+    }
+}
+
+/// A chat request split into its fields by the code that wrote it (an adapter of another
+/// API): each top-level field's value, and each message, as a range of the bytes, in
+/// order. Keys are plain (nothing to escape); `messages` has no range of its own.
+#[derive(Debug, Default)]
+pub(crate) struct Layout<'a> {
+    pub(crate) fields: Vec<(&'a str, Option<Range<usize>>)>,
+    pub(crate) messages: Vec<Range<usize>>,
+}
+
+impl<'a> Fields<'a> {
+    /// The fields of `text` as `layout` says they lie; `None` when a range does not fit
+    /// (`text` is not what the layout was made for).
+    pub(super) fn laid_out(text: &'a str, layout: &Layout<'a>) -> Option<Self> {
+        let list = layout
+            .fields
+            .iter()
+            .map(|(key, range)| match range {
+                Some(r) => text.get(r.clone()).map(|v| (Cow::Borrowed(*key), Some(v))),
+                None => Some((Cow::Borrowed(*key), None)),
+            })
+            .collect::<Option<Vec<_>>>()?;
+        let has_messages = layout.fields.iter().any(|(key, range)| *key == "messages" && range.is_none());
+        let messages = if has_messages {
+            Messages::List(layout.messages.iter().map(|r| text.get(r.clone())).collect::<Option<_>>()?)
+        } else {
+            Messages::Absent
+        };
+        Some(Self { list, messages })
     }
 }
 

@@ -4,7 +4,6 @@
 
 use std::borrow::Cow;
 
-use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
 use super::ids::fit_message_ids;
@@ -35,15 +34,15 @@ pub(super) fn role(message: &str) -> Option<Cow<'_, str>> {
 /// history calls need repair (or ids that must be fitted to `id_len`) and the first one when
 /// it carries the steering instruction.
 pub(super) fn write_messages(
-    messages: &[&RawValue],
+    messages: &[&str],
     instruction: Option<&str>,
     id_len: Option<usize>,
 ) -> Result<String, ApiError> {
-    let mut out = String::with_capacity(messages.iter().map(|m| m.get().len() + 1).sum::<usize>() + 64);
+    let mut out = String::with_capacity(messages.iter().map(|m| m.len() + 1).sum::<usize>() + 64);
     out.push('[');
     // Only steering needs to know the first message's role: don't parse it otherwise.
     let first_is_system =
-        instruction.is_some() && messages.first().is_some_and(|m| role(m.get()).as_deref() == Some("system"));
+        instruction.is_some() && messages.first().is_some_and(|m| role(m).as_deref() == Some("system"));
     if let (Some(text), false) = (instruction, first_is_system) {
         out.push_str(&serde_json::json!({"role": "system", "content": text}).to_string());
         out.push(',');
@@ -52,7 +51,7 @@ pub(super) fn write_messages(
         if i > 0 {
             out.push(',');
         }
-        let text = raw.get();
+        let text = *raw;
         if !text.trim_start().starts_with('{') {
             return Err(ApiError::bad_field(format!("messages[{i}] must be an object"), "messages"));
         }

@@ -27,5 +27,6 @@ mod tests;
 mod thinking;
 mod tools;
 
+pub(crate) use fields::Layout;
 pub(crate) use request::ChatRequest;
 pub(crate) use tools::ToolsCache;

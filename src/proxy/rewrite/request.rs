@@ -4,9 +4,8 @@
 use std::sync::Arc;
 
 use serde_json::Value;
-use serde_json::value::RawValue;
 
-use super::fields::{Fields, Messages};
+use super::fields::{Fields, Layout, Messages};
 use super::messages::{role, write_messages};
 use super::tools::{ToolsCache, parse_choice, tool_name};
 use crate::openai::{ApiError, ErrorKind};
@@ -35,16 +34,27 @@ impl<'a> ChatRequest<'a> {
         Ok(Self { fields })
     }
 
+    /// A request another API's adapter wrote, split as its `layout` says: not read again.
+    pub(crate) fn laid_out(body: &'a [u8], layout: &Layout<'a>) -> Result<Self, ApiError> {
+        std::str::from_utf8(body)
+            .ok()
+            .and_then(|text| Fields::laid_out(text, layout))
+            .map(|fields| Self { fields })
+            .ok_or_else(|| {
+                ApiError::new(ErrorKind::Internal, "the converted request does not match its layout")
+            })
+    }
+
     /// A hash of the conversation's prefix: every message up to and including the first
     /// user turn (the system prompt and the question that starts the conversation). Later
     /// turns of one conversation share it; `None` when there is no user turn.
     pub(crate) fn affinity(&self) -> Option<u64> {
         use std::hash::{BuildHasher as _, Hasher as _};
         let Messages::List(messages) = &self.fields.messages else { return None };
-        let first_user = messages.iter().position(|m| role(m.get()).as_deref() == Some("user"))?;
+        let first_user = messages.iter().position(|m| role(m).as_deref() == Some("user"))?;
         let mut hasher = foldhash::fast::FixedState::with_seed(0x6166_6669_6e69_7479).build_hasher();
         for message in &messages[..=first_user] {
-            hasher.write(message.get().as_bytes());
+            hasher.write(message.as_bytes());
             hasher.write_u8(0);
         }
         Some(hasher.finish())
@@ -52,12 +62,12 @@ impl<'a> ChatRequest<'a> {
 
     /// Whether the client asked for a stream (`rewrite` rejects a `stream` that is not a bool).
     pub(crate) fn wants_stream(&self) -> bool {
-        self.fields.get("stream").is_some_and(|raw| raw.get().trim() == "true")
+        self.fields.get("stream").is_some_and(|raw| raw.trim() == "true")
     }
 
     /// The model the client named, if any.
     pub(crate) fn model(&self) -> Result<Option<String>, ApiError> {
-        match self.fields.get("model").map(|raw| serde_json::from_str::<Value>(raw.get())) {
+        match self.fields.get("model").map(serde_json::from_str::<Value>) {
             None | Some(Ok(Value::Null)) => Ok(None),
             Some(Ok(Value::String(m))) => Ok(Some(m)),
             Some(_) => Err(ApiError::bad_field("`model` must be a string", "model")),
@@ -65,7 +75,7 @@ impl<'a> ChatRequest<'a> {
     }
 
     fn value(&self, key: &str) -> Option<Value> {
-        self.fields.get(key).and_then(|raw| serde_json::from_str(raw.get()).ok())
+        self.fields.get(key).and_then(|raw| serde_json::from_str(raw).ok())
     }
 
     /// The upstream body for the upstream model `upstream_model`, and the response plan.
@@ -120,7 +130,7 @@ impl<'a> ChatRequest<'a> {
             return Err(ApiError::bad_field("`messages` must not be empty", "messages"));
         }
 
-        let tools_raw = self.fields.get("tools").map(RawValue::get).filter(|r| {
+        let tools_raw = self.fields.get("tools").filter(|r| {
             let t = r.trim();
             t != "null" && t != "[]"
         });
@@ -158,7 +168,7 @@ impl<'a> ChatRequest<'a> {
         };
 
         let thinking = super::thinking::requested(self.fields.get("chat_template_kwargs"));
-        let messages_len: usize = messages.iter().map(|m| m.get().len() + 1).sum();
+        let messages_len: usize = messages.iter().map(|m| m.len() + 1).sum();
         let mut out = Vec::with_capacity(messages_len + tools_raw.map_or(0, str::len) + 512);
         out.push(b'{');
         let mut first = true;
@@ -184,7 +194,7 @@ impl<'a> ChatRequest<'a> {
                 }
                 _ => {
                     if let Some(raw) = raw {
-                        field(&mut out, key, raw.get());
+                        field(&mut out, key, raw);
                     }
                 }
             }

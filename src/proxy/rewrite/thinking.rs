@@ -6,12 +6,11 @@
 //! whatever the profile's default.
 
 use serde_json::Value;
-use serde_json::value::RawValue;
 
 /// `Some(false)`: the request turned thinking off; `Some(true)`: on; `None`: it said
 /// nothing the templates read (the profile's default holds).
-pub(crate) fn requested(kwargs: Option<&RawValue>) -> Option<bool> {
-    let Ok(Value::Object(kwargs)) = serde_json::from_str::<Value>(kwargs?.get()) else { return None };
+pub(crate) fn requested(kwargs: Option<&str>) -> Option<bool> {
+    let Ok(Value::Object(kwargs)) = serde_json::from_str::<Value>(kwargs?) else { return None };
     let word = |v: &Value| -> Option<bool> {
         match v {
             Value::Bool(b) => Some(*b),
@@ -34,8 +33,7 @@ mod tests {
     use super::*;
 
     fn read(json: &str) -> Option<bool> {
-        let raw = RawValue::from_string(json.to_owned()).expect("raw");
-        requested(Some(&raw))
+        requested(Some(json))
     }
 
     #[test]

@@ -9,6 +9,7 @@ use serde_json::value::RawValue;
 use crate::openai::ApiError;
 use crate::proxy::choice::Out;
 use crate::proxy::plan::Plan;
+use crate::proxy::rewrite::Layout;
 
 /// One client API.
 pub(crate) trait Api: Send + Sync + 'static {
@@ -52,6 +53,8 @@ pub(crate) trait Api: Send + Sync + 'static {
 pub(crate) struct Converted<'a> {
     /// The chat request body (the original bytes for Chat Completions).
     pub(crate) chat: Cow<'a, [u8]>,
+    /// Where the fields of a request the adapter wrote lie (`None`: the core reads them).
+    pub(crate) layout: Option<Layout<'a>>,
     pub(crate) extra: Extra,
 }
 
@@ -80,6 +83,12 @@ pub(crate) trait StreamWire: std::fmt::Debug {
     /// with `stream_tool_arguments` the last call sent may be one the token limit cut off.
     fn complete_calls(&mut self, choice: usize, calls: usize) {
         let _ = (choice, calls);
+    }
+
+    /// Choice `choice` was ended by `sequence`, one of the request's stop strings: told
+    /// just before its `finish` (`stop`).
+    fn stop_sequence(&mut self, choice: usize, sequence: &str) {
+        let _ = (choice, sequence);
     }
 
     /// The upstream sent usage (with every chunk when it reports continuous usage).
@@ -117,6 +126,8 @@ pub(crate) struct Choice {
     pub(crate) calls: Vec<Call>,
     /// As Chat Completions names it: `stop`, `length`, `tool_calls`.
     pub(crate) reason: &'static str,
+    /// The stop string (one of the request's `stop`) that ended a `stop` choice.
+    pub(crate) stop_sequence: Option<String>,
 }
 
 /// One whole call.

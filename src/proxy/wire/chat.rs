@@ -26,7 +26,7 @@ impl Api for ChatApi {
     }
 
     fn to_chat<'a>(&self, body: &'a [u8]) -> Result<Converted<'a>, ApiError> {
-        Ok(Converted { chat: Cow::Borrowed(body), extra: Extra::default() })
+        Ok(Converted { chat: Cow::Borrowed(body), layout: None, extra: Extra::default() })
     }
 
     fn stream_writer(

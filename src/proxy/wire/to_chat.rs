@@ -7,11 +7,13 @@
 //! parsed into trees here.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use serde::Serialize;
 use serde_json::value::RawValue;
 
 use crate::openai::{ApiError, ErrorKind};
+use crate::proxy::rewrite::Layout;
 
 /// Top-level request fields vLLM reads beyond the OpenAI ones: passed on unchanged from a
 /// Messages or Responses request, so sampling and structured output work in every API.
@@ -39,34 +41,28 @@ pub(crate) const VLLM_EXTRAS: &[&str] = &[
     "vllm_xargs",
 ];
 
-/// A chat request, as the core reads it.
-#[derive(Debug, Default, Serialize)]
+/// A chat request, as the core reads it: written by [`ChatOut::write`], which hands the core
+/// the fields' places too, so the core does not read the bytes again.
+#[derive(Debug, Default)]
 pub(crate) struct ChatOut<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) model: Option<Cow<'a, str>>,
     pub(crate) messages: Vec<MessageOut<'a>>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub(crate) tools: Vec<ToolOut<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// The tools as chat has them, converted once per distinct list ([`super::memo`]).
+    pub(crate) tools: Option<ToolsJson>,
     pub(crate) tool_choice: Option<ChoiceOut<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) parallel_tool_calls: Option<bool>,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub(crate) stream: bool,
     /// Streams always ask for usage: the other APIs report it at the end.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) stream_options: Option<StreamOptions>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) max_tokens: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) temperature: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) top_p: Option<f64>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub(crate) stop: Vec<Cow<'a, str>>,
     /// vLLM's own fields ([`VLLM_EXTRAS`]), as the client wrote them.
-    #[serde(flatten)]
     pub(crate) extras: Extras<'a>,
+    /// Fields an adapter adds in chat's terms (Responses' `reasoning_effort`,
+    /// `response_format`), written after the rest.
+    pub(crate) added: Vec<(&'static str, Box<RawValue>)>,
 }
 
 /// vLLM's own top-level fields, in the client's order.
@@ -74,22 +70,18 @@ pub(crate) struct ChatOut<'a> {
 pub(crate) struct Extras<'a>(pub(crate) Vec<(&'a str, &'a RawValue)>);
 
 impl<'a> Extras<'a> {
+    /// The value of `key`, if the client sent it.
+    pub(crate) fn get(&self, key: &str) -> Option<&'a RawValue> {
+        self.0.iter().rev().find(|(k, _)| *k == key).map(|(_, v)| *v)
+    }
+}
+
+impl<'a> Extras<'a> {
     /// Keeps `value` when `key` is one of [`VLLM_EXTRAS`].
     pub(crate) fn offer(&mut self, key: &'a str, value: &'a RawValue) {
         if VLLM_EXTRAS.contains(&key) {
             self.0.push((key, value));
         }
-    }
-}
-
-impl Serialize for Extras<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let mut map = s.serialize_map(Some(self.0.len()))?;
-        for (k, v) in &self.0 {
-            map.serialize_entry(k, v)?;
-        }
-        map.end()
     }
 }
 
@@ -184,6 +176,31 @@ pub(crate) struct FunctionOut<'a> {
     pub(crate) arguments: Cow<'a, str>,
 }
 
+/// A converted tool list: chat's `tools` JSON text, shared by every request that sent the
+/// same list.
+#[derive(Debug, Clone)]
+pub(crate) struct ToolsJson(pub(crate) Arc<RawValue>);
+
+impl Serialize for ToolsJson {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
+impl ToolsJson {
+    /// `tools` as chat's JSON text; `None` when there are none.
+    pub(crate) fn write(tools: &[ToolOut<'_>]) -> Result<Option<Self>, ApiError> {
+        if tools.is_empty() {
+            return Ok(None);
+        }
+        let text = serde_json::to_string(tools)
+            .map_err(|e| ApiError::new(ErrorKind::Internal, format!("cannot write the tools: {e}")))?;
+        let raw = RawValue::from_string(text)
+            .map_err(|e| ApiError::new(ErrorKind::Internal, format!("cannot write the tools: {e}")))?;
+        Ok(Some(Self(Arc::from(raw))))
+    }
+}
+
 /// One tool the model may call.
 #[derive(Debug, Serialize)]
 pub(crate) struct ToolOut<'a> {
@@ -241,11 +258,98 @@ impl Serialize for ChoiceOut<'_> {
     }
 }
 
-impl ChatOut<'_> {
-    /// The request's bytes for the core.
-    pub(crate) fn to_bytes(&self) -> Result<Vec<u8>, ApiError> {
-        serde_json::to_vec(self)
+impl<'a> ChatOut<'a> {
+    /// The request's bytes for the core, and where each field and message lies in them.
+    pub(crate) fn write(&self) -> Result<(Vec<u8>, Layout<'a>), ApiError> {
+        self.write_fields()
             .map_err(|e| ApiError::new(ErrorKind::Internal, format!("cannot write the chat request: {e}")))
+    }
+
+    fn write_fields(&self) -> Result<(Vec<u8>, Layout<'a>), serde_json::Error> {
+        let size = self.tools.as_ref().map_or(0, |t| t.0.get().len()) + 512;
+        let mut w = Writer { out: Vec::with_capacity(size), layout: Layout::default() };
+        w.out.push(b'{');
+        if let Some(model) = &self.model {
+            w.field("model", model)?;
+        }
+        w.messages(&self.messages)?;
+        if let Some(tools) = &self.tools {
+            w.field("tools", tools)?;
+        }
+        if let Some(choice) = &self.tool_choice {
+            w.field("tool_choice", choice)?;
+        }
+        if let Some(parallel) = self.parallel_tool_calls {
+            w.field("parallel_tool_calls", &parallel)?;
+        }
+        if self.stream {
+            w.field("stream", &true)?;
+        }
+        if let Some(options) = &self.stream_options {
+            w.field("stream_options", options)?;
+        }
+        if let Some(n) = self.max_tokens {
+            w.field("max_tokens", &n)?;
+        }
+        if let Some(t) = self.temperature {
+            w.field("temperature", &t)?;
+        }
+        if let Some(p) = self.top_p {
+            w.field("top_p", &p)?;
+        }
+        if !self.stop.is_empty() {
+            w.field("stop", &self.stop)?;
+        }
+        for (key, value) in &self.extras.0 {
+            w.field(key, value)?;
+        }
+        for (key, value) in &self.added {
+            w.field(key, value)?;
+        }
+        w.out.push(b'}');
+        Ok((w.out, w.layout))
+    }
+}
+
+/// Writes the top-level object field by field, noting where each value lies.
+struct Writer<'a> {
+    out: Vec<u8>,
+    layout: Layout<'a>,
+}
+
+impl<'a> Writer<'a> {
+    /// `"key":` (keys here are plain: nothing to escape).
+    fn key(&mut self, key: &str) {
+        if !self.layout.fields.is_empty() {
+            self.out.push(b',');
+        }
+        self.out.push(b'"');
+        self.out.extend_from_slice(key.as_bytes());
+        self.out.extend_from_slice(b"\":");
+    }
+
+    fn field<T: Serialize + ?Sized>(&mut self, key: &'a str, value: &T) -> Result<(), serde_json::Error> {
+        self.key(key);
+        let start = self.out.len();
+        serde_json::to_writer(&mut self.out, value)?;
+        self.layout.fields.push((key, Some(start..self.out.len())));
+        Ok(())
+    }
+
+    fn messages(&mut self, messages: &[MessageOut<'_>]) -> Result<(), serde_json::Error> {
+        self.key("messages");
+        self.out.push(b'[');
+        for (i, message) in messages.iter().enumerate() {
+            if i > 0 {
+                self.out.push(b',');
+            }
+            let start = self.out.len();
+            serde_json::to_writer(&mut self.out, message)?;
+            self.layout.messages.push(start..self.out.len());
+        }
+        self.out.push(b']');
+        self.layout.fields.push(("messages", None));
+        Ok(())
     }
 }
 
@@ -268,7 +372,7 @@ mod tests {
         let out = ChatOut {
             model: Some("m".into()),
             messages: vec![MessageOut::text("system", "s"), assistant, MessageOut::tool_result("c1", "ok")],
-            tools: vec![ToolOut::function("read".into(), None, Some(&schema))],
+            tools: ToolsJson::write(&[ToolOut::function("read".into(), None, Some(&schema))]).expect("tools"),
             tool_choice: Some(ChoiceOut::Named("read".into())),
             stream: true,
             stream_options: Some(StreamOptions { include_usage: true }),
@@ -276,7 +380,7 @@ mod tests {
             extras,
             ..ChatOut::default()
         };
-        let v: Value = serde_json::from_slice(&out.to_bytes().expect("bytes")).expect("json");
+        let v: Value = serde_json::from_slice(&out.write().expect("bytes").0).expect("json");
         assert_eq!(
             v,
             json!({"model": "m", "messages": [
@@ -288,5 +392,53 @@ mod tests {
               "tool_choice": {"type": "function", "function": {"name": "read"}},
               "stream": true, "stream_options": {"include_usage": true}, "max_tokens": 10, "top_k": 5})
         );
+    }
+
+    #[test]
+    fn the_layout_reads_as_the_bytes_parse() {
+        use crate::proxy::rewrite::{ChatRequest, ToolsCache};
+        let schema =
+            RawValue::from_string(r#"{"type":"object","properties":{"p":{"type":"string"}}}"#.into())
+                .expect("raw");
+        let kwargs = RawValue::from_string(r#"{"enable_thinking":false}"#.into()).expect("raw");
+        let mut extras = Extras::default();
+        extras.offer("chat_template_kwargs", &kwargs);
+        let mut assistant = MessageOut::text("assistant", "");
+        assistant.content = None;
+        assistant.tool_calls.push(CallOut::new("c1", "read", r#"{"p":"a \"quoted\" path"}"#));
+        let out = ChatOut {
+            model: Some("claude-x".into()),
+            messages: vec![
+                MessageOut::text("system", "line one\nline \"two\""),
+                MessageOut::text("user", "hi"),
+                assistant,
+                MessageOut::tool_result("c1", "ok"),
+            ],
+            tools: ToolsJson::write(&[ToolOut::function(
+                "read".into(),
+                Some("Reads.".into()),
+                Some(&schema),
+            )])
+            .expect("tools"),
+            tool_choice: Some(ChoiceOut::Required),
+            stream: true,
+            stream_options: Some(StreamOptions { include_usage: true }),
+            max_tokens: Some(10),
+            stop: vec!["END".into()],
+            extras,
+            added: vec![("reasoning_effort", RawValue::from_string(r#""low""#.into()).expect("raw"))],
+            ..ChatOut::default()
+        };
+        let (bytes, layout) = out.write().expect("writes");
+        let cache = ToolsCache::default();
+        let from_layout = ChatRequest::laid_out(&bytes, &layout).expect("fits");
+        let parsed = ChatRequest::parse(&bytes).expect("parses");
+        assert_eq!(from_layout.affinity(), parsed.affinity());
+        assert_eq!(from_layout.wants_stream(), parsed.wants_stream());
+        let (a, plan_a) = from_layout.rewrite("up", None, false, &cache).expect("rewrites");
+        let (b, plan_b) = parsed.rewrite("up", None, false, &cache).expect("rewrites");
+        assert_eq!(String::from_utf8_lossy(&a), String::from_utf8_lossy(&b));
+        assert_eq!(format!("{plan_a:?}"), format!("{plan_b:?}"));
+        assert!(ChatRequest::laid_out(b"{}", &layout).is_err(), "a layout that does not fit is refused");
     }
 }

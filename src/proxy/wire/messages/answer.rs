@@ -15,11 +15,13 @@ pub(super) const SIGNATURE: &str = "podctl";
 
 /// Anthropic's `stop_reason` for chat's finish reason. A forced named call finishes `stop`
 /// in chat (as OpenAI has it) but `tool_use` in Messages: any call returned means `tool_use`.
-pub(super) fn stop_reason(finish: &str, has_calls: bool) -> &'static str {
+/// A choice a stop string ended is `stop_sequence`.
+pub(super) fn stop_reason(finish: &str, has_calls: bool, stop_sequence: bool) -> &'static str {
     match finish {
         "length" => "max_tokens",
         "tool_calls" => "tool_use",
         _ if has_calls => "tool_use",
+        _ if stop_sequence => "stop_sequence",
         _ => "end_turn",
     }
 }
@@ -85,10 +87,12 @@ enum BlockOut<'a> {
 pub(super) fn render(answer: &Whole<'_>, model: &str, id: &str) -> Result<Vec<u8>, ApiError> {
     let mut content = Vec::new();
     let mut reason = "end_turn";
+    let mut sequence = None;
     // Parsed once: `RawValue` borrows from these.
     let mut inputs: Vec<&RawValue> = Vec::new();
     if let Some(choice) = answer.choices.first() {
-        reason = stop_reason(choice.reason, !choice.calls.is_empty());
+        reason = stop_reason(choice.reason, !choice.calls.is_empty(), choice.stop_sequence.is_some());
+        sequence = choice.stop_sequence.as_deref().filter(|_| reason == "stop_sequence");
         for call in &choice.calls {
             let raw =
                 serde_json::from_str::<&RawValue>(input(&call.arguments)).map_err(|e| unwritable(&e))?;
@@ -111,7 +115,7 @@ pub(super) fn render(answer: &Whole<'_>, model: &str, id: &str) -> Result<Vec<u8
         model,
         content,
         stop_reason: reason,
-        stop_sequence: None,
+        stop_sequence: sequence,
         usage: Usage::from_chat(answer.usage),
     };
     serde_json::to_vec(&message).map_err(|e| unwritable(&e))

@@ -8,10 +8,11 @@ use std::borrow::Cow;
 
 use serde_json::value::RawValue;
 
-use super::request::{Block, Content, ImageSource, MessagesRequest, ToolChoiceIn};
-use crate::openai::ApiError;
+use super::request::{Block, Content, ImageSource, MessagesRequest, ToolChoiceIn, ToolIn};
+use crate::openai::{ApiError, ErrorKind};
+use crate::proxy::wire::memo::Memo;
 use crate::proxy::wire::to_chat::{
-    CallOut, ChatOut, ChoiceOut, ContentOut, ImageUrl, MessageOut, PartOut, StreamOptions, ToolOut,
+    CallOut, ChatOut, ChoiceOut, ContentOut, ImageUrl, MessageOut, PartOut, StreamOptions, ToolOut, ToolsJson,
 };
 
 /// The system block Claude Code adds to every request (`cc_version=…; cch=…` changes
@@ -83,19 +84,8 @@ pub(super) fn to_chat(r: MessagesRequest<'_>, purpose: Purpose) -> Result<ChatOu
         extras: r.extras,
         ..ChatOut::default()
     };
-    for tool in r.tools {
-        match (tool.name, tool.input_schema, tool.kind.as_deref()) {
-            (Some(name), Some(schema), _) => {
-                out.tools.push(ToolOut::function(name, tool.description, Some(schema)));
-            }
-            // A client tool without parameters.
-            (Some(name), None, None | Some("custom")) => {
-                out.tools.push(ToolOut::function(name, tool.description, None));
-            }
-            (name, _, kind) => {
-                tracing::debug!(?name, ?kind, "messages: a tool type that cannot run here is ignored");
-            }
-        }
+    if let Some(raw) = r.tools.filter(|t| t.get() != "null") {
+        out.tools.clone_from(TOOLS.get(raw.get(), chat_tools)?.as_ref());
     }
     if let Some(choice) = r.tool_choice {
         apply_choice(choice, &mut out)?;
@@ -125,6 +115,32 @@ pub(super) fn to_chat(r: MessagesRequest<'_>, purpose: Purpose) -> Result<ChatOu
         }
     }
     Ok(out)
+}
+
+/// Tool lists already converted, by the client's text.
+static TOOLS: Memo<Option<ToolsJson>> = Memo::new();
+
+/// A `tools` list as chat's: client tools as functions; the server tool types
+/// (`bash_…`, `web_search_…`), which cannot run here, left out.
+fn chat_tools(raw: &str) -> Result<Option<ToolsJson>, ApiError> {
+    let tools: Vec<ToolIn<'_>> = serde_json::from_str(raw)
+        .map_err(|e| ApiError::new(ErrorKind::BadRequest, format!("invalid request: tools: {e}")))?;
+    let mut out = Vec::with_capacity(tools.len());
+    for tool in tools {
+        match (tool.name, tool.input_schema, tool.kind.as_deref()) {
+            (Some(name), Some(schema), _) => {
+                out.push(ToolOut::function(name, tool.description, Some(schema)));
+            }
+            // A client tool without parameters.
+            (Some(name), None, None | Some("custom")) => {
+                out.push(ToolOut::function(name, tool.description, None));
+            }
+            (name, _, kind) => {
+                tracing::debug!(?name, ?kind, "messages: a tool type that cannot run here is ignored");
+            }
+        }
+    }
+    ToolsJson::write(&out)
 }
 
 /// An assistant turn with text and no calls, last in the history.

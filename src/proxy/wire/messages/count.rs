@@ -18,15 +18,15 @@ use crate::proxy::log::RequestLog;
 use crate::proxy::reply::bytes_response;
 use crate::proxy::router::Model;
 use crate::proxy::router::dispatch::{self, Body, Mode, Payload, Target};
-use crate::proxy::wire::to_chat::{MessageOut, ToolOut};
+use crate::proxy::wire::to_chat::{MessageOut, ToolsJson};
 
 /// vLLM's `/tokenize` request for a chat.
 #[derive(Serialize)]
 struct Tokenize<'a> {
     model: &'a str,
     messages: &'a [MessageOut<'a>],
-    #[serde(skip_serializing_if = "<[_]>::is_empty")]
-    tools: &'a [ToolOut<'a>],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tools: Option<&'a ToolsJson>,
     add_generation_prompt: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     chat_template_kwargs: Option<&'a RawValue>,
@@ -61,12 +61,12 @@ async fn count(app: &App, request: Request, log: &mut RequestLog) -> Result<u64,
     let table = app.table();
     let model = table.resolve(chat.model.as_deref()).await?;
     model.label.clone_into(&mut log.model);
-    let kwargs = chat.extras.0.iter().find(|(k, _)| *k == "chat_template_kwargs").map(|(_, v)| *v);
+    let kwargs = chat.extras.get("chat_template_kwargs");
     let mut make = |id: &str, _: &Model| -> Result<Bytes, ApiError> {
         let body = Tokenize {
             model: id,
             messages: &chat.messages,
-            tools: &chat.tools,
+            tools: chat.tools.as_ref(),
             add_generation_prompt: true,
             chat_template_kwargs: kwargs,
         };

@@ -19,15 +19,16 @@ use axum::response::Response;
 use super::api::{Api, Converted, Extra, StreamWire, Whole};
 use crate::openai::{ApiError, ErrorKind};
 use crate::proxy::plan::Plan;
+use crate::proxy::rewrite::Layout;
 
 /// Anthropic Messages.
 #[derive(Debug)]
 pub(crate) struct MessagesApi;
 
 /// The request `body` as a chat request, for generating (`max_tokens` required) or counting.
-fn chat_body(body: &[u8], purpose: convert::Purpose) -> Result<Vec<u8>, ApiError> {
+fn chat_body(body: &[u8], purpose: convert::Purpose) -> Result<(Vec<u8>, Layout<'_>), ApiError> {
     let request = request::parse(body).map_err(|e| ApiError::new(ErrorKind::BadRequest, invalid(&e)))?;
-    convert::to_chat(request, purpose)?.to_bytes()
+    convert::to_chat(request, purpose)?.write()
 }
 
 /// serde's complaint about the body, in a sentence.
@@ -45,8 +46,8 @@ impl Api for MessagesApi {
     }
 
     fn to_chat<'a>(&self, body: &'a [u8]) -> Result<Converted<'a>, ApiError> {
-        let chat = chat_body(body, convert::Purpose::Generate)?;
-        Ok(Converted { chat: Cow::Owned(chat), extra: Extra::default() })
+        let (chat, layout) = chat_body(body, convert::Purpose::Generate)?;
+        Ok(Converted { chat: Cow::Owned(chat), layout: Some(layout), extra: Extra::default() })
     }
 
     fn stream_writer(

@@ -24,7 +24,8 @@ pub(super) struct MessagesRequest<'a> {
     pub(super) stream: bool,
     pub(super) system: Option<Content<'a>>,
     pub(super) messages: Option<Vec<MessageIn<'a>>>,
-    pub(super) tools: Vec<ToolIn<'a>>,
+    /// `tools` as the client wrote it: converted once per distinct list (`convert.rs`).
+    pub(super) tools: Option<&'a RawValue>,
     pub(super) tool_choice: Option<ToolChoiceIn<'a>>,
     pub(super) thinking: Option<ThinkingIn<'a>>,
     pub(super) temperature: Option<f64>,
@@ -222,7 +223,7 @@ fn read_field<'de: 'a, 'a, A: MapAccess<'de>>(
         "stream" => r.stream = map.next_value::<Option<bool>>().map_err(named(key))?.unwrap_or(false),
         "system" => r.system = map.next_value().map_err(named(key))?,
         "messages" => r.messages = map.next_value().map_err(named(key))?,
-        "tools" => r.tools = map.next_value::<Option<Vec<_>>>().map_err(named(key))?.unwrap_or_default(),
+        "tools" => r.tools = map.next_value::<Option<&'de RawValue>>().map_err(named(key))?,
         "tool_choice" => r.tool_choice = map.next_value().map_err(named(key))?,
         "thinking" => r.thinking = map.next_value().map_err(named(key))?,
         "temperature" => r.temperature = map.next_value().map_err(named(key))?,

@@ -48,6 +48,8 @@ pub(super) struct MessagesStream {
     next: usize,
     calls: Vec<Held>,
     reason: &'static str,
+    /// The stop string that ended the answer (`stop_reason: stop_sequence`).
+    stop_sequence: Option<String>,
 }
 
 impl MessagesStream {
@@ -60,6 +62,7 @@ impl MessagesStream {
             next: 0,
             calls: Vec::new(),
             reason: "end_turn",
+            stop_sequence: None,
         }
     }
 
@@ -216,6 +219,12 @@ impl StreamWire for MessagesStream {
         }
     }
 
+    fn stop_sequence(&mut self, choice: usize, sequence: &str) {
+        if choice == 0 {
+            self.stop_sequence = Some(sequence.to_owned());
+        }
+    }
+
     fn complete_calls(&mut self, choice: usize, calls: usize) {
         if choice == 0 {
             self.complete_calls = calls;
@@ -229,7 +238,10 @@ impl StreamWire for MessagesStream {
         self.close(out);
         // With arguments streamed as written, the last call may be one the limit cut off.
         self.calls.truncate(self.complete_calls);
-        self.reason = stop_reason(reason, !self.calls.is_empty());
+        self.reason = stop_reason(reason, !self.calls.is_empty(), self.stop_sequence.is_some());
+        if self.reason != "stop_sequence" {
+            self.stop_sequence = None;
+        }
         self.write_calls(out)?;
         Ok(())
     }
@@ -240,7 +252,9 @@ impl StreamWire for MessagesStream {
             b"event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"",
         );
         out.extend_from_slice(self.reason.as_bytes());
-        out.extend_from_slice(b"\",\"stop_sequence\":null},\"usage\":");
+        out.extend_from_slice(b"\",\"stop_sequence\":");
+        serde_json::to_writer(&mut *out, &self.stop_sequence).map_err(|e| unwritable(&e))?;
+        out.extend_from_slice(b"},\"usage\":");
         serde_json::to_writer(&mut *out, &usage).map_err(|e| unwritable(&e))?;
         out.extend_from_slice(b"}\n\nevent: message_stop\ndata: {\"type\":\"message_stop\"}\n\n");
         Ok(())

@@ -54,8 +54,14 @@ fn plan(hold_calls: bool) -> Plan {
 const USAGE: &str = r#"{"prompt_tokens":12,"completion_tokens":7,"total_tokens":19}"#;
 
 fn whole(text: &str, finish: &str, hold_calls: bool) -> Value {
+    whole_stopped(text, finish, hold_calls, None)
+}
+
+/// `stop`: vLLM's `stop_reason` (the stop string that ended the answer).
+fn whole_stopped(text: &str, finish: &str, hold_calls: bool, stop: Option<&str>) -> Value {
     let plan = plan(hold_calls);
     let upstream = json!({"id": "x", "created": 1, "choices": [{"index": 0, "finish_reason": finish,
+        "stop_reason": stop,
         "message": {"role": "assistant", "content": text}}], "usage": serde_json::from_str::<Value>(USAGE).expect("usage")});
     let t = Translation {
         api: &MessagesApi,
@@ -71,6 +77,16 @@ fn whole(text: &str, finish: &str, hold_calls: bool) -> Value {
 }
 
 fn streamed(text: &str, finish: &str, cuts: &[usize], hold_calls: bool) -> String {
+    streamed_stopped(text, finish, cuts, hold_calls, None)
+}
+
+fn streamed_stopped(
+    text: &str,
+    finish: &str,
+    cuts: &[usize],
+    hold_calls: bool,
+    stop: Option<&str>,
+) -> String {
     let plan = plan(hold_calls);
     let wire = MessagesApi.stream_writer(&plan, &Extra::default(), "msg_t", 1);
     let mut t = StreamTranslator::new(plan, Format::Qwen3Coder, Reasoning::Auto, false, wire);
@@ -83,7 +99,8 @@ fn streamed(text: &str, finish: &str, cuts: &[usize], hold_calls: bool) -> Strin
         let piece: String = chars[at..end].iter().collect();
         let last = end == chars.len();
         let chunk = json!({"choices": [{"index": 0, "delta": {"content": piece},
-            "finish_reason": if last { Some(finish) } else { None }}]});
+            "finish_reason": if last { Some(finish) } else { None },
+            "stop_reason": if last { stop } else { None }}]});
         t.on_payload(&chunk.to_string(), &mut out).expect("chunk");
         at = end;
     }
@@ -213,6 +230,37 @@ fn the_whole_answer_has_anthropics_shape() {
     let cut = whole(&answers()[3].0, "length", true);
     assert_eq!(cut["stop_reason"], "max_tokens");
     assert!(cut["content"].as_array().expect("content").iter().all(|b| b["type"] != "tool_use"), "{cut}");
+}
+
+#[test]
+fn a_stop_string_is_a_stop_sequence_whole_and_streamed() {
+    let body = whole_stopped("The answer is", "stop", true, Some("\n\n"));
+    assert_eq!(body["stop_reason"], "stop_sequence");
+    assert_eq!(body["stop_sequence"], "\n\n");
+    let streamed = accumulate(&streamed_stopped("The answer is", "stop", &[3], true, Some("\n\n")));
+    assert_eq!(streamed["stop_reason"], "stop_sequence");
+    assert_eq!(streamed["stop_sequence"], "\n\n");
+    // The end of the turn, or a stop token (a number), is `end_turn`, with no sequence.
+    let body = whole_stopped("Done.", "stop", true, None);
+    assert_eq!((body["stop_reason"].as_str(), body["stop_sequence"].is_null()), (Some("end_turn"), true));
+    let plan = plan(true);
+    let token = json!({"id": "x", "created": 1, "choices": [{"index": 0, "finish_reason": "stop",
+        "stop_reason": 151_645, "message": {"role": "assistant", "content": "Done."}}]});
+    let t = Translation {
+        api: &MessagesApi,
+        plan: &plan,
+        extra: &Extra::default(),
+        format: Format::Qwen3Coder,
+        reasoning: Reasoning::Auto,
+        id: "msg_t",
+        keep_raw: false,
+    };
+    let done = translate_completion(token.to_string().as_bytes(), &t).expect("translates");
+    let body: Value = serde_json::from_slice(&done.body).expect("JSON");
+    assert_eq!(body["stop_reason"], "end_turn");
+    // A call still makes it `tool_use`.
+    let called = whole_stopped(&answers()[1].0, "stop", true, Some("END"));
+    assert_eq!((called["stop_reason"].as_str(), called["stop_sequence"].is_null()), (Some("tool_use"), true));
 }
 
 proptest! {

@@ -48,8 +48,12 @@ impl Api for ResponsesApi {
     }
 
     fn to_chat<'a>(&self, body: &'a [u8]) -> Result<Converted<'a>, ApiError> {
-        let (chat, echo) = request::to_chat(body)?;
-        Ok(Converted { chat: Cow::Owned(chat), extra: Extra { responses: Some(Arc::new(echo)) } })
+        let (chat, layout, echo) = request::to_chat(body)?;
+        Ok(Converted {
+            chat: Cow::Owned(chat),
+            layout: Some(layout),
+            extra: Extra { responses: Some(Arc::new(echo)) },
+        })
     }
 
     fn stream_writer(

@@ -17,7 +17,11 @@ use serde_json::value::RawValue;
 use super::echo::Echo;
 use super::input;
 use crate::openai::{ApiError, ErrorKind};
-use crate::proxy::wire::to_chat::{ChatOut, ChoiceOut, Extras, MessageOut, StreamOptions, ToolOut};
+use crate::proxy::rewrite::Layout;
+use crate::proxy::wire::memo::Memo;
+use crate::proxy::wire::to_chat::{
+    ChatOut, ChoiceOut, Extras, MessageOut, StreamOptions, ToolOut, ToolsJson,
+};
 
 /// The request's top-level fields, in order, values raw.
 struct Fields<'a>(Vec<(Cow<'a, str>, &'a RawValue)>);
@@ -107,22 +111,6 @@ struct FormatIn<'a> {
     strict: Option<bool>,
 }
 
-/// The chat request plus what only Responses needs vLLM to get.
-#[derive(Serialize)]
-struct Outgoing<'a> {
-    #[serde(flatten)]
-    chat: ChatOut<'a>,
-    /// `reasoning.effort`, in the words vLLM's chat API takes (gpt-oss templates read it).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    reasoning_effort: Option<&'static str>,
-    /// `reasoning.effort: "none"`: templates with a thinking switch (Qwen3) turn it off.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    chat_template_kwargs: Option<NoThinking>,
-    /// `text.format` as Chat Completions' `response_format`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    response_format: Option<ResponseFormat<'a>>,
-}
-
 #[derive(Serialize)]
 struct NoThinking {
     enable_thinking: bool,
@@ -163,7 +151,7 @@ fn raw(text: &str) -> Box<RawValue> {
 }
 
 /// Reads `body`, a Responses request, into the chat request for the core and the echo.
-pub(crate) fn to_chat(body: &[u8]) -> Result<(Vec<u8>, Echo), ApiError> {
+pub(crate) fn to_chat(body: &[u8]) -> Result<(Vec<u8>, Layout<'_>, Echo), ApiError> {
     let Fields(fields) = serde_json::from_slice(body).map_err(|e| {
         ApiError::new(ErrorKind::BadRequest, format!("the request body is not a JSON object ({e})"))
     })?;
@@ -180,7 +168,11 @@ pub(crate) fn to_chat(body: &[u8]) -> Result<(Vec<u8>, Echo), ApiError> {
             "model" => chat.model = Some(typed(value, "model", "a string")?),
             "instructions" if !is_null(value) => instructions = Some(*value),
             "input" => input_raw = Some(*value),
-            "tools" if !is_null(value) => chat.tools = tools(value, &mut echo)?,
+            "tools" if !is_null(value) => {
+                let converted = TOOLS.get(value.get(), tools)?;
+                chat.tools.clone_from(&converted.chat);
+                echo.custom.clone_from(&converted.custom);
+            }
             "tool_choice" if !is_null(value) => {
                 chat.tool_choice = Some(tool_choice(value)?);
                 choice_raw = Some(*value);
@@ -254,16 +246,20 @@ pub(crate) fn to_chat(body: &[u8]) -> Result<(Vec<u8>, Echo), ApiError> {
         _ => (None, None),
     };
     let response_format = if has_format { None } else { format.and_then(response_format) };
-    // Most requests need nothing beyond the chat request: written without the wrapper's
-    // flattening, which costs a map serialiser per request.
-    let bytes = if reasoning_effort.is_none() && chat_template_kwargs.is_none() && response_format.is_none() {
-        chat.to_bytes()?
-    } else {
-        let out = Outgoing { chat, reasoning_effort, chat_template_kwargs, response_format };
-        serde_json::to_vec(&out)
-            .map_err(|e| ApiError::new(ErrorKind::Internal, format!("cannot write the chat request: {e}")))?
+    let write = |e: serde_json::Error| {
+        ApiError::new(ErrorKind::Internal, format!("cannot write the chat request: {e}"))
     };
-    Ok((bytes, echo))
+    if let Some(effort) = reasoning_effort {
+        chat.added.push(("reasoning_effort", serde_json::value::to_raw_value(effort).map_err(write)?));
+    }
+    if let Some(kwargs) = chat_template_kwargs {
+        chat.added.push(("chat_template_kwargs", serde_json::value::to_raw_value(&kwargs).map_err(write)?));
+    }
+    if let Some(format) = response_format {
+        chat.added.push(("response_format", serde_json::value::to_raw_value(&format).map_err(write)?));
+    }
+    let (bytes, layout) = chat.write()?;
+    Ok((bytes, layout, echo))
 }
 
 fn response_format(format: FormatIn<'_>) -> Option<ResponseFormat<'_>> {
@@ -280,27 +276,38 @@ fn response_format(format: FormatIn<'_>) -> Option<ResponseFormat<'_>> {
     }
 }
 
+/// A `tools` list as chat's, and the names of its `custom` tools.
+struct ChatTools {
+    chat: Option<ToolsJson>,
+    custom: Vec<String>,
+}
+
+/// Tool lists already converted, by the client's text.
+static TOOLS: Memo<ChatTools> = Memo::new();
+
 /// The function tools, and the `custom` ones as functions taking `{"input": …}` (named in
-/// `echo`); the tool types that cannot run here (`web_search`, `namespace`,
+/// `custom`); the tool types that cannot run here (`web_search`, `namespace`,
 /// `image_generation`, `mcp`, …) are left out, never refused.
-fn tools<'a>(raw: &'a RawValue, echo: &mut Echo) -> Result<Vec<ToolOut<'a>>, ApiError> {
-    let list: Vec<&RawValue> = typed(raw, "tools", "an array of tools")?;
+fn tools(raw: &str) -> Result<ChatTools, ApiError> {
+    let list: Vec<&RawValue> = serde_json::from_str(raw)
+        .map_err(|e| bad("tools", format_args!("must be an array of tools ({e})")))?;
     let mut out = Vec::with_capacity(list.len());
+    let mut custom = Vec::new();
     for (i, tool) in list.into_iter().enumerate() {
         let field = format!("tools[{i}]");
         let tool: ToolIn<'_> = typed(tool, &field, "a tool object with a `type`")?;
-        let custom = tool.kind == "custom";
-        if tool.kind != "function" && !custom {
+        let is_custom = tool.kind == "custom";
+        if tool.kind != "function" && !is_custom {
             tracing::debug!(kind = %tool.kind, "responses: a tool type that cannot run here is left out");
             continue;
         }
         let Some(name) = tool.name.filter(|n| !n.is_empty()) else {
             return Err(bad(&format!("{field}.name"), format_args!("is required for a {} tool", tool.kind)));
         };
-        if custom {
+        if is_custom {
             let parameters: &'static RawValue = serde_json::from_str(CUSTOM_PARAMETERS)
                 .map_err(|e| ApiError::new(ErrorKind::Internal, format!("custom tool schema: {e}")))?;
-            echo.custom.push(name.clone().into_owned());
+            custom.push(name.clone().into_owned());
             out.push(ToolOut::function(
                 name,
                 custom_description(tool.description, tool.format),
@@ -310,7 +317,7 @@ fn tools<'a>(raw: &'a RawValue, echo: &mut Echo) -> Result<Vec<ToolOut<'a>>, Api
             out.push(ToolOut::function(name, tool.description, tool.parameters.filter(|p| !is_null(p))));
         }
     }
-    Ok(out)
+    Ok(ChatTools { chat: ToolsJson::write(&out)?, custom })
 }
 
 /// A custom tool's description, with the grammar its input must follow (the model writes
