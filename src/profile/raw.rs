@@ -74,6 +74,7 @@ pub(super) struct RawProxy {
     pub(super) api_key_env: Option<String>,
     #[serde(default)]
     pub(super) insecure_no_auth: bool,
+    pub(super) keepalive_secs: Option<Spanned<u64>>,
 }
 
 #[derive(Debug, Deserialize)]

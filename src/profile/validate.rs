@@ -63,10 +63,14 @@ const TOP_KEYS: &[&str] = &[
     "restart",
     "enabled",
     "insecure_no_auth",
+    "keepalive_secs",
     "max_restarts",
     "window_secs",
     "backoff_max_secs",
 ];
+
+/// How often a quiet stream gets a keep-alive unless the profile says otherwise.
+const DEFAULT_KEEPALIVE: std::time::Duration = std::time::Duration::from_secs(15);
 
 /// Flags podctl writes itself from profile fields: given in `extra_args` they would fight.
 const MANAGED_FLAGS: &[(&str, &str)] = &[
@@ -447,7 +451,19 @@ fn proxy(
             port: 4000,
             api_key_env: "PODCTL_API_KEY".into(),
             insecure_no_auth: false,
+            keepalive: DEFAULT_KEEPALIVE,
         });
+    };
+    let keepalive = match &raw.keepalive_secs {
+        None => DEFAULT_KEEPALIVE,
+        Some(s) if (1..=300).contains(s.get_ref()) => std::time::Duration::from_secs(*s.get_ref()),
+        Some(s) => {
+            return Err(cx.at(
+                s.span(),
+                format!("keepalive_secs = {} is out of range", s.get_ref()),
+                "use 1 to 300 seconds (15 is the default; RunPod's proxy closes a request silent for 100 s)",
+            ));
+        }
     };
     let host = match &raw.host {
         Some(h) => h.get_ref().trim().parse::<IpAddr>().map_err(|_| {
@@ -474,6 +490,7 @@ fn proxy(
         port,
         api_key_env: raw.api_key_env.clone().unwrap_or_else(|| "PODCTL_API_KEY".into()),
         insecure_no_auth: raw.insecure_no_auth,
+        keepalive,
     })
 }
 

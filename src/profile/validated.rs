@@ -126,6 +126,9 @@ pub struct ProxySettings {
     /// The variable holding the key clients must send (default `PODCTL_API_KEY`).
     pub api_key_env: String,
     pub insecure_no_auth: bool,
+    /// A stream with nothing to say gets a keep-alive this often (a model loading, a long
+    /// prefill).
+    pub keepalive: std::time::Duration,
 }
 
 /// When the supervisor stops restarting.

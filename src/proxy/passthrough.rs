@@ -76,6 +76,7 @@ async fn send(app: &App, target: Target, request: Request, log: &mut RequestLog)
         closing: &app.closing,
         metrics: &app.metrics,
         gate: app.gate.as_deref(),
+        loading: None,
     }
     .send()
     .await

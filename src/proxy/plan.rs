@@ -36,6 +36,21 @@ pub(crate) struct Plan {
 }
 
 impl Plan {
+    /// The plan of an answer that has not begun (a stream that fails before its request
+    /// was read through): no tools, nothing held.
+    pub(crate) fn answering(model: &str) -> Self {
+        Self {
+            model: model.to_owned(),
+            stream: true,
+            include_usage: false,
+            tools: Arc::new(Tools::none()),
+            choice: ToolChoice::Auto,
+            parallel: true,
+            hold_calls: true,
+            thinking: None,
+        }
+    }
+
     /// How the output starts for `format` whose profile default is `default`: a request
     /// that turned thinking off is read as the answer from the start (templates then close
     /// or skip the block); one that turned it on keeps the default, which already says

@@ -3,6 +3,7 @@
 //! the client's API, streaming or not.
 
 use std::convert::Infallible;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -11,6 +12,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, header};
 use axum::response::Response;
 use futures_util::StreamExt;
+use tokio::sync::Notify;
 use serde_json::{Value, json};
 
 use super::app::{App, read_body};
@@ -29,16 +31,105 @@ use crate::openai::{ApiError, ErrorKind, unix_now};
 /// Answers one request of `api`.
 pub(crate) async fn serve(api: &'static dyn Api, State(app): State<Arc<App>>, request: Request) -> Response {
     let mut log = RequestLog::new(&app, api.response_id(), api.endpoint());
-    match prepare(api, &app, request, &mut log).await {
+    if app.gate.is_none() {
+        let prepared = prepare(api, &app, request, &mut log, None).await;
+        return reply(api, &app, prepared, log);
+    }
+    // Behind a gate (`podctl serve`) the model may have to load first: a streaming request
+    // told so commits to its stream at once and keeps it alive while it waits.
+    let loading = Arc::new(Notify::new());
+    let mut work: Work = {
+        let (app, loading) = (Arc::clone(&app), Arc::clone(&loading));
+        Box::pin(async move {
+            let prepared = prepare(api, &app, request, &mut log, Some(&loading)).await;
+            (prepared, log)
+        })
+    };
+    tokio::select! {
+        biased;
+        (prepared, log) = &mut work => reply(api, &app, prepared, log),
+        () = loading.notified() => loading_stream(api, app, work),
+    }
+}
+
+/// The rest of a request's preparation, waiting for its model to load.
+type Work = std::pin::Pin<Box<dyn Future<Output = (Result<Prepared, ApiError>, RequestLog)> + Send>>;
+
+fn reply(api: &'static dyn Api, app: &App, prepared: Result<Prepared, ApiError>, mut log: RequestLog) -> Response {
+    match prepared {
         Err(e) => {
             log.set_error(&e);
             log.finish();
             let refused = if log.stream { api.refused_stream(&e, &log.id, &log.model) } else { None };
             refused.unwrap_or_else(|| api.error_response(&e))
         }
-        Ok(p) if p.plan.stream => stream_reply(api, &app, p, log),
-        Ok(p) => complete_reply(api, &app, p, log),
+        Ok(p) if p.plan.stream => stream_reply(api, app, p, log),
+        Ok(p) => complete_reply(api, app, p, log),
     }
+}
+
+/// A streaming request whose model is loading: the stream begins now with keep-alives
+/// (RunPod's proxy closes a request that gets nothing for 100 s, and a load takes minutes),
+/// then goes on as any stream once the model is ready; a load that fails or times out ends
+/// it with the API's error event, carrying the diagnosis.
+fn loading_stream(api: &'static dyn Api, app: Arc<App>, work: Work) -> Response {
+    enum Phase {
+        Waiting(Work),
+        Streaming(Box<StreamState>),
+        Done,
+    }
+    let keepalive = app.keepalive;
+    let first = futures_util::stream::iter([Ok::<_, Infallible>(Bytes::from_static(KEEPALIVE))]);
+    let rest = futures_util::stream::unfold(Phase::Waiting(work), move |phase| {
+        let app = Arc::clone(&app);
+        async move {
+            match phase {
+                Phase::Done => None,
+                Phase::Streaming(mut state) => {
+                    let frame = state.next_frame().await?;
+                    Some((Ok(frame), Phase::Streaming(state)))
+                }
+                Phase::Waiting(mut work) => {
+                    let (prepared, mut log) = tokio::select! {
+                        done = &mut work => done,
+                        () = tokio::time::sleep(keepalive) => {
+                            return Some((Ok(Bytes::from_static(KEEPALIVE)), Phase::Waiting(work)));
+                        }
+                    };
+                    match prepared {
+                        Ok(p) => {
+                            let mut state = Box::new(stream_state(api, &app, p, log));
+                            let frame = state.next_frame().await?;
+                            Some((Ok(frame), Phase::Streaming(state)))
+                        }
+                        Err(e) => {
+                            log.set_error(&e);
+                            log.finish();
+                            let plan = Plan::answering(&log.model);
+                            let mut wire = api.stream_writer(&plan, &Extra::default(), &log.id, unix_now());
+                            let mut frame = Vec::new();
+                            wire.error(&e, &mut frame);
+                            Some((Ok(Bytes::from(frame)), Phase::Done))
+                        }
+                    }
+                }
+            }
+        }
+    });
+    sse_response(axum::body::Body::from_stream(first.chain(rest)))
+}
+
+/// An SSE comment: every client's SSE reader skips it, before its answer began or after.
+const KEEPALIVE: &[u8] = b": keep-alive\n\n";
+
+/// A response streaming `body` as server-sent events.
+fn sse_response(body: axum::body::Body) -> Response {
+    let mut response = Response::new(body);
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    response
 }
 
 struct Prepared {
@@ -54,6 +145,7 @@ async fn prepare(
     app: &App,
     request: Request,
     log: &mut RequestLog,
+    loading: Option<&tokio::sync::Notify>,
 ) -> Result<Prepared, ApiError> {
     let bytes = read_body(app, request).await?;
     let converted = api.to_chat(&bytes)?;
@@ -95,6 +187,7 @@ async fn prepare(
         closing: &app.closing,
         metrics: &app.metrics,
         gate: app.gate.as_deref(),
+        loading: loading.filter(|_| stream),
     }
     .send()
     .await;
@@ -160,17 +253,29 @@ fn complete_reply(api: &'static dyn Api, app: &App, p: Prepared, mut log: Reques
 }
 
 fn stream_reply(api: &'static dyn Api, app: &App, p: Prepared, log: RequestLog) -> Response {
+    let model = p.answer.model.label.clone();
+    let state = stream_state(api, app, p, log);
+    let body = futures_util::stream::unfold(state, |mut state| async move {
+        let frame = state.next_frame().await?;
+        Some((Ok::<_, Infallible>(frame), state))
+    });
+    let mut response = sse_response(axum::body::Body::from_stream(body));
+    if let Ok(value) = HeaderValue::from_str(&model) {
+        response.headers_mut().insert("x-podctl-model", value);
+    }
+    response
+}
+
+fn stream_state(api: &'static dyn Api, app: &App, p: Prepared, log: RequestLog) -> StreamState {
     let tracing = app.trace.is_some();
     let model = Arc::clone(&p.answer.model);
     let wire = api.stream_writer(&p.plan, &p.extra, &log.id, unix_now());
     let translator = StreamTranslator::new(p.plan, model.format, model.reasoning, tracing, wire);
-    let mut response = Response::new(axum::body::Body::empty());
-    served_by(&mut response, &p.answer);
     let upstream: ByteStream = match p.answer.body {
         Body::Stream { first, rest } => Box::pin(futures_util::stream::iter(first.map(Ok)).chain(rest)),
         Body::Whole(bytes) => Box::pin(futures_util::stream::iter([Ok(bytes)])),
     };
-    let state = StreamState {
+    StreamState {
         upstream,
         guard: p.answer.guard,
         policy: app.table().policy(),
@@ -185,17 +290,7 @@ fn stream_reply(api: &'static dyn Api, app: &App, p: Prepared, log: RequestLog) 
         closing: app.closing.clone(),
         log,
         trace: app.trace.clone().zip(p.sent).map(|(tracer, sent)| (tracer, sent, Vec::new())),
-    };
-    let body = futures_util::stream::unfold(state, |mut state| async move {
-        let frame = state.next_frame().await?;
-        Some((Ok::<_, Infallible>(frame), state))
-    });
-    *response.body_mut() = axum::body::Body::from_stream(body);
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
-    response
+    }
 }
 
 /// The state of one client stream. Dropping it (the client went away) drops the upstream

@@ -69,6 +69,7 @@ pub fn config(profile: &Profile) -> Result<ProxyConfig, String> {
         // Short: on stop, requests in flight get this long before their connections to
         // vLLM are dropped, which vLLM's own shutdown waits for.
         grace: Duration::from_secs(2),
+        keepalive: settings.keepalive,
         tls,
         ..ProxyConfig::default()
     })

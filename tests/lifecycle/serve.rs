@@ -366,3 +366,65 @@ fn sleep_mode_models_sleep_instead_of_stopping_and_wake_on_their_next_request() 
     assert!(metrics.lines().any(|l| l == "podctl_serve_wake_seconds_count{model=\"tiny\"} 1"), "{metrics}");
     stop_leaves_nothing(&sb);
 }
+
+/// A streaming chat request read to its end: each read's arrival (from the send) and bytes.
+fn stream_timed(port: u16, model: &str) -> Vec<(Duration, String)> {
+    let body = chat(model, true);
+    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    s.set_read_timeout(Some(LONG)).expect("timeout");
+    let request = format!(
+        "POST /v1/chat/completions HTTP/1.0\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let sent = Instant::now();
+    s.write_all(request.as_bytes()).expect("send");
+    let mut reads = Vec::new();
+    let mut buf = [0u8; 8192];
+    loop {
+        let n = s.read(&mut buf).unwrap_or(0);
+        if n == 0 {
+            break;
+        }
+        reads.push((sent.elapsed(), String::from_utf8_lossy(&buf[..n]).into_owned()));
+    }
+    reads
+}
+
+#[test]
+fn a_stream_for_a_loading_model_begins_at_once_with_keepalives_and_a_failed_load_ends_it_with_the_diagnosis() {
+    let sb = two(
+        "serve-keepalive",
+        ("", &[("FAKE_VLLM_STARTUP_MS", "2500")]),
+        ("", &[("FAKE_VLLM_FAIL", "missing_model")]),
+    );
+    // The proxy settings come from the first profile: keep-alives every second.
+    let first = sb.dir.join("models").join("tiny.toml");
+    let mut profile = std::fs::read_to_string(&first).expect("profile");
+    profile.push_str("keepalive_secs = 1\n");
+    std::fs::write(&first, profile).expect("profile");
+    serve(&sb, &[]);
+
+    let reads = stream_timed(sb.proxy_port, "tiny");
+    let all: String = reads.iter().map(|(_, r)| r.as_str()).collect();
+    assert!(all.starts_with("HTTP/1.1 200") || all.starts_with("HTTP/1.0 200"), "{all}");
+    assert!(all.contains("text/event-stream"), "{all}");
+    let (first_at, first_bytes) = &reads[0];
+    assert!(
+        *first_at < Duration::from_millis(1500),
+        "the stream began after {first_at:?}, while the model needs 2.5 s to load"
+    );
+    assert!(all.contains(": keep-alive"), "{first_bytes}");
+    let keepalives_before_data = all.split("data:").next().unwrap_or("").matches(": keep-alive").count();
+    assert!(keepalives_before_data >= 2, "keep-alives while loading: {keepalives_before_data}\n{all}");
+    assert!(all.contains("data: [DONE]"), "the answer came once loaded: {all}");
+    assert!(reads.last().expect("reads").0 > Duration::from_millis(2000), "answered only once loaded");
+
+    // A model whose start fails: the stream ends with the error event and the diagnosis.
+    let reads = stream_timed(sb.proxy_port, "other");
+    let all: String = reads.iter().map(|(_, r)| r.as_str()).collect();
+    let summary = instance(&sb, "other")["failure"]["summary"].as_str().expect("a diagnosis").to_owned();
+    let error = all.lines().find(|l| l.starts_with("data: {\"error\"")).unwrap_or_else(|| panic!("{all}"));
+    assert!(error.contains(&summary), "the status words `{summary}` in {error}");
+    assert!(!all.contains("[DONE]"), "a failed stream never looks complete: {all}");
+    stop_leaves_nothing(&sb);
+}

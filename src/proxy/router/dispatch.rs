@@ -65,6 +65,9 @@ pub(crate) struct Request<'a> {
     pub(crate) metrics: &'a Metrics,
     /// Waits for a model started on demand (`podctl serve`).
     pub(crate) gate: Option<&'a dyn Gate>,
+    /// Told when the gate makes this request wait for a model to load (a streaming
+    /// request then commits to its stream and keeps it alive while it waits).
+    pub(crate) loading: Option<&'a tokio::sync::Notify>,
 }
 
 /// A successful upstream answer, committed to.
@@ -205,7 +208,19 @@ impl Request<'_> {
     /// loaded is taken as up at once (the health probe may still remember it stopped).
     async fn admit(&self, model: &Model) -> Result<Option<crate::proxy::gate::Ticket>, ApiError> {
         let Some(gate) = self.gate else { return Ok(None) };
-        let Some(ticket) = gate.admit(&model.label).await.transpose()? else { return Ok(None) };
+        let mut admission = gate.admit(&model.label);
+        let admitted = tokio::select! {
+            biased;
+            admitted = &mut admission => admitted,
+            () = std::future::ready(()) => {
+                // Not ready at once: the model is starting, waking or waiting for room.
+                if let Some(loading) = self.loading {
+                    loading.notify_one();
+                }
+                admission.await
+            }
+        };
+        let Some(ticket) = admitted.transpose()? else { return Ok(None) };
         let policy = self.table.policy();
         for replica in &model.replicas {
             if !replica.available(std::time::Instant::now()) {

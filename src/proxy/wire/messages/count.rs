@@ -85,6 +85,7 @@ async fn count(app: &App, request: Request, log: &mut RequestLog) -> Result<u64,
         closing: &app.closing,
         metrics: &app.metrics,
         gate: app.gate.as_deref(),
+        loading: None,
     }
     .send()
     .await
