@@ -61,6 +61,9 @@ pub(super) struct InstanceStatus {
 pub(super) enum Seen {
     Recorded(State),
     Lost,
+    /// Ready to its supervisor, but put to sleep by `podctl serve` (weights in CPU memory;
+    /// the next request wakes it).
+    Sleeping,
 }
 
 impl Seen {
@@ -77,6 +80,7 @@ impl Serialize for Seen {
         match self {
             Self::Recorded(state) => state.serialize(serializer),
             Self::Lost => serializer.serialize_str("lost"),
+            Self::Sleeping => serializer.serialize_str("sleeping"),
         }
     }
 }
@@ -155,7 +159,7 @@ pub(super) fn exit_code(instances: &[InstanceStatus], proxies: &[crate::proxy::P
         return exit::FAILURE;
     }
     let all_ready = running.iter().all(|i| {
-        i.state == Seen::Recorded(State::Ready)
+        matches!(i.state, Seen::Recorded(State::Ready) | Seen::Sleeping)
             && i.vllm.healthy == Some(true)
             && i.proxy.as_ref().is_none_or(|p| p.healthy == Some(true))
     });
@@ -174,6 +178,8 @@ pub(super) fn run(args: &StatusArgs, printer: &Printer) -> anyhow::Result<()> {
     });
     let gpus = crate::gpu::probe().gpus;
     let proxies = crate::proxy::read_statuses(&store.root().join("proxies"));
+    let mut instances = instances;
+    asleep(&mut instances, &proxies);
     let code = exit_code(&instances, &proxies);
     if args.json {
         let report = Report { schema: crate::instance::SCHEMA, instances, proxies, gpus };
@@ -186,6 +192,20 @@ pub(super) fn run(args: &StatusArgs, printer: &Printer) -> anyhow::Result<()> {
     if code == 0 { Ok(()) } else { Err(UserError { message: String::new(), hint: None, code }.into()) }
 }
 
+/// Marks the ready instances `podctl serve` has put to sleep: their supervisors only know
+/// that vLLM runs; the serve's proxy knows it sleeps.
+pub(super) fn asleep(instances: &mut [InstanceStatus], proxies: &[crate::proxy::ProxyStatus]) {
+    for i in instances.iter_mut().filter(|i| i.state == Seen::Recorded(State::Ready)) {
+        let sleeping = proxies
+            .iter()
+            .flat_map(|p| &p.models)
+            .any(|m| m.name == i.served_model_name && m.load.as_deref() == Some("sleeping"));
+        if sleeping {
+            i.state = Seen::Sleeping;
+        }
+    }
+}
+
 /// Each proxy and, per model, each replica: state, requests in flight, cooldown left.
 fn proxy_table(proxies: &[crate::proxy::ProxyStatus]) -> String {
     use std::fmt::Write as _;
@@ -193,7 +213,8 @@ fn proxy_table(proxies: &[crate::proxy::ProxyStatus]) -> String {
     for p in proxies {
         let _ = writeln!(out, "{}  {}  pid {}", style("proxy").bold(), p.url, p.pid);
         for m in &p.models {
-            let _ = writeln!(out, "  model {}", style(&m.name).bold());
+            let load = m.load.as_deref().map(|l| format!("  ({l})")).unwrap_or_default();
+            let _ = writeln!(out, "  model {}{load}", style(&m.name).bold());
             for r in &m.replicas {
                 let state = match &r.state {
                     ReplicaState::Up => style("up".to_owned()).green().to_string(),
@@ -229,6 +250,7 @@ fn table(
             Seen::Recorded(State::Ready) => style(state_word(r)).green().to_string(),
             Seen::Recorded(State::Failed) => style("failed").red().bold().to_string(),
             Seen::Lost => style("lost").red().bold().to_string(),
+            Seen::Sleeping => style("sleeping").cyan().to_string(),
             Seen::Recorded(State::Stopped) => style("stopped").dim().to_string(),
             Seen::Recorded(State::Starting | State::Restarting | State::Stopping) => {
                 style(state_word(r)).yellow().to_string()

@@ -360,6 +360,12 @@ fn sleep_mode_models_sleep_instead_of_stopping_and_wake_on_their_next_request() 
     assert!(asleep.contains("\"is_sleeping\":true"), "{asleep}");
     ask("tiny");
     assert_eq!(states(&sb), [("other".into(), "sleeping".into()), ("tiny".into(), "ready".into())]);
+    // `podctl status` says so too (from the proxy's status file, rewritten each second).
+    wait_for(&sb, "status to show `other` asleep", |sb| instance(sb, "other")["state"] == "sleeping");
+    assert_eq!(instance(&sb, "tiny")["state"], "ready");
+    let out = sb.run(&["status"]);
+    assert!(out.status.success(), "a sleeping model is as good as ready: {}", text(&out));
+    assert!(text(&out).contains("sleeping"), "{}", text(&out));
     assert_eq!(instance(&sb, "tiny")["pid"], pid, "woken, not restarted");
     assert_eq!(starts(&sb, "tiny"), 1);
     let (_, metrics) = http(sb.proxy_port, "GET", "/metrics", None).expect("metrics");

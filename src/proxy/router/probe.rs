@@ -93,7 +93,13 @@ pub(crate) async fn write_status(
 ) {
     let mut last: Option<(Vec<ModelStatus>, std::time::Instant)> = None;
     loop {
-        let models = app.table().status();
+        let mut models = app.table().status();
+        if let Some(gate) = &app.gate {
+            let states = gate.states();
+            for m in &mut models {
+                m.load = states.iter().find(|s| s.name == m.name).map(|s| s.state.to_owned());
+            }
+        }
         let stale =
             last.as_ref().is_none_or(|(m, at)| *m != models || at.elapsed() >= Duration::from_secs(10));
         if stale {

@@ -28,6 +28,10 @@ pub(crate) struct Table {
 pub struct ModelStatus {
     pub name: String,
     pub replicas: Vec<ReplicaStatus>,
+    /// Under `podctl serve`: the model's load state (`stopped`, `starting`, `ready`,
+    /// `sleeping`, `stopping`, `failed`), as `/v1/models` lists it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load: Option<String>,
 }
 
 impl Table {
@@ -153,6 +157,7 @@ impl Table {
             .map(|m| ModelStatus {
                 name: m.label.clone(),
                 replicas: m.replicas.iter().map(|r| r.status(now)).collect(),
+                load: None,
             })
             .collect()
     }
