@@ -53,7 +53,14 @@ pub const OPENCODE: Template = Template {
 pub const QWEN: Template =
     Template { name: "qwen.sh", text: include_str!("../templates/qwen.sh"), quoting: Quoting::ShellSingle };
 
-/// Every template, for tests that render them all.
+/// The script `podctl setup --autostart` writes (the pod's start command runs it).
+pub const AUTOSTART: Template = Template {
+    name: "autostart.sh",
+    text: include_str!("../templates/autostart.sh"),
+    quoting: Quoting::ShellSingle,
+};
+
+/// Every client template, for tests that render them all.
 pub const ALL: [Template; 5] = [CONTINUE, CLAUDE, CODEX, OPENCODE, QWEN];
 
 /// Why a template cannot be rendered (a bug in a template or its caller, caught by tests).

@@ -10,6 +10,7 @@ use console::style;
 use serde_json::json;
 
 use crate::continue_config::{self, ModelBlock};
+use crate::setup::autostart;
 use crate::setup::install::{Install, Installed};
 use crate::setup::{Did, Report, Setup};
 use crate::ui::progress::Progress;
@@ -25,6 +26,11 @@ pub struct SetupArgs {
     /// Create HOME/venv and `pip install --upgrade vllm` into it (needs ~15 GiB and network).
     #[arg(long)]
     pub install_vllm: bool,
+    /// Write HOME/autostart.sh, which runs this podctl command (e.g. "serve qwen glm47" or
+    /// "start qwen --proxy") when the pod starts, and print how to make it the pod's start
+    /// command. `off` removes it.
+    #[arg(long, value_name = "COMMAND")]
+    pub autostart: Option<String>,
     /// Print what was done as one JSON object.
     #[arg(long)]
     pub json: bool,
@@ -35,6 +41,11 @@ const PROFILE: &str = "qwen";
 
 pub(super) fn run(args: &SetupArgs, printer: &Printer) -> anyhow::Result<()> {
     let home = crate::home::home();
+    // Checked before anything is written: a typo leaves the home as it was.
+    let autostart_words = match args.autostart.as_deref() {
+        None | Some("off") => None,
+        Some(text) => Some(autostart_command(text)?),
+    };
     let setup = Setup {
         home: home.clone(),
         state: crate::home::state_dir(),
@@ -81,6 +92,30 @@ pub(super) fn run(args: &SetupArgs, printer: &Printer) -> anyhow::Result<()> {
     let block = ModelBlock::for_profile(&profile, key_text, &getenv);
     let yaml = block.to_yaml()?;
 
+    let autostart = match (&autostart_words, args.autostart.as_deref()) {
+        (Some(words), _) => Some(write_autostart(&home, words)?),
+        (None, Some("off")) => {
+            let removed = autostart::remove(&home).map_err(|e| {
+                UserError::failure(format!("cannot remove {}: {e}", autostart::script_path(&home).display()))
+            })?;
+            if !args.json {
+                printer.note(&if removed {
+                    format!(
+                        "autostart removed ({}); set the pod's start command back",
+                        autostart::script_path(&home).display()
+                    )
+                } else {
+                    "autostart: there was none".to_owned()
+                });
+            }
+            None
+        }
+        _ => None,
+    };
+    if let (Some(written), false) = (&autostart, args.json) {
+        describe_autostart(written, args.autostart.as_deref().unwrap_or_default(), printer);
+    }
+
     if args.json {
         let paths = |did| report.paths(did).iter().map(|p| p.display().to_string()).collect::<Vec<_>>();
         let out = json!({
@@ -92,6 +127,13 @@ pub(super) fn run(args: &SetupArgs, printer: &Printer) -> anyhow::Result<()> {
             "key_file": setup.config_path().display().to_string(),
             "vllm": vllm.as_ref().map(|(p, v)| json!({"path": p.display().to_string(), "version": v})),
             "continue": yaml,
+            "autostart": autostart.as_ref().map(|w| json!({
+                "script": w.script.display().to_string(),
+                "binary": w.binary.display().to_string(),
+                "command": args.autostart,
+                "unchanged": w.unchanged,
+                "start_command": start_command(&w.script),
+            })),
             "warnings": report.warnings,
         });
         printer.data(&serde_json::to_string_pretty(&out)?)?;
@@ -105,6 +147,59 @@ pub(super) fn run(args: &SetupArgs, printer: &Printer) -> anyhow::Result<()> {
     );
     printer.data(&yaml)?;
     Ok(())
+}
+
+/// `--autostart`'s command as podctl's arguments, checked as podctl would parse them and
+/// with the profiles it names found.
+fn autostart_command(text: &str) -> anyhow::Result<Vec<String>> {
+    use clap::Parser as _;
+    let bad = |why: String| UserError::usage(format!("--autostart: {why}"));
+    let words = autostart::parse(text).map_err(|e| bad(e).hint("e.g. --autostart \"serve qwen\""))?;
+    let cli = super::Cli::try_parse_from(std::iter::once("podctl".to_owned()).chain(words.iter().cloned()))
+        .map_err(|e| bad(e.render().to_string().lines().next().unwrap_or_default().to_owned()))?;
+    let profiles: Vec<&String> = match &cli.command {
+        super::Command::Serve(a) => a.profiles.iter().collect(),
+        super::Command::Start(a) => vec![&a.profile],
+        _ => Vec::new(),
+    };
+    for name in profiles {
+        crate::profile::catalog::find(name).map_err(|e| super::start::profile_error(&e))?;
+    }
+    Ok(words)
+}
+
+fn write_autostart(home: &Path, words: &[String]) -> anyhow::Result<autostart::Written> {
+    let a = autostart::Autostart {
+        home: home.to_owned(),
+        state: crate::home::state_dir(),
+        dir: std::env::current_dir()?,
+        words: words.to_vec(),
+        vllm_bin: std::env::var("PODCTL_VLLM_BIN").ok().filter(|v| !v.is_empty()),
+    };
+    let exe = std::env::current_exe()?;
+    a.write(&exe).map_err(|e| {
+        UserError::failure(format!("cannot write the autostart script in {}: {e}", home.display()))
+            .hint("check that the podctl home is writable and has room for a copy of podctl")
+            .into()
+    })
+}
+
+/// The start command that runs `script`, keeping the image's own start script.
+fn start_command(script: &Path) -> String {
+    format!("bash -c '{}; /start.sh'", script.display())
+}
+
+fn describe_autostart(w: &autostart::Written, command: &str, printer: &Printer) {
+    let did = if w.unchanged { "kept" } else { "wrote" };
+    printer.note(&format!(
+        "autostart: {did} {} (runs `podctl {command}` at pod start; podctl kept at {})",
+        w.script.display(),
+        w.binary.display()
+    ));
+    printer.note(&format!(
+        "  make it the pod's start command (RunPod: Edit Pod > Container Start Command):\n    {}\n           `podctl doctor` says whether this pod starts with it",
+        start_command(&w.script)
+    ));
 }
 
 /// What was created, changed and kept; "nothing changed" on a second run.

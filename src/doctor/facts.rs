@@ -97,6 +97,15 @@ pub struct RunPod {
     pub public_ip: Option<String>,
 }
 
+/// The autostart script (`podctl setup --autostart`) and what the pod started with.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AutostartFacts {
+    /// The script under the podctl home, if there is one.
+    pub found: Option<crate::setup::autostart::Found>,
+    /// PID 1's command line (in a container: the pod's start command).
+    pub pid1: Option<String>,
+}
+
 /// A running (or last run) instance and what is alive of it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Live {
@@ -125,6 +134,7 @@ pub struct Facts {
     pub runpod: RunPod,
     /// `--continue-config FILE`: its path and parsed YAML, or why it could not be read.
     pub continue_config: Option<(PathBuf, Result<Value, String>)>,
+    pub autostart: AutostartFacts,
 }
 
 /// The tool the probe offers.
@@ -406,6 +416,16 @@ pub async fn gather(profile: Option<&str>, continue_config: Option<PathBuf>) -> 
             public_ip: std::env::var("RUNPOD_PUBLIC_IP").ok(),
         },
         continue_config,
+        autostart: AutostartFacts {
+            found: crate::setup::autostart::read(&crate::home::home()),
+            pid1: std::fs::read("/proc/1/cmdline").ok().map(|raw| {
+                raw.split(|b| *b == 0)
+                    .filter(|w| !w.is_empty())
+                    .map(|w| String::from_utf8_lossy(w))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            }),
+        },
     }
 }
 

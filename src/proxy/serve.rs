@@ -12,8 +12,8 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, header};
 use axum::response::Response;
 use futures_util::StreamExt;
-use tokio::sync::Notify;
 use serde_json::{Value, json};
+use tokio::sync::Notify;
 
 use super::app::{App, read_body};
 use super::complete::{Translation, translate_completion};
@@ -55,7 +55,12 @@ pub(crate) async fn serve(api: &'static dyn Api, State(app): State<Arc<App>>, re
 /// The rest of a request's preparation, waiting for its model to load.
 type Work = std::pin::Pin<Box<dyn Future<Output = (Result<Prepared, ApiError>, RequestLog)> + Send>>;
 
-fn reply(api: &'static dyn Api, app: &App, prepared: Result<Prepared, ApiError>, mut log: RequestLog) -> Response {
+fn reply(
+    api: &'static dyn Api,
+    app: &App,
+    prepared: Result<Prepared, ApiError>,
+    mut log: RequestLog,
+) -> Response {
     match prepared {
         Err(e) => {
             log.set_error(&e);

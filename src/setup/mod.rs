@@ -5,6 +5,7 @@
 //! and whether `/workspace` exists; what was done comes back as a list of [`Action`]s. A
 //! second run creates nothing and says so. Installing vLLM is [`install`].
 
+pub mod autostart;
 pub mod install;
 
 use std::fmt::Write as _;

@@ -17,6 +17,7 @@ pub fn all(facts: &Facts) -> Vec<Check> {
     out.extend(services::proxy(facts));
     out.push(services::probe(facts));
     out.push(services::runpod(facts));
+    out.push(services::autostart(facts));
     out.push(services::continue_config(facts));
     out
 }
@@ -43,6 +44,7 @@ pub const IDS: &[&str] = &[
     "service.proxy.auth",
     "probe.tool_call",
     "runpod",
+    "autostart",
     "continue.config",
 ];
 

@@ -192,6 +192,52 @@ pub(super) fn runpod(f: &Facts) -> Check {
     ))
 }
 
+/// Whether a restarted pod serves again: the autostart script, and whether the pod's start
+/// command runs it.
+pub(super) fn autostart(f: &Facts) -> Check {
+    const ID: &str = "autostart";
+    let on_runpod = f.runpod.pod_id.is_some();
+    let Some(found) = &f.autostart.found else {
+        if !on_runpod {
+            return Check::skip(
+                ID,
+                "no autostart script (`podctl setup --autostart \"serve qwen\"` writes one)",
+            );
+        }
+        return Check::warn(
+            ID,
+            "no autostart: after a pod restart nothing serves until someone runs podctl again",
+            "podctl setup --autostart \"serve qwen\"  (or \"start qwen --proxy\"), then set the pod's start command it prints",
+        );
+    };
+    let script = found.script.display();
+    let command = found.command.as_deref().unwrap_or("(no command found in it)");
+    if !found.runnable {
+        return Check::fail(
+            ID,
+            format!("{script} cannot run: it or the podctl it keeps is missing or not executable"),
+            format!(
+                "podctl setup --autostart \"{}\"",
+                command.strip_prefix("podctl ").unwrap_or("serve qwen")
+            ),
+        );
+    }
+    let pid1 = f.autostart.pid1.as_deref().unwrap_or("");
+    if pid1.contains(&found.script.display().to_string()) {
+        return Check::pass(ID, format!("the pod's start command runs {script}: `{command}`"));
+    }
+    let summary = format!("{script} runs `{command}`, but this pod's start command does not run it");
+    let fix = format!(
+        "set the pod's start command (RunPod: Edit Pod > Container Start Command) to: bash -c '{script}; /start.sh'"
+    );
+    let check = if on_runpod {
+        Check::warn(ID, summary, fix)
+    } else {
+        Check::pass(ID, format!("{script} runs `{command}` at pod start (when the start command calls it)"))
+    };
+    check.detail(if pid1.is_empty() { String::new() } else { format!("PID 1: {pid1}") })
+}
+
 pub(super) fn continue_config(f: &Facts) -> Check {
     let Some((path, parsed)) = &f.continue_config else {
         return Check::skip("continue.config", "no --continue-config FILE given");

@@ -5,7 +5,9 @@ use serde_json::json;
 
 use super::*;
 use crate::doctor::Status;
-use crate::doctor::facts::{Hf, Holder, Live, PortUse, ProbeResult, ProxyHttp, RunPod, Served, VllmHttp};
+use crate::doctor::facts::{
+    AutostartFacts, Hf, Holder, Live, PortUse, ProbeResult, ProxyHttp, RunPod, Served, VllmHttp,
+};
 use crate::gpu::{Gpu, GpuReport, Source};
 use crate::profile::{Origin, Profile};
 
@@ -91,6 +93,7 @@ fn healthy() -> Facts {
         }),
         runpod: RunPod::default(),
         continue_config: None,
+        autostart: AutostartFacts::default(),
     }
 }
 
@@ -323,4 +326,35 @@ fn sleep_mode_needs_cpu_memory_for_the_weights() {
     assert!(check.summary.contains("16.0 GiB") || check.summary.contains("16 GiB"), "{}", check.summary);
     f.cpu_available_bytes = None;
     assert_eq!(find(&all(&f), "vllm.sleep").status, Status::Warn);
+}
+
+#[test]
+fn autostart_says_whether_a_restarted_pod_serves_again() {
+    use crate::setup::autostart::Found;
+    let mut f = healthy();
+    assert_eq!(find(&all(&f), "autostart").status, Status::Skip, "not on RunPod, none written");
+    f.runpod = RunPod { pod_id: Some("abc123".into()), gpu_count: Some("1".into()), public_ip: None };
+    let c = find(&all(&f), "autostart").clone();
+    assert_eq!(c.status, Status::Warn);
+    assert!(c.fix.as_deref().is_some_and(|x| x.contains("podctl setup --autostart")), "{c:?}");
+    let found = Found {
+        script: PathBuf::from("/workspace/podctl/autostart.sh"),
+        command: Some("podctl serve qwen glm47".into()),
+        runnable: true,
+    };
+    f.autostart = AutostartFacts { found: Some(found.clone()), pid1: Some("/start.sh".into()) };
+    let c = find(&all(&f), "autostart").clone();
+    assert_eq!(c.status, Status::Warn, "written, but the pod does not start with it: {c:?}");
+    assert!(
+        c.fix.as_deref().is_some_and(|x| x.contains("bash -c '/workspace/podctl/autostart.sh; /start.sh'"))
+    );
+    assert!(c.detail.as_deref().is_some_and(|d| d.contains("PID 1: /start.sh")));
+    f.autostart.pid1 = Some("bash -c /workspace/podctl/autostart.sh; /start.sh".into());
+    let c = find(&all(&f), "autostart").clone();
+    assert_eq!(c.status, Status::Pass, "{c:?}");
+    assert!(c.summary.contains("podctl serve qwen glm47"));
+    f.autostart.found = Some(Found { runnable: false, ..found });
+    let c = find(&all(&f), "autostart").clone();
+    assert_eq!(c.status, Status::Fail);
+    assert_eq!(c.fix.as_deref(), Some("podctl setup --autostart \"serve qwen glm47\""));
 }
