@@ -1,4 +1,4 @@
-//! `podctl client-config AGENT [PROFILE] [--write [PATH]] [--key KEY]`: what a coding agent
+//! `podctl client-config AGENT [PROFILE...] [--write [PATH]] [--key KEY]`: what a coding agent
 //! (Continue, Claude Code, Codex, OpenCode, Qwen Code) needs to talk to a profile's proxy,
 //! printed from its file in `templates/`, or merged into the agent's own config file
 //! (other settings kept, the previous file kept as PATH.bak). `continue` is the same code
@@ -17,9 +17,10 @@ pub struct ClientConfigArgs {
     /// The agent to configure.
     #[arg(value_enum)]
     pub agent: Agent,
-    /// The profile whose proxy the agent talks to (see `podctl profiles`).
-    #[arg(default_value = "qwen")]
-    pub profile: String,
+    /// The profile whose proxy the agent talks to (see `podctl profiles`); several for
+    /// `podctl serve A B …` (every model behind the first one's proxy, the first the default).
+    #[arg(default_value = "qwen", num_args = 1..)]
+    pub profiles: Vec<String>,
     /// Merge the config into the agent's file instead of printing it: PATH, or where the
     /// agent looks (~/.continue/config.yaml, ~/.claude/settings.json, ~/.codex/config.toml,
     /// ~/.config/opencode/opencode.json); the previous file is kept as PATH.bak.
@@ -40,24 +41,38 @@ pub(super) fn run(args: &ClientConfigArgs, printer: &Printer) -> anyhow::Result<
         None => None,
         Some(path) => Some(write_path(args.agent, path.as_ref(), &getenv)?),
     };
-    if args.agent == Agent::Continue {
+    if let (Agent::Continue, [profile]) = (args.agent, args.profiles.as_slice()) {
         let continue_args = super::continue_config::ContinueConfigArgs {
-            profile: args.profile.clone(),
+            profile: profile.clone(),
             write: path,
             key: args.key.clone(),
         };
         return super::continue_config::run(&continue_args, printer);
     }
-    let (profile, block) =
-        super::continue_config::profile_block(&args.profile, args.key.as_deref(), printer)?;
+    let mut blocks = Vec::with_capacity(args.profiles.len());
+    let mut first_profile = None;
+    for name in &args.profiles {
+        let (profile, mut block) = super::continue_config::profile_block(name, args.key.as_deref(), printer)?;
+        match &first_profile {
+            // One proxy serves them all (`podctl serve`): the first profile's.
+            Some((_, first)) => block.api_base.clone_from(first),
+            None => first_profile = Some((profile, block.api_base.clone())),
+        }
+        if blocks.iter().any(|b: &ModelBlock| b.model == block.model) {
+            return Err(UserError::usage(format!("two profiles serve the model name `{}`", block.model)).into());
+        }
+        blocks.push(block);
+    }
+    let Some((profile, _)) = first_profile else { return Ok(()) };
+    let block = &blocks[0];
     let key_env = &profile.proxy.api_key_env;
-    let rendered = args.agent.render(&block, key_env)?;
+    let rendered = args.agent.render_all(&blocks, key_env)?;
     let Some(path) = path else {
         printer.data(&rendered)?;
-        key_note(args.agent, key_env, &block, printer);
+        key_note(args.agent, key_env, block, printer);
         return Ok(());
     };
-    let written = continue_config::write_merged(&path, |old| args.agent.merge(old, &rendered, &block))
+    let written = continue_config::write_merged(&path, |old| args.agent.merge_all(old, &rendered, &blocks))
         .map_err(|e| match e {
             continue_config::WriteError::Merge { .. } => UserError::usage(format!("{e}; the file was not changed"))
                 .hint(format!(
@@ -78,8 +93,9 @@ pub(super) fn run(args: &ClientConfigArgs, printer: &Printer) -> anyhow::Result<
         )),
         Written::Unchanged => printer.note(&format!("{} already has this config; unchanged", path.display())),
     }
-    key_note(args.agent, key_env, &block, printer);
-    printer.note(&format!("{label} talks to {} as `{}`", block.api_base, block.model));
+    key_note(args.agent, key_env, block, printer);
+    let models: Vec<&str> = blocks.iter().map(|b| b.model.as_str()).collect();
+    printer.note(&format!("{label} talks to {} as `{}`", block.api_base, models.join("`, `")));
     Ok(())
 }
 

@@ -123,6 +123,62 @@ impl Agent {
         Ok(self.template().render(&pairs)?)
     }
 
+    /// The config for several models behind one proxy (`podctl serve A B …`), the first
+    /// the default: Continue and OpenCode list every model, Codex gets a profile per model
+    /// (`codex --profile NAME`), and the agents configured by their environment name the
+    /// others in a comment.
+    pub fn render_all(self, blocks: &[ModelBlock], key_env: &str) -> Result<String, RenderError> {
+        let Some((first, rest)) = blocks.split_first() else { return Ok(String::new()) };
+        let one = self.render(first, key_env)?;
+        if rest.is_empty() {
+            return Ok(one);
+        }
+        match self.file_kind() {
+            Some(FileKind::ContinueYaml) => {
+                let mut text = String::new();
+                for block in blocks {
+                    text = crate::continue_config::merge(&text, block).map_err(RenderError::other)?;
+                }
+                Ok(text)
+            }
+            Some(kind @ (FileKind::Json | FileKind::Toml)) => {
+                // Merged last first, so that the first model's top-level choices win.
+                let mut text = self.render(&blocks[blocks.len() - 1], key_env)?;
+                for block in blocks[..blocks.len() - 1].iter().rev() {
+                    let rendered = self.render(block, key_env)?;
+                    text = match kind {
+                        FileKind::Json => merge_json(&text, &rendered),
+                        _ => merge_toml(&text, &rendered),
+                    }
+                    .map_err(RenderError::other)?;
+                }
+                Ok(text)
+            }
+            Some(FileKind::JsonEnv) | None => {
+                let others: Vec<&str> = rest.iter().map(|b| b.model.as_str()).collect();
+                Ok(format!(
+                    "{one}# Also served here: {} (set the model variable above to one of them to switch).\n",
+                    others.join(", ")
+                ))
+            }
+        }
+    }
+
+    /// [`Agent::merge`] for [`Agent::render_all`]'s text: Continue's blocks one by one.
+    pub fn merge_all(self, existing: &str, rendered: &str, blocks: &[ModelBlock]) -> Result<String, MergeError> {
+        if self.file_kind() == Some(FileKind::ContinueYaml) {
+            let mut text = existing.to_owned();
+            for block in blocks {
+                text = crate::continue_config::merge(&text, block)?;
+            }
+            return Ok(text);
+        }
+        match blocks.first() {
+            Some(first) => self.merge(existing, rendered, first),
+            None => Ok(existing.to_owned()),
+        }
+    }
+
     /// `existing` (the agent's file, `""` when there is none) with `rendered` merged in.
     pub fn merge(self, existing: &str, rendered: &str, block: &ModelBlock) -> Result<String, MergeError> {
         match self.file_kind() {

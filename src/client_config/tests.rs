@@ -116,7 +116,7 @@ fn toml_merge_keeps_comments_other_providers_and_settings() {
     let b = block("sk-3");
     let ours = Agent::Codex.render(&b, "PODCTL_API_KEY").expect("codex");
     let merged = Agent::Codex.merge(existing, &ours, &b).expect("merge");
-    assert!(merged.starts_with("# my settings\n") && merged.ends_with("\"responses\"\n"), "{merged}");
+    assert!(merged.starts_with("# my settings\n") && merged.ends_with("model_provider = \"podctl\"\n"), "{merged}");
     assert!(merged.contains("model = \"m-7b\" # the default"), "{merged}");
     let t: toml::Table = toml::from_str(&merged).expect("toml");
     assert_eq!(t["approval_policy"].as_str(), Some("never"));
@@ -153,4 +153,48 @@ fn qwen_has_no_file_and_each_file_is_found_where_its_agent_looks() {
     assert_eq!(path(Agent::Codex, &own).as_deref(), Some("/x/config.toml"));
     assert_eq!(path(Agent::Opencode, &own).as_deref(), Some("/o.json"));
     assert_eq!(path(Agent::Continue, &own), None, "no HOME");
+}
+
+#[test]
+fn several_models_behind_one_proxy_are_all_listed_and_the_first_is_the_default() {
+    let first = block("k");
+    let mut second = block("k");
+    second.name = "GLM".into();
+    second.model = "glm47".into();
+    let blocks = [first, second];
+    for agent in AGENTS {
+        let text = agent.render_all(&blocks, "PODCTL_API_KEY").expect("renders");
+        match agent {
+            Agent::Continue => {
+                let v: serde_norway::Value = serde_norway::from_str(&text).expect("yaml");
+                let models: Vec<&str> =
+                    v["models"].as_sequence().expect("list").iter().filter_map(|m| m["model"].as_str()).collect();
+                assert_eq!(models, ["m-7b", "glm47"]);
+            }
+            Agent::Claude | Agent::Qwen => {
+                let var = if agent == Agent::Claude { "ANTHROPIC_MODEL" } else { "OPENAI_MODEL" };
+                assert_eq!(exports(&text)[var], "m-7b");
+                assert!(text.contains("# Also served here: glm47"), "{text}");
+            }
+            Agent::Codex => {
+                let t: toml::Table = toml::from_str(&text).expect("toml");
+                assert_eq!(t["model"].as_str(), Some("m-7b"), "{text}");
+                let profiles = t["profiles"].as_table().expect("profiles");
+                assert_eq!(profiles["glm47"]["model"].as_str(), Some("glm47"));
+                assert_eq!(profiles["m-7b"]["model_provider"].as_str(), Some("podctl"));
+            }
+            Agent::Opencode => {
+                let v: serde_json::Value = serde_json::from_str(&text).expect("json");
+                assert_eq!(v["model"], "pod/m-7b");
+                let models = v["provider"]["pod"]["models"].as_object().expect("models");
+                assert!(models.contains_key("m-7b") && models.contains_key("glm47"), "{v}");
+            }
+        }
+        // Written into an existing file the same way.
+        // (Claude Code's settings hold one model: the first.)
+        if agent.file_kind().is_some_and(|k| k != FileKind::JsonEnv) {
+            let merged = agent.merge_all("", &text, &blocks).expect("merges");
+            assert!(merged.contains("glm47") && merged.contains("m-7b"), "{agent:?}: {merged}");
+        }
+    }
 }

@@ -15,6 +15,15 @@ pub enum RenderError {
     Template(#[from] TemplateError),
     #[error("templates/continue.yaml does not render to YAML with one entry under `models`: {0}")]
     Yaml(String),
+    /// Rendered configs that do not merge into one (several models' configs).
+    #[error("the configs of the models do not merge: {0}")]
+    Merge(String),
+}
+
+impl RenderError {
+    pub(crate) fn other(e: impl std::fmt::Display) -> Self {
+        Self::Merge(e.to_string())
+    }
 }
 
 impl ModelBlock {
