@@ -798,6 +798,55 @@ def t10_vllm_parses():
             f"returned get_weather {CALL_ARGS}; stopped clean")
 
 
+def t11_serve_swap():
+    """podctl serve: two models that do not fit together, started on demand and swapped; stop leaves nothing."""
+    with open(os.path.join(WORK, "models", "tiny.toml")) as f:
+        text = f.read()
+    check('served_model_name = "tiny"' in text, "tiny.toml lacks its served_model_name line")
+    podctl("stop", timeout=120)  # whatever an earlier test left running
+    for name in ("tiny-a", "tiny-b"):
+        # The same port for both (serve gives the second another); together they would
+        # need 1.2 of the (pretend) GPU, so only one runs at a time.
+        body = text.replace('served_model_name = "tiny"', f'served_model_name = "{name}"\ngpu_memory_utilization = 0.6')
+        with open(os.path.join(WORK, "models", f"{name}.toml"), "w") as f:
+            f.write(body)
+    out, _ = podctl("serve", "tiny-a", "tiny-b", timeout=60)
+    check(out.returncode == 0, f"serve exited {out.returncode}: {(out.stdout + out.stderr)[-400:]}")
+    runs = set()
+
+    def states():
+        data = requests.get(f"{PROXY}/models", headers={"Authorization": f"Bearer {KEY}"}, timeout=30).json()
+        return {m["id"]: m.get("state") for m in data["data"]}
+
+    def ask(model):
+        t = time.monotonic()
+        r = requests.post(f"{PROXY}/chat/completions", timeout=330, headers={"Authorization": f"Bearer {KEY}"},
+                          json={"model": model, "messages": USER, "max_tokens": 8, "temperature": 0})
+        check(r.status_code == 200, f"{model}: HTTP {r.status_code}: {r.text[:300]}")
+        inst = instance(model)
+        check(inst is not None and inst["state"] == "ready", f"{model}: status {inst}")
+        runs.add(inst["run_id"])
+        return time.monotonic() - t
+
+    try:
+        check(states() == {"tiny-a": "stopped", "tiny-b": "stopped"}, f"before any request: {states()}")
+        first = ask("tiny-a")
+        check(states() == {"tiny-a": "ready", "tiny-b": "stopped"}, f"after tiny-a: {states()}")
+        a_pid = instance("tiny-a")["pid"]
+        swap = ask("tiny-b")
+        check(states() == {"tiny-a": "stopped", "tiny-b": "ready"}, f"after the swap to tiny-b: {states()}")
+        check(not alive(a_pid), f"tiny-a's vLLM (pid {a_pid}) survives the swap")
+        back = ask("tiny-a")
+        check(states() == {"tiny-a": "ready", "tiny-b": "stopped"}, f"after the swap back: {states()}")
+    finally:
+        out, _ = podctl("stop", timeout=120)
+    check(out.returncode == 0, f"stop exited {out.returncode}")
+    left = [p for r in runs for p in run_processes(r)]
+    check(not left, f"processes survive the stop: {left}")
+    return (f"first start {first:.0f} s, swap to tiny-b {swap:.0f} s, swap back {back:.0f} s "
+            f"(each a vLLM start on CPU); stopped clean")
+
+
 TESTS = [
     ("1 start: progress, ready, status --json", t1_start),
     ("2 tool calls through the proxy (openai SDK)", t2_tool_calls),
@@ -809,6 +858,7 @@ TESTS = [
     ("6 SIGKILL of the API server: cleanup, restart, ready", t6_sigkill),
     ("5 stop with a streaming request open", t5_stop_streaming),
     ("10 tool_format = vllm: vLLM's own parser in every API", t10_vllm_parses),
+    ("11 podctl serve: two models swapped on demand", t11_serve_swap),
 ]
 
 
