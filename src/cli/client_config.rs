@@ -59,7 +59,9 @@ pub(super) fn run(args: &ClientConfigArgs, printer: &Printer) -> anyhow::Result<
             None => first_profile = Some((profile, block.api_base.clone())),
         }
         if blocks.iter().any(|b: &ModelBlock| b.model == block.model) {
-            return Err(UserError::usage(format!("two profiles serve the model name `{}`", block.model)).into());
+            return Err(
+                UserError::usage(format!("two profiles serve the model name `{}`", block.model)).into()
+            );
         }
         blocks.push(block);
     }

@@ -165,7 +165,12 @@ impl Agent {
     }
 
     /// [`Agent::merge`] for [`Agent::render_all`]'s text: Continue's blocks one by one.
-    pub fn merge_all(self, existing: &str, rendered: &str, blocks: &[ModelBlock]) -> Result<String, MergeError> {
+    pub fn merge_all(
+        self,
+        existing: &str,
+        rendered: &str,
+        blocks: &[ModelBlock],
+    ) -> Result<String, MergeError> {
         if self.file_kind() == Some(FileKind::ContinueYaml) {
             let mut text = existing.to_owned();
             for block in blocks {

@@ -116,7 +116,10 @@ fn toml_merge_keeps_comments_other_providers_and_settings() {
     let b = block("sk-3");
     let ours = Agent::Codex.render(&b, "PODCTL_API_KEY").expect("codex");
     let merged = Agent::Codex.merge(existing, &ours, &b).expect("merge");
-    assert!(merged.starts_with("# my settings\n") && merged.ends_with("model_provider = \"podctl\"\n"), "{merged}");
+    assert!(
+        merged.starts_with("# my settings\n") && merged.ends_with("model_provider = \"podctl\"\n"),
+        "{merged}"
+    );
     assert!(merged.contains("model = \"m-7b\" # the default"), "{merged}");
     let t: toml::Table = toml::from_str(&merged).expect("toml");
     assert_eq!(t["approval_policy"].as_str(), Some("never"));
@@ -167,8 +170,12 @@ fn several_models_behind_one_proxy_are_all_listed_and_the_first_is_the_default()
         match agent {
             Agent::Continue => {
                 let v: serde_norway::Value = serde_norway::from_str(&text).expect("yaml");
-                let models: Vec<&str> =
-                    v["models"].as_sequence().expect("list").iter().filter_map(|m| m["model"].as_str()).collect();
+                let models: Vec<&str> = v["models"]
+                    .as_sequence()
+                    .expect("list")
+                    .iter()
+                    .filter_map(|m| m["model"].as_str())
+                    .collect();
                 assert_eq!(models, ["m-7b", "glm47"]);
             }
             Agent::Claude | Agent::Qwen => {

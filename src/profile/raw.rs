@@ -75,6 +75,8 @@ pub(super) struct RawProxy {
     #[serde(default)]
     pub(super) insecure_no_auth: bool,
     pub(super) keepalive_secs: Option<Spanned<u64>>,
+    #[serde(default)]
+    pub(super) loading_reasoning: bool,
 }
 
 #[derive(Debug, Deserialize)]

@@ -64,6 +64,7 @@ const TOP_KEYS: &[&str] = &[
     "enabled",
     "insecure_no_auth",
     "keepalive_secs",
+    "loading_reasoning",
     "max_restarts",
     "window_secs",
     "backoff_max_secs",
@@ -452,6 +453,7 @@ fn proxy(
             api_key_env: "PODCTL_API_KEY".into(),
             insecure_no_auth: false,
             keepalive: DEFAULT_KEEPALIVE,
+            loading_reasoning: false,
         });
     };
     let keepalive = match &raw.keepalive_secs {
@@ -491,6 +493,7 @@ fn proxy(
         api_key_env: raw.api_key_env.clone().unwrap_or_else(|| "PODCTL_API_KEY".into()),
         insecure_no_auth: raw.insecure_no_auth,
         keepalive,
+        loading_reasoning: raw.loading_reasoning,
     })
 }
 

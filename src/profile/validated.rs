@@ -129,6 +129,9 @@ pub struct ProxySettings {
     /// A stream with nothing to say gets a keep-alive this often (a model loading, a long
     /// prefill).
     pub keepalive: std::time::Duration,
+    /// Under `podctl serve`: a streaming request whose model is loading gets a reasoning
+    /// line saying so, and its phase.
+    pub loading_reasoning: bool,
 }
 
 /// When the supervisor stops restarting.

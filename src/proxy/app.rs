@@ -28,6 +28,8 @@ pub struct App {
     pub(super) trace: Option<Arc<Tracer>>,
     /// Calls stream their arguments as written instead of being held until complete.
     pub(super) stream_tool_arguments: bool,
+    /// A streaming request waiting for its model to load is told so in its reasoning.
+    pub(super) loading_reasoning: bool,
     pub(super) tools_cache: ToolsCache,
     pub(super) metrics: Metrics,
     /// Cancelled when the shutdown grace is over: requests still open end at once, so
@@ -49,6 +51,7 @@ impl App {
             body_timeout: config.body_timeout,
             trace: config.trace_dir.clone().map(|dir| Arc::new(Tracer::new(dir))),
             stream_tool_arguments: config.stream_tool_arguments,
+            loading_reasoning: config.loading_reasoning,
             tools_cache: ToolsCache::default(),
             metrics: Metrics::new(),
             closing: CancellationToken::new(),

@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 use tokio::sync::Notify;
 
 use super::app::{App, read_body};
+use super::choice::Out;
 use super::complete::{Translation, translate_completion};
 use super::log::RequestLog;
 use super::plan::Plan;
@@ -25,7 +26,7 @@ use super::router::dispatch::{self, Answer, Body, ByteStream, Mode, Payload, Tar
 use super::router::{Change, InFlight, Model, Outcome, Policy};
 use super::sse::SseDecoder;
 use super::stream::{Progress, StreamTranslator};
-use super::wire::{Api, Extra};
+use super::wire::{Api, Extra, StreamWire};
 use crate::openai::{ApiError, ErrorKind, unix_now};
 
 /// Answers one request of `api`.
@@ -37,7 +38,7 @@ pub(crate) async fn serve(api: &'static dyn Api, State(app): State<Arc<App>>, re
     }
     // Behind a gate (`podctl serve`) the model may have to load first: a streaming request
     // told so commits to its stream at once and keeps it alive while it waits.
-    let loading = Arc::new(Notify::new());
+    let loading = Arc::new(Loading::default());
     let mut work: Work = {
         let (app, loading) = (Arc::clone(&app), Arc::clone(&loading));
         Box::pin(async move {
@@ -48,8 +49,18 @@ pub(crate) async fn serve(api: &'static dyn Api, State(app): State<Arc<App>>, re
     tokio::select! {
         biased;
         (prepared, log) = &mut work => reply(api, &app, prepared, log),
-        () = loading.notified() => loading_stream(api, app, work),
+        () = loading.notify.notified() => loading_stream(api, app, work, &loading),
     }
+}
+
+/// How a request learns that it waits for its model to load.
+#[derive(Default)]
+struct Loading {
+    /// Told when the gate makes the request wait.
+    notify: Notify,
+    /// With `loading_reasoning`: the stream's writer, made before the wait, and the model's
+    /// name.
+    early: std::sync::Mutex<Option<(Box<dyn StreamWire + Send>, String)>>,
 }
 
 /// The rest of a request's preparation, waiting for its model to load.
@@ -77,15 +88,50 @@ fn reply(
 /// (RunPod's proxy closes a request that gets nothing for 100 s, and a load takes minutes),
 /// then goes on as any stream once the model is ready; a load that fails or times out ends
 /// it with the API's error event, carrying the diagnosis.
-fn loading_stream(api: &'static dyn Api, app: Arc<App>, work: Work) -> Response {
+fn loading_stream(api: &'static dyn Api, app: Arc<App>, work: Work, loading: &Loading) -> Response {
     enum Phase {
-        Waiting(Work),
+        Waiting { work: Work, note: Option<Note> },
         Streaming(Box<StreamState>),
         Done,
     }
+    /// The reasoning lines that say the model is loading, through the stream's own writer.
+    struct Note {
+        wire: Box<dyn StreamWire + Send>,
+        model: String,
+        /// The phase last told.
+        told: Option<String>,
+    }
+    impl Note {
+        /// A line when the phase changed since the last one; the first begins the answer.
+        fn tell(&mut self, app: &App, out: &mut Vec<u8>) {
+            let model = &self.model;
+            let phase = app.gate.as_ref().and_then(|g| g.states().into_iter().find(|s| s.name == *model));
+            let phase = phase.map(|s| s.phase.unwrap_or_else(|| s.state.to_owned())).unwrap_or_default();
+            if self.told.as_deref() == Some(phase.as_str()) {
+                return;
+            }
+            if self.told.is_none() && self.wire.begin(0, out).is_err() {
+                return;
+            }
+            let line = format!("Loading model `{model}`: {phase}…\n");
+            if self.wire.item(0, &Out::Reasoning(line), out).is_ok() {
+                self.told = Some(phase);
+            }
+        }
+    }
     let keepalive = app.keepalive;
-    let first = futures_util::stream::iter([Ok::<_, Infallible>(Bytes::from_static(KEEPALIVE))]);
-    let rest = futures_util::stream::unfold(Phase::Waiting(work), move |phase| {
+    let mut note = loading
+        .early
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .take()
+        .map(|(wire, model)| Note { wire, model, told: None });
+    let mut first = KEEPALIVE.to_vec();
+    if let Some(note) = &mut note {
+        note.tell(&app, &mut first);
+    }
+    let first = futures_util::stream::iter([Ok::<_, Infallible>(Bytes::from(first))]);
+    let rest = futures_util::stream::unfold(Phase::Waiting { work, note }, move |phase| {
         let app = Arc::clone(&app);
         async move {
             match phase {
@@ -94,24 +140,35 @@ fn loading_stream(api: &'static dyn Api, app: Arc<App>, work: Work) -> Response 
                     let frame = state.next_frame().await?;
                     Some((Ok(frame), Phase::Streaming(state)))
                 }
-                Phase::Waiting(mut work) => {
+                Phase::Waiting { mut work, mut note } => {
                     let (prepared, mut log) = tokio::select! {
                         done = &mut work => done,
                         () = tokio::time::sleep(keepalive) => {
-                            return Some((Ok(Bytes::from_static(KEEPALIVE)), Phase::Waiting(work)));
+                            let mut frame = KEEPALIVE.to_vec();
+                            if let Some(note) = &mut note {
+                                note.tell(&app, &mut frame);
+                            }
+                            return Some((Ok(Bytes::from(frame)), Phase::Waiting { work, note }));
                         }
                     };
+                    let began = note.as_ref().is_some_and(|n| n.told.is_some());
                     match prepared {
                         Ok(p) => {
-                            let mut state = Box::new(stream_state(api, &app, p, log));
+                            let wire = note.filter(|n| n.told.is_some()).map(|n| n.wire);
+                            let mut state = Box::new(stream_state(api, &app, p, log, wire));
                             let frame = state.next_frame().await?;
                             Some((Ok(frame), Phase::Streaming(state)))
                         }
                         Err(e) => {
                             log.set_error(&e);
                             log.finish();
-                            let plan = Plan::answering(&log.model);
-                            let mut wire = api.stream_writer(&plan, &Extra::default(), &log.id, unix_now());
+                            let mut wire = match note {
+                                Some(n) if began => n.wire,
+                                _ => {
+                                    let plan = Plan::answering(&log.model);
+                                    api.stream_writer(&plan, &Extra::default(), &log.id, unix_now())
+                                }
+                            };
                             let mut frame = Vec::new();
                             wire.error(&e, &mut frame);
                             Some((Ok(Bytes::from(frame)), Phase::Done))
@@ -150,7 +207,7 @@ async fn prepare(
     app: &App,
     request: Request,
     log: &mut RequestLog,
-    loading: Option<&tokio::sync::Notify>,
+    loading: Option<&Loading>,
 ) -> Result<Prepared, ApiError> {
     let bytes = read_body(app, request).await?;
     let converted = api.to_chat(&bytes)?;
@@ -165,6 +222,15 @@ async fn prepare(
     let stream = parsed.wants_stream();
     log.stream = stream;
     let affinity = if table.router.affinity { parsed.affinity() } else { None };
+    if let (Some(loading), true, true) = (loading, stream, app.loading_reasoning) {
+        // The writer that tells the client its model is loading, and then writes the answer.
+        let (_, mut plan) =
+            parsed.rewrite(&model.label, None, model.format.upstream_parses(), &app.tools_cache)?;
+        plan.hold_calls = !app.stream_tool_arguments;
+        let wire = api.stream_writer(&plan, &converted.extra, &log.id, unix_now());
+        *loading.early.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
+            Some((wire, model.label.clone()));
+    }
     let tracing = app.trace.is_some();
     let (mut plan, mut sent) = (None, None);
     let mut make = |id: &str, model: &Model| -> Result<Bytes, ApiError> {
@@ -192,7 +258,7 @@ async fn prepare(
         closing: &app.closing,
         metrics: &app.metrics,
         gate: app.gate.as_deref(),
-        loading: loading.filter(|_| stream),
+        loading: loading.map(|l| &l.notify).filter(|_| stream),
     }
     .send()
     .await;
@@ -259,7 +325,7 @@ fn complete_reply(api: &'static dyn Api, app: &App, p: Prepared, mut log: Reques
 
 fn stream_reply(api: &'static dyn Api, app: &App, p: Prepared, log: RequestLog) -> Response {
     let model = p.answer.model.label.clone();
-    let state = stream_state(api, app, p, log);
+    let state = stream_state(api, app, p, log, None);
     let body = futures_util::stream::unfold(state, |mut state| async move {
         let frame = state.next_frame().await?;
         Some((Ok::<_, Infallible>(frame), state))
@@ -271,11 +337,22 @@ fn stream_reply(api: &'static dyn Api, app: &App, p: Prepared, log: RequestLog) 
     response
 }
 
-fn stream_state(api: &'static dyn Api, app: &App, p: Prepared, log: RequestLog) -> StreamState {
+/// `begun`: the writer that already began the answer (it said the model was loading).
+fn stream_state(
+    api: &'static dyn Api,
+    app: &App,
+    p: Prepared,
+    log: RequestLog,
+    begun: Option<Box<dyn StreamWire + Send>>,
+) -> StreamState {
     let tracing = app.trace.is_some();
     let model = Arc::clone(&p.answer.model);
-    let wire = api.stream_writer(&p.plan, &p.extra, &log.id, unix_now());
-    let translator = StreamTranslator::new(p.plan, model.format, model.reasoning, tracing, wire);
+    let translator = if let Some(wire) = begun {
+        StreamTranslator::new(p.plan, model.format, model.reasoning, tracing, wire).begun()
+    } else {
+        let wire = api.stream_writer(&p.plan, &p.extra, &log.id, unix_now());
+        StreamTranslator::new(p.plan, model.format, model.reasoning, tracing, wire)
+    };
     let upstream: ByteStream = match p.answer.body {
         Body::Stream { first, rest } => Box::pin(futures_util::stream::iter(first.map(Ok)).chain(rest)),
         Body::Whole(bytes) => Box::pin(futures_util::stream::iter([Ok(bytes)])),

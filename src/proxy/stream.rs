@@ -32,6 +32,8 @@ pub(crate) struct StreamTranslator {
     items: Vec<Out>,
     /// Writes the answer in the client's API.
     wire: Box<dyn StreamWire + Send>,
+    /// The wire began choice 0 before the answer came ([`StreamTranslator::begun`]).
+    begun: bool,
 }
 
 impl StreamTranslator {
@@ -42,7 +44,24 @@ impl StreamTranslator {
         keep_raw: bool,
         wire: Box<dyn StreamWire + Send>,
     ) -> Self {
-        Self { plan, format, reasoning, keep_raw, choices: Vec::new(), usage: None, items: Vec::new(), wire }
+        Self {
+            plan,
+            format,
+            reasoning,
+            keep_raw,
+            choices: Vec::new(),
+            usage: None,
+            items: Vec::new(),
+            wire,
+            begun: false,
+        }
+    }
+
+    /// The wire has already begun choice 0 (it said, while the model loaded, that it was
+    /// loading): the answer goes on in that choice.
+    pub(crate) fn begun(mut self) -> Self {
+        self.begun = true;
+        self
     }
 
     /// Translates one upstream `data:` payload, appending client frames to `out`.
@@ -93,7 +112,9 @@ impl StreamTranslator {
         if self.choices[ci].is_none() {
             self.choices[ci] =
                 Some(ChoiceTranslator::new(self.format, self.reasoning, &self.plan, self.keep_raw));
-            self.wire.begin(ci, out)?;
+            if !(ci == 0 && std::mem::take(&mut self.begun)) {
+                self.wire.begin(ci, out)?;
+            }
         }
         if !thought.is_empty() {
             self.wire.item(ci, &Out::Reasoning(thought.to_owned()), out)?;

@@ -70,6 +70,7 @@ pub fn config(profile: &Profile) -> Result<ProxyConfig, String> {
         // vLLM are dropped, which vLLM's own shutdown waits for.
         grace: Duration::from_secs(2),
         keepalive: settings.keepalive,
+        loading_reasoning: settings.loading_reasoning,
         tls,
         ..ProxyConfig::default()
     })

@@ -373,13 +373,12 @@ fn sleep_mode_models_sleep_instead_of_stopping_and_wake_on_their_next_request() 
     stop_leaves_nothing(&sb);
 }
 
-/// A streaming chat request read to its end: each read's arrival (from the send) and bytes.
-fn stream_timed(port: u16, model: &str) -> Vec<(Duration, String)> {
-    let body = chat(model, true);
+/// A streaming request read to its end: each read's arrival (from the send) and bytes.
+fn stream_timed(port: u16, path: &str, body: &str) -> Vec<(Duration, String)> {
     let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
     s.set_read_timeout(Some(LONG)).expect("timeout");
     let request = format!(
-        "POST /v1/chat/completions HTTP/1.0\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        "POST {path} HTTP/1.0\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
     );
     let sent = Instant::now();
@@ -407,11 +406,11 @@ fn a_stream_for_a_loading_model_begins_at_once_with_keepalives_and_a_failed_load
     // The proxy settings come from the first profile: keep-alives every second.
     let first = sb.dir.join("models").join("tiny.toml");
     let mut profile = std::fs::read_to_string(&first).expect("profile");
-    profile.push_str("keepalive_secs = 1\n");
+    profile.push_str("keepalive_secs = 1\nloading_reasoning = true\n");
     std::fs::write(&first, profile).expect("profile");
     serve(&sb, &[]);
 
-    let reads = stream_timed(sb.proxy_port, "tiny");
+    let reads = stream_timed(sb.proxy_port, "/v1/chat/completions", &chat("tiny", true));
     let all: String = reads.iter().map(|(_, r)| r.as_str()).collect();
     assert!(all.starts_with("HTTP/1.1 200") || all.starts_with("HTTP/1.0 200"), "{all}");
     assert!(all.contains("text/event-stream"), "{all}");
@@ -421,13 +420,30 @@ fn a_stream_for_a_loading_model_begins_at_once_with_keepalives_and_a_failed_load
         "the stream began after {first_at:?}, while the model needs 2.5 s to load"
     );
     assert!(all.contains(": keep-alive"), "{first_bytes}");
-    let keepalives_before_data = all.split("data:").next().unwrap_or("").matches(": keep-alive").count();
-    assert!(keepalives_before_data >= 2, "keep-alives while loading: {keepalives_before_data}\n{all}");
+    let keepalives = all.matches(": keep-alive").count();
+    assert!(keepalives >= 2, "keep-alives while loading: {keepalives}\n{all}");
     assert!(all.contains("data: [DONE]"), "the answer came once loaded: {all}");
     assert!(reads.last().expect("reads").0 > Duration::from_secs(2), "answered only once loaded");
+    // `loading_reasoning`: the wait is told in the reasoning, then the answer goes on in the
+    // same choice (one role chunk).
+    let told = all.find("\"reasoning_content\":\"Loading model `tiny`: ").unwrap_or_else(|| panic!("{all}"));
+    let answered = all.find("{\"content\":\"").unwrap_or_else(|| panic!("no answer text: {all}"));
+    assert!(told < answered, "the loading line comes before the answer: {all}");
+    assert_eq!(all.matches("\"role\":\"assistant\"").count(), 1, "{all}");
+
+    // The same in Messages: one message, its thinking says the model loads.
+    let unload = sb.run(&["unload", "tiny"]);
+    assert!(unload.status.success(), "{}", text(&unload));
+    let messages =
+        r#"{"model":"tiny","max_tokens":64,"stream":true,"messages":[{"role":"user","content":"hi"}]}"#;
+    let reads = stream_timed(sb.proxy_port, "/v1/messages", messages);
+    let all: String = reads.iter().map(|(_, r)| r.as_str()).collect();
+    assert_eq!(all.matches("event: message_start").count(), 1, "{all}");
+    assert!(all.contains("\"thinking\":\"Loading model `tiny`: "), "{all}");
+    assert!(all.contains("event: message_stop"), "{all}");
 
     // A model whose start fails: the stream ends with the error event and the diagnosis.
-    let reads = stream_timed(sb.proxy_port, "other");
+    let reads = stream_timed(sb.proxy_port, "/v1/chat/completions", &chat("other", true));
     let all: String = reads.iter().map(|(_, r)| r.as_str()).collect();
     let summary = instance(&sb, "other")["failure"]["summary"].as_str().expect("a diagnosis").to_owned();
     let error = all.lines().find(|l| l.starts_with("data: {\"error\"")).unwrap_or_else(|| panic!("{all}"));

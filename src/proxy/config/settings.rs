@@ -44,6 +44,9 @@ pub struct ProxyConfig {
     /// until it is complete (so that a call cut off by the token limit is never sent): for
     /// clients that check the finish reason before running a call.
     pub stream_tool_arguments: bool,
+    /// Behind `podctl serve`: a streaming request whose model is loading is told so in its
+    /// reasoning (`Loading model … (phase)`), line by line as the phase changes.
+    pub loading_reasoning: bool,
     /// Serve HTTPS with this certificate and key.
     pub tls: Option<TlsFiles>,
     /// Connections held open at once; more wait in the kernel's backlog.
@@ -73,6 +76,7 @@ impl Default for ProxyConfig {
             router: RouterConfig::default(),
             metrics_public: false,
             stream_tool_arguments: false,
+            loading_reasoning: false,
             tls: None,
             max_connections: DEFAULT_MAX_CONNECTIONS,
             max_in_flight_per_key: DEFAULT_MAX_IN_FLIGHT_PER_KEY,
