@@ -391,6 +391,8 @@ table! {
     d32_truncated_mid_value,
     d4_v32_wrapper_declared_invoke,
     a_minimax_decided,
+    mm_undeclared_param_between_declared,
+    mm_undeclared_param_after_every_declared_is_data,
     a_dsml_v32_decided,
     a_dsml_v4_decided,
     // auto telling the families apart (tests/support/rows/auto.rs)

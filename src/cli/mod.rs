@@ -96,7 +96,7 @@ pub fn run(cli: Cli, printer: &Printer) -> anyhow::Result<()> {
                 Command::Logs(args) => logs::run(&args, printer),
                 Command::Profiles(args) => profiles::run(&args, printer),
                 Command::Doctor(args) => doctor::run(&args, printer),
-                Command::Setup(args) => setup::run(&args, printer),
+                Command::Setup(args) => setup::run(&args, printer, profiles_of),
                 Command::ClientConfig(args) => client_config::run(&args, printer),
                 Command::ContinueConfig(args) => continue_config::run(&args, printer),
                 Command::Completions(args) => completions::run(&args, Cli::command(), printer),
@@ -106,4 +106,16 @@ pub fn run(cli: Cli, printer: &Printer) -> anyhow::Result<()> {
             }
         }
     }
+}
+
+/// The profiles podctl's arguments `words` name (for `setup --autostart`, which checks a
+/// command before writing it), or clap's first line about what is wrong with them.
+fn profiles_of(words: &[String]) -> Result<Vec<String>, String> {
+    let cli = Cli::try_parse_from(std::iter::once("podctl".to_owned()).chain(words.iter().cloned()))
+        .map_err(|e| e.render().to_string().lines().next().unwrap_or_default().to_owned())?;
+    Ok(match cli.command {
+        Command::Serve(a) => a.profiles,
+        Command::Start(a) => vec![a.profile],
+        _ => Vec::new(),
+    })
 }

@@ -39,12 +39,18 @@ pub struct SetupArgs {
 /// The profile whose Continue block setup prints.
 const PROFILE: &str = "qwen";
 
-pub(super) fn run(args: &SetupArgs, printer: &Printer) -> anyhow::Result<()> {
+/// `profiles_of`: the profiles a podctl command line names, as podctl parses it (or why it
+/// does not parse).
+pub(super) fn run(
+    args: &SetupArgs,
+    printer: &Printer,
+    profiles_of: fn(&[String]) -> Result<Vec<String>, String>,
+) -> anyhow::Result<()> {
     let home = crate::home::home();
     // Checked before anything is written: a typo leaves the home as it was.
     let autostart_words = match args.autostart.as_deref() {
         None | Some("off") => None,
-        Some(text) => Some(autostart_command(text)?),
+        Some(text) => Some(autostart_command(text, profiles_of)?),
     };
     let setup = Setup {
         home: home.clone(),
@@ -151,19 +157,14 @@ pub(super) fn run(args: &SetupArgs, printer: &Printer) -> anyhow::Result<()> {
 
 /// `--autostart`'s command as podctl's arguments, checked as podctl would parse them and
 /// with the profiles it names found.
-fn autostart_command(text: &str) -> anyhow::Result<Vec<String>> {
-    use clap::Parser as _;
+fn autostart_command(
+    text: &str,
+    profiles_of: fn(&[String]) -> Result<Vec<String>, String>,
+) -> anyhow::Result<Vec<String>> {
     let bad = |why: String| UserError::usage(format!("--autostart: {why}"));
     let words = autostart::parse(text).map_err(|e| bad(e).hint("e.g. --autostart \"serve qwen\""))?;
-    let cli = super::Cli::try_parse_from(std::iter::once("podctl".to_owned()).chain(words.iter().cloned()))
-        .map_err(|e| bad(e.render().to_string().lines().next().unwrap_or_default().to_owned()))?;
-    let profiles: Vec<&String> = match &cli.command {
-        super::Command::Serve(a) => a.profiles.iter().collect(),
-        super::Command::Start(a) => vec![&a.profile],
-        _ => Vec::new(),
-    };
-    for name in profiles {
-        crate::profile::catalog::find(name).map_err(|e| super::start::profile_error(&e))?;
+    for name in profiles_of(&words).map_err(bad)? {
+        crate::profile::catalog::find(&name).map_err(|e| super::start::profile_error(&e))?;
     }
     Ok(words)
 }

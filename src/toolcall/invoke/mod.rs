@@ -16,7 +16,11 @@
 //! * Markup inside a value is data, decided structurally like spec rule 2: a
 //!   `</parameter>` closes the value only before (whitespace and) `</invoke>`, the
 //!   wrapper's end, another `<invoke`, `<parameter name=KEY>` for a declared key not yet
-//!   seen (any unseen key when the tool is undeclared), or the end of output.
+//!   seen (any unseen key when the tool is undeclared), `<parameter name=KEY>` on a new line
+//!   for a key the schema does not declare while a declared key is still unseen (the model
+//!   put an undeclared parameter between declared ones: kept, as spec rule 8 keeps
+//!   undeclared keys; once every declared key was seen it is data, so the file being
+//!   written keeps its markup), or the end of output.
 //! * A missing `</invoke>` or wrapper end is recovered at the next call, the wrapper's end
 //!   or (under `stop`) the end of output; a value never closed is not a complete call, and
 //!   under `length` nothing open is executable. A bare `<invoke>` without the wrapper is a
@@ -389,8 +393,15 @@ impl Invoke {
             }
             Held::None => {}
         }
+        // The whitespace after `</parameter>`: a new line lets an undeclared key open while
+        // a declared one is unseen (spec rule 8), as for Qwen3-Coder.
+        let ws = &held[self.dialect.param_close.len()..];
+        let (newline, adjacent) = (ws.contains('\n'), ws.is_empty());
         match self.dialect.param.open(rest) {
-            Opened::Complete { name, json, len } if call.args.is_next(name, &self.core.tools) => {
+            Opened::Complete { name, json, len }
+                if call.args.is_next(name, &self.core.tools)
+                    || call.args.opens_next(name, &self.core.tools, newline, adjacent) =>
+            {
                 call.args.close_value(sink);
                 call.open(name, json, &self.core.tools, sink);
                 self.state = State::Value(call);

@@ -218,6 +218,22 @@ pub(crate) fn cases() -> Vec<Case> {
         .prompt_closed()
         .call("read_file", json!({"encoding": "utf-8", "path": "a.rs"})),
         Case::new(
+            "mm_undeclared_param_between_declared",
+            "3.2/3.8: an undeclared parameter between declared ones opens on a new line (vLLM parses it)",
+            ONLY_MM,
+            mm(&[("read_file", &[("path", "a.rs"), ("encoding", "utf-8"), ("limit", "5")])]),
+        )
+        .prompt_closed()
+        .call("read_file", json!({"path": "a.rs", "encoding": "utf-8", "limit": 5})),
+        Case::new(
+            "mm_undeclared_param_after_every_declared_is_data",
+            "3.2: once every declared key was seen, an undeclared parameter tag is data of the last value",
+            ONLY_MM,
+            "<minimax:tool_call>\n<invoke name=\"write_file\">\n<parameter name=\"path\">a.xml</parameter>\n<parameter name=\"content\"><a>\n</parameter>\n<parameter name=\"b\">x</parameter>\n</invoke>\n</minimax:tool_call>",
+        )
+        .prompt_closed()
+        .call("write_file", json!({"path": "a.xml", "content": "<a>\n</parameter>\n<parameter name=\"b\">x"})),
+        Case::new(
             "mm_bare_invoke_declared",
             "3.4: an invoke without the wrapper is a call only for a declared tool",
             ONLY_MM,
