@@ -24,8 +24,7 @@ pub(super) struct RawProfile {
     pub(super) tool_format: Option<Spanned<String>>,
     pub(super) tool_call_parser: Option<Spanned<String>>,
     pub(super) reasoning_parser: Option<Spanned<String>>,
-    #[serde(default)]
-    pub(super) think_opened: bool,
+    pub(super) think_opened: Option<bool>,
     pub(super) host: Option<Spanned<String>>,
     pub(super) port: Option<Spanned<u16>>,
     pub(super) api_key_env: Option<Spanned<String>>,

@@ -165,3 +165,18 @@ fn lookup_order_local_then_home_then_builtin() {
     let by_path = catalog::find_in(&home.join("mine.toml").to_string_lossy(), &dirs).expect("path");
     assert_eq!(by_path.name, "mine");
 }
+
+#[test]
+fn think_opened_says_how_output_starts_or_leaves_it_to_the_family() {
+    use crate::toolcall::Reasoning;
+    let read = |extra: &str| {
+        Profile::parse("m", Origin::Builtin, &format!("model = \"m\"\n{extra}")).expect("profile").reasoning()
+    };
+    assert_eq!(read(""), Reasoning::Auto);
+    assert_eq!(read("think_opened = true"), Reasoning::PromptOpened);
+    assert_eq!(
+        read("think_opened = false"),
+        Reasoning::PromptClosed,
+        "thinking off for a family that opens it"
+    );
+}

@@ -30,8 +30,10 @@ pub struct Profile {
     pub tool_call_parser: Option<String>,
     /// vLLM's `--reasoning-parser`: vLLM splits reasoning out itself (any tool format).
     pub reasoning_parser: Option<String>,
-    /// The chat template opens `<think>` itself.
-    pub think_opened: bool,
+    /// Whether the chat template opens `<think>` itself: `Some(true)` it does, `Some(false)`
+    /// it does not (a family whose template opens it by default, served with thinking off),
+    /// `None` the family's default ([`crate::toolcall::Format::template_opens_reasoning`]).
+    pub think_opened: Option<bool>,
     /// Where vLLM listens.
     pub host: String,
     pub port: u16,
@@ -154,5 +156,16 @@ impl Profile {
         std::env::var_os("PODCTL_VLLM_BIN")
             .filter(|v| !v.is_empty())
             .map_or_else(|| PathBuf::from(&self.vllm_bin), PathBuf::from)
+    }
+}
+
+impl Profile {
+    /// How the model's output starts, for the engine: as [`Profile::think_opened`] says.
+    pub fn reasoning(&self) -> crate::toolcall::Reasoning {
+        match self.think_opened {
+            Some(true) => crate::toolcall::Reasoning::PromptOpened,
+            Some(false) => crate::toolcall::Reasoning::PromptClosed,
+            None => crate::toolcall::Reasoning::Auto,
+        }
     }
 }

@@ -55,10 +55,14 @@ impl Plan {
     /// that turned thinking off is read as the answer from the start (templates then close
     /// or skip the block); one that turned it on keeps the default, which already says
     /// whether the template opens the block (a model that never thinks ignores the switch).
+    /// A profile that serves the model with thinking off (`think_opened = false`) and a
+    /// request that turns it on: the family's own reading (its template opens the block, or
+    /// the output says).
     pub(crate) fn reasoning(&self, default: Reasoning) -> Reasoning {
-        match self.thinking {
-            Some(false) => Reasoning::PromptClosed,
-            Some(true) | None => default,
+        match (self.thinking, default) {
+            (Some(false), _) => Reasoning::PromptClosed,
+            (Some(true), Reasoning::PromptClosed) => Reasoning::Auto,
+            (Some(true) | None, default) => default,
         }
     }
 
@@ -76,5 +80,27 @@ impl Plan {
         } else {
             1
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_request_turns_thinking_on_or_off_over_the_profiles_default() {
+        let mut plan = Plan::answering("m");
+        for default in [Reasoning::Auto, Reasoning::PromptOpened, Reasoning::PromptClosed] {
+            assert_eq!(plan.reasoning(default), default, "the request said nothing");
+        }
+        plan.thinking = Some(false);
+        assert_eq!(plan.reasoning(Reasoning::PromptOpened), Reasoning::PromptClosed);
+        plan.thinking = Some(true);
+        assert_eq!(plan.reasoning(Reasoning::PromptOpened), Reasoning::PromptOpened);
+        assert_eq!(
+            plan.reasoning(Reasoning::PromptClosed),
+            Reasoning::Auto,
+            "off by the profile, on by the request"
+        );
     }
 }

@@ -8,7 +8,6 @@ use std::time::Duration;
 use crate::profile::Profile;
 use crate::proxy::ProxyConfig;
 use crate::proxy::config::{self, ModelConfig};
-use crate::toolcall::Reasoning;
 
 /// The podctl config in the home (`podctl setup` writes it, mode 0600; the same format as
 /// `podctl proxy --config`).
@@ -57,7 +56,7 @@ pub fn config(profile: &Profile) -> Result<ProxyConfig, String> {
         host: settings.host,
         port: settings.port,
         models: vec![ModelConfig {
-            reasoning: if profile.think_opened { Reasoning::PromptOpened } else { Reasoning::Auto },
+            reasoning: profile.reasoning(),
             ..ModelConfig::single(
                 Some(profile.served_model_name.clone()),
                 format!("http://{vllm_host}:{}/v1", profile.port),

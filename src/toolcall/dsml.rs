@@ -7,7 +7,9 @@
 //! The machine is the invoke-block one (`invoke.rs`, shared with MiniMax-M2); this file
 //! holds the two dialects, from vLLM's `deepseekv32_tool_parser.py` and
 //! `deepseekv4_tool_parser.py` (V4 keeps V3.2's grammar and changes only the wrapper).
-//! `string="false"` marks a JSON value. The prompt ends with `<think>` when thinking is on
+//! `string="false"` marks a JSON value. As vLLM's parsers do, a call whose only parameter
+//! is `arguments` or `input` holding a JSON object (a model that wrapped the arguments) has
+//! that object as its arguments, when the tool's schema declares no such key. The prompt ends with `<think>` when thinking is on
 //! (V3.2: only when the request asks; V4: unless `reasoning_effort` is `none`), and
 //! `<｜end▁of▁sentence｜>` is the end-of-sequence token, never content.
 
@@ -30,6 +32,7 @@ pub(crate) const DEEPSEEK_V32: Dialect = Dialect {
     think: "<think>",
     think_close: "</think>",
     end_of_turn: END_OF_TURN,
+    unwrap_lone: true,
 };
 
 pub(crate) const DEEPSEEK_V4: Dialect =

@@ -32,4 +32,5 @@ pub(crate) const KIMI_K3: Dialect = Dialect {
     think: "<|open|>think<|sep|>",
     think_close: "<|close|>think<|sep|>",
     end_of_turn: &["<|open|>response<|sep|>", "<|close|>response<|sep|>", "<|close|>message<|sep|>"],
+    unwrap_lone: false,
 };

@@ -19,4 +19,5 @@ pub(crate) const MINIMAX_M2: Dialect = Dialect {
     think: "<think>",
     think_close: "</think>",
     end_of_turn: &["[e~[", "<|end_of_text|>"],
+    unwrap_lone: false,
 };

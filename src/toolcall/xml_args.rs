@@ -32,6 +32,13 @@ pub(crate) struct XmlArgs<const STRIP_NEWLINE: bool> {
     buf: String,
     /// A trailing newline is held back.
     newline: bool,
+    /// DSML's rule ([`XmlArgs::unwrap_lone`]): a lone `arguments`/`input` value that holds
+    /// the real object is the arguments.
+    unwrap_lone: bool,
+    /// The value open may be that wrapper (the first key, one the tool does not declare).
+    candidate: bool,
+    /// The wrapper's object, held until the call shows whether another key follows.
+    lone: Option<String>,
 }
 
 impl<const STRIP_NEWLINE: bool> XmlArgs<STRIP_NEWLINE> {
@@ -46,6 +53,29 @@ impl<const STRIP_NEWLINE: bool> XmlArgs<STRIP_NEWLINE> {
             stream: false,
             buf: String::new(),
             newline: false,
+            unwrap_lone: false,
+            candidate: false,
+            lone: None,
+        }
+    }
+
+    /// vLLM's DeepSeek DSML parsers unwrap a call whose only parameter is `arguments` or
+    /// `input` holding a JSON object, when the tool's schema has no such key: the object is
+    /// the call's arguments (as the model wrote it). Decided when the call ends; another key
+    /// after it makes it an ordinary value.
+    #[must_use]
+    pub(crate) fn unwrap_lone(mut self) -> Self {
+        self.unwrap_lone = true;
+        self
+    }
+
+    /// The held wrapper goes out as the ordinary first value it turned out to be.
+    fn release_lone(&mut self, sink: &mut impl Sink) {
+        if let (Some(value), Some(key)) = (self.lone.take(), self.seen.first()) {
+            let mut out = key_prefix(true, key);
+            out.push_str(&value);
+            self.opened = true;
+            Core::args(self.index, &out, sink);
         }
     }
 
@@ -63,9 +93,15 @@ impl<const STRIP_NEWLINE: bool> XmlArgs<STRIP_NEWLINE> {
     /// Opens value `key`, typed as `undeclared` when the schema does not declare it (a
     /// format whose markup says a value is JSON, such as DSML's `string="false"`).
     pub(crate) fn open_as(&mut self, key: &str, tools: &Tools, undeclared: Types, sink: &mut impl Sink) {
-        let types = tools.get(&self.name).and_then(|t| t.param(key)).unwrap_or(undeclared);
+        self.release_lone(sink);
+        let tool = tools.get(&self.name);
+        let types = tool.and_then(|t| t.param(key)).unwrap_or(undeclared);
+        self.candidate = self.unwrap_lone
+            && self.seen.is_empty()
+            && matches!(key, "arguments" | "input")
+            && tool.is_some_and(|t| t.param(key).is_none());
         self.types = types;
-        self.stream = types.is_pure_string();
+        self.stream = types.is_pure_string() && !self.candidate;
         self.newline = false;
         self.buf.clear();
         self.seen.push(key.to_owned());
@@ -119,11 +155,18 @@ impl<const STRIP_NEWLINE: bool> XmlArgs<STRIP_NEWLINE> {
         if self.stream {
             Core::args(self.index, "\"", sink);
         } else if let Some(key) = self.seen.last() {
-            let mut out = key_prefix(!self.opened, key);
-            coerce_into(&self.buf, self.types, &mut out);
-            self.opened = true;
-            Core::args(self.index, &out, sink);
+            let wrapped =
+                self.candidate.then(|| serde_json::from_str::<serde_json::Value>(self.buf.trim()).ok());
+            if let Some(Some(object @ serde_json::Value::Object(_))) = wrapped {
+                self.lone = Some(object.to_string());
+            } else {
+                let mut out = key_prefix(!self.opened, key);
+                coerce_into(&self.buf, self.types, &mut out);
+                self.opened = true;
+                Core::args(self.index, &out, sink);
+            }
         }
+        self.candidate = false;
         self.types = Types::NONE;
         self.stream = false;
         self.newline = false;
@@ -167,14 +210,20 @@ impl<const STRIP_NEWLINE: bool> XmlArgs<STRIP_NEWLINE> {
     /// The call is complete: its last value closes, then its arguments object.
     pub(crate) fn complete(&mut self, core: &mut Core, sink: &mut impl Sink) {
         self.close_value(sink);
-        Core::args(self.index, "}", sink);
+        match self.lone.take() {
+            Some(object) => Core::args(self.index, &object, sink),
+            None => Core::args(self.index, "}", sink),
+        }
         core.end(self.index, true, sink);
     }
 
     /// The call is complete with no value open (each was closed, or none was opened): its
     /// arguments object closes.
     pub(crate) fn complete_closed(&mut self, core: &mut Core, sink: &mut impl Sink) {
-        Core::args(self.index, if self.opened { "}" } else { "{}" }, sink);
+        match self.lone.take() {
+            Some(object) => Core::args(self.index, &object, sink),
+            None => Core::args(self.index, if self.opened { "}" } else { "{}" }, sink),
+        }
         core.end(self.index, true, sink);
     }
 
@@ -185,7 +234,11 @@ impl<const STRIP_NEWLINE: bool> XmlArgs<STRIP_NEWLINE> {
         if self.stream {
             tail.push('"');
         }
-        tail.push_str(if self.opened || self.stream { "}" } else { "{}" });
+        match &self.lone {
+            // The held wrapper is a whole object; the call is not executable all the same.
+            Some(object) if !self.stream && !self.opened => tail.push_str(object),
+            _ => tail.push_str(if self.opened || self.stream { "}" } else { "{}" }),
+        }
         Core::args(self.index, &tail, sink);
         core.end(self.index, false, sink);
     }

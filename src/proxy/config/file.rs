@@ -73,8 +73,9 @@ pub struct FileModel {
     #[serde(default)]
     pub fallbacks: Vec<String>,
     pub upstream_model: Option<String>,
-    #[serde(default)]
-    pub think_opened: bool,
+    /// As in a profile: `true` opened, `false` not even for families that open it, unset
+    /// the family's default.
+    pub think_opened: Option<bool>,
 }
 
 /// One entry of `replicas`.
@@ -186,7 +187,11 @@ impl FileConfig {
                 replicas,
                 upstream_model: m.upstream_model.clone(),
                 tool_format,
-                reasoning: if m.think_opened { Reasoning::PromptOpened } else { Reasoning::Auto },
+                reasoning: match m.think_opened {
+                    Some(true) => Reasoning::PromptOpened,
+                    Some(false) => Reasoning::PromptClosed,
+                    None => Reasoning::Auto,
+                },
                 fallbacks: m.fallbacks.clone(),
             });
         }

@@ -42,7 +42,8 @@
 //! fallbacks = ["qwen3-small"]  # models that serve when every replica is down
 //! upstream_model = "Qwen/Qwen3-Coder-30B-A3B-Instruct-FP8"  # else learned from /v1/models
 //! api_key_env = "VLLM_API_KEY" # the upstream's key, by env var name (never the key)
-//! think_opened = false         # the chat template opens <think> (QwQ, thinking models)
+//! think_opened = true          # example; the chat template opens <think> (QwQ); false: it
+//!                              # does not, even for families whose templates do; unset: the family's
 //! ```
 //!
 //! One file per job: `settings` (the validated whole and its defaults), `file` (the TOML as

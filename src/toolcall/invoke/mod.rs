@@ -71,6 +71,8 @@ pub(crate) struct Dialect {
     /// Tokens that end the model's turn, and channel markup that carries no text (XTML's
     /// response channel): never content.
     pub(crate) end_of_turn: &'static [&'static str],
+    /// A lone `arguments`/`input` parameter holding the object is unwrapped (DSML).
+    pub(crate) unwrap_lone: bool,
 }
 
 /// A committed call.
@@ -171,7 +173,7 @@ impl Invoke {
                 // The wrapper is missing: a declared tool's call all the same (rule 4).
                 let index = self.core.commit(name, None, think, sink);
                 self.core.repaired = true;
-                self.state = State::Body(Box::new(Call::new(index, name)));
+                self.state = State::Body(Box::new(Call::new(index, name, self.dialect)));
                 return Step::Advance(len);
             }
             Opened::Complete { .. } => bump(&mut self.core.outcomes.as_text),
@@ -219,7 +221,7 @@ impl Invoke {
         match d.invoke.open(rest) {
             Opened::Complete { name, len, .. } => {
                 let index = self.core.commit(name, None, from_think, sink);
-                let mut call = Call::new(index, name);
+                let mut call = Call::new(index, name, self.dialect);
                 call.in_section = true;
                 self.state = State::Body(Box::new(call));
                 return Step::Advance(len);
@@ -440,8 +442,10 @@ impl Invoke {
 }
 
 impl Call {
-    fn new(index: usize, name: &str) -> Self {
-        Self { args: XmlArgs::new(index, name.to_owned()), in_section: false, fresh: false, open: false }
+    fn new(index: usize, name: &str, dialect: &Dialect) -> Self {
+        let args = XmlArgs::new(index, name.to_owned());
+        let args = if dialect.unwrap_lone { args.unwrap_lone() } else { args };
+        Self { args, in_section: false, fresh: false, open: false }
     }
 
     /// Opens value `key`; `json`: the markup says the value is JSON.

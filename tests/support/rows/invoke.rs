@@ -293,6 +293,38 @@ pub(crate) fn cases() -> Vec<Case> {
         .content("Some text.")
         .call("geo", json!({"zip": "03106", "count": 5})),
         Case::new(
+            "d_lone_arguments_unwrapped",
+            "deepseek_v32/v4: a lone `arguments` parameter holding the object is the arguments (vLLM unwraps it)",
+            ONLY_D32,
+            dsml("function_calls", &[("read_file", &[("arguments", false, r#"{"path": "a.rs", "limit": 5}"#)])]),
+        )
+        .prompt_closed()
+        .call("read_file", json!({"path": "a.rs", "limit": 5})),
+        Case::new(
+            "d_lone_input_string_unwrapped",
+            "deepseek_v32/v4: a lone `input` written as a string that holds the object is unwrapped too",
+            ONLY_D4,
+            dsml("tool_calls", &[("read_file", &[("input", true, r#"{"path": "a.rs"}"#)])]),
+        )
+        .prompt_closed()
+        .call("read_file", json!({"path": "a.rs"})),
+        Case::new(
+            "d_arguments_beside_another_key_kept",
+            "deepseek_v32/v4: `arguments` with another parameter is an ordinary (undeclared) value",
+            ONLY_D32,
+            dsml("function_calls", &[("read_file", &[("arguments", false, r#"{"x": 1}"#), ("path", true, "a.rs")])]),
+        )
+        .prompt_closed()
+        .call("read_file", json!({"arguments": {"x": 1}, "path": "a.rs"})),
+        Case::new(
+            "d_arguments_not_an_object_kept",
+            "deepseek_v32/v4: a lone `arguments` that is not an object stays a value",
+            ONLY_D32,
+            dsml("function_calls", &[("read_file", &[("arguments", true, "just text")])]),
+        )
+        .prompt_closed()
+        .call("read_file", json!({"arguments": "just text"})),
+        Case::new(
             "d32_prompt_opened",
             "1: thinking on: the prompt ends with <think>",
             ONLY_D32,
