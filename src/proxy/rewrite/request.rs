@@ -176,7 +176,7 @@ impl<'a> ChatRequest<'a> {
             if !std::mem::take(&mut first) {
                 out.push(b',');
             }
-            out.extend_from_slice(json_key(key).as_bytes());
+            write_key(out, key);
             out.push(b':');
             out.extend_from_slice(value.as_bytes());
         };
@@ -240,6 +240,14 @@ impl<'a> ChatRequest<'a> {
     }
 }
 
-fn json_key(key: &str) -> String {
-    Value::String(key.to_owned()).to_string()
+/// `key` as a JSON string: copied between quotes when it holds nothing to escape (every
+/// key a client sends), else escaped.
+fn write_key(out: &mut Vec<u8>, key: &str) {
+    if key.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.push(b'"');
+        out.extend_from_slice(key.as_bytes());
+        out.push(b'"');
+    } else {
+        out.extend_from_slice(Value::String(key.to_owned()).to_string().as_bytes());
+    }
 }

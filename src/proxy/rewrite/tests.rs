@@ -235,3 +235,13 @@ fn bad_requests_name_the_field() {
         assert_eq!((err.status, err.param.as_deref()), (400, Some(param)), "{req}");
     }
 }
+
+#[test]
+fn keys_are_written_back_escaped_where_they_need_it() {
+    let req = json!({"model": "m", "messages": [{"role": "user", "content": "hi"}],
+        "top_k": 5, "we\"ird\\key": 1, "tab\tkey": 2});
+    let (out, _) = rewrite_chat(req, "up").expect("rewrites");
+    assert_eq!(out["top_k"], 5);
+    assert_eq!(out["we\"ird\\key"], 1);
+    assert_eq!(out["tab\tkey"], 2);
+}
