@@ -20,6 +20,14 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("glm45-air", include_str!("../../models/glm45-air.toml")),
     ("kimi-k2", include_str!("../../models/kimi-k2.toml")),
     ("gpt-oss", include_str!("../../models/gpt-oss.toml")),
+    ("gpt-oss-20b", include_str!("../../models/gpt-oss-20b.toml")),
+    ("qwen36", include_str!("../../models/qwen36.toml")),
+    ("qwen36-27b", include_str!("../../models/qwen36-27b.toml")),
+    ("glm47", include_str!("../../models/glm47.toml")),
+    ("minimax-m25", include_str!("../../models/minimax-m25.toml")),
+    ("gemma4", include_str!("../../models/gemma4.toml")),
+    ("deepseek-v4-flash", include_str!("../../models/deepseek-v4-flash.toml")),
+    ("seed-oss", include_str!("../../models/seed-oss.toml")),
 ];
 
 /// One profile a listing shows.
