@@ -43,12 +43,23 @@ post_lua client chat.json
 post_lua direct direct.json
 
 up=$(free_port); px=$(free_port); ng=$(free_port)
+up2=$(free_port); px2=$(free_port); ng2=$(free_port)
 $other_cpu "$bin/examples/standin" --port "$up" > "$work/standin.out" &
 pids+=($!)
+# The streaming load: a 500-chunk answer (2,000 characters in 4-character pieces).
+$other_cpu "$bin/examples/standin" --port "$up2" --reply "$(python3 -c "print('word' * 500)")" --chunk 4 \
+  > "$work/standin2.out" &
+pids+=($!)
 wait_for "$work/standin.out" listening
+wait_for "$work/standin2.out" listening
 PODCTL_STATE_DIR="$work/state" $proxy_cpu "$bin/podctl" -q proxy --port "$px" --upstream "http://127.0.0.1:$up/v1" \
   --model-name qwen3-coder-30b ${PROXY_ARGS:-} &
 pids+=($!)
+podctl_pid=$!
+PODCTL_STATE_DIR="$work/state2" $proxy_cpu "$bin/podctl" -q proxy --port "$px2" --upstream "http://127.0.0.1:$up2/v1" \
+  --model-name qwen3-coder-30b ${PROXY_ARGS:-} &
+pids+=($!)
+podctl2_pid=$!
 mkdir -p "$work/nginx"
 cat > "$work/nginx/nginx.conf" <<CONF
 worker_processes 1;
@@ -66,10 +77,20 @@ http {
   client_max_body_size 32m;
   client_body_buffer_size 64k;
   upstream standin { server 127.0.0.1:$up; keepalive 128; }
+  upstream standin2 { server 127.0.0.1:$up2; keepalive 128; }
   server {
     listen 127.0.0.1:$ng;
     location / {
       proxy_pass http://standin;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_buffering off;
+    }
+  }
+  server {
+    listen 127.0.0.1:$ng2;
+    location / {
+      proxy_pass http://standin2;
       proxy_http_version 1.1;
       proxy_set_header Connection "";
       proxy_buffering off;
@@ -117,5 +138,36 @@ print(f"| {c} | podctl | {p_rps:.0f} | {p50:.3f} / {p99:.3f} | {p50 - d50:+.3f} 
 added = lambda a, b: (a - b) if a > b else 0.0
 ratio = lambda a, b: f"{a / b:.2f}" if b > 0 else "n/a"
 print(f"| {c} | **podctl ÷ nginx** | **{p_rps / n_rps:.2f}** | | p50 {ratio(added(p50, d50), added(n50, d50))} / p99 {ratio(added(p99, d99), added(n99, d99))} |")
+PY
+done
+
+# Streaming: the CPU time each proxy spends per stream and per chunk (utime + stime of its
+# processes from /proc, over a fixed load), and the time to the first byte it adds at
+# concurrency 1. nginx's worker is the child of its master.
+cargo build --release --locked --example load >&2
+nginx_worker=$(pgrep -P "$(cat "$work/nginx/nginx.pid")" | head -1)
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+hz=$(getconf CLK_TCK)
+stream() { # URL BODY CONCURRENCY -> load's JSON
+  "$bin/examples/load" --url "$1" --body "$work/$2" --concurrency "$3" --seconds "$secs" --stream
+}
+echo
+echo "| streams (500 chunks each) | what | streams/s | CPU per stream | per chunk | TTFB p50 at concurrency 1 (added) |"
+echo "|---|---|---|---|---|---|"
+d1=$(stream "http://127.0.0.1:$up2/v1/chat/completions" direct-stream.json 1)
+for what in nginx podctl; do
+  if [ "$what" = nginx ]; then url="http://127.0.0.1:$ng2/v1/chat/completions"; body=direct-stream.json; pid=$nginx_worker
+  else url="http://127.0.0.1:$px2/v1/chat/completions"; body=chat-stream.json; pid=$podctl2_pid; fi
+  t0=$(ticks "$pid")
+  out=$(stream "$url" "$body" 16)
+  t1=$(ticks "$pid")
+  one=$(stream "$url" "$body" 1)
+  python3 - "$what" "$out" "$one" "$d1" "$t0" "$t1" "$hz" <<'PY'
+import json, sys
+what, out, one, d1 = sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3]), json.loads(sys.argv[4])
+t0, t1, hz = int(sys.argv[5]), int(sys.argv[6]), int(sys.argv[7])
+cpu = (t1 - t0) / hz / max(out["requests"], 1) * 1000
+print(f"| 16 at once | {what} | {out['rps']:.0f} | {cpu:.3f} ms | {cpu / 501 * 1000:.2f} µs | "
+      f"{one['ttfb_p50_ms']:.3f} ms ({one['ttfb_p50_ms'] - d1['ttfb_p50_ms']:+.3f}) |")
 PY
 done
