@@ -1,23 +1,19 @@
 //! The client's `tools` and `tool_choice`: the tools parsed once per distinct list (the
 //! cache), the named tool found in them.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use serde_json::Value;
 
 use crate::openai::ApiError;
+use crate::proxy::memo::Memo;
 use crate::proxy::plan::ToolChoice;
 use crate::toolcall::Tools;
 
 /// Parsed tools by the raw text of the request's `tools`: clients send the same tools on
-/// every request, so each distinct set is read once. Bounded; cleared when full.
+/// every request, so each distinct set is read once ([`Memo`]).
 #[derive(Debug, Default)]
-pub(crate) struct ToolsCache(Mutex<HashMap<String, Arc<Tools>, foldhash::fast::RandomState>>);
-
-const TOOLS_CACHE_ENTRIES: usize = 64;
-/// Larger tool lists are parsed each time rather than kept (bounds the cache's memory).
-const TOOLS_CACHE_KEY_BYTES: usize = 256 << 10;
+pub(crate) struct ToolsCache(Memo<Tools>);
 
 /// The `tools` list, parsed and checked.
 fn parse_tools(raw: &str) -> Result<Tools, ApiError> {
@@ -29,20 +25,7 @@ fn parse_tools(raw: &str) -> Result<Tools, ApiError> {
 impl ToolsCache {
     /// The tools of the raw `tools` text, parsed on first sight.
     pub(super) fn get(&self, raw: &str) -> Result<Arc<Tools>, ApiError> {
-        let lock = || self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(tools) = lock().get(raw) {
-            return Ok(Arc::clone(tools));
-        }
-        // Parsed without the lock: one slow request must not hold up the others.
-        let tools = Arc::new(parse_tools(raw)?);
-        if raw.len() <= TOOLS_CACHE_KEY_BYTES {
-            let mut cache = lock();
-            if cache.len() >= TOOLS_CACHE_ENTRIES {
-                cache.clear();
-            }
-            cache.insert(raw.to_owned(), Arc::clone(&tools));
-        }
-        Ok(tools)
+        self.0.get(raw, parse_tools)
     }
 }
 

@@ -9,7 +9,6 @@
 
 mod api;
 pub(crate) mod chat;
-mod memo;
 pub(crate) mod messages;
 pub(crate) mod responses;
 pub(crate) mod to_chat;

@@ -10,7 +10,7 @@ use serde_json::value::RawValue;
 
 use super::request::{Block, Content, ImageSource, MessagesRequest, ToolChoiceIn, ToolIn};
 use crate::openai::{ApiError, ErrorKind};
-use crate::proxy::wire::memo::Memo;
+use crate::proxy::memo::Memo;
 use crate::proxy::wire::to_chat::{
     CallOut, ChatOut, ChoiceOut, ContentOut, ImageUrl, MessageOut, PartOut, StreamOptions, ToolOut, ToolsJson,
 };

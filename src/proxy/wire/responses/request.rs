@@ -17,8 +17,8 @@ use serde_json::value::RawValue;
 use super::echo::Echo;
 use super::input;
 use crate::openai::{ApiError, ErrorKind};
+use crate::proxy::memo::Memo;
 use crate::proxy::rewrite::Layout;
-use crate::proxy::wire::memo::Memo;
 use crate::proxy::wire::to_chat::{
     ChatOut, ChoiceOut, Extras, MessageOut, StreamOptions, ToolOut, ToolsJson,
 };

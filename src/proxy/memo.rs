@@ -1,7 +1,7 @@
-//! Tool lists converted once per distinct list: an agent sends the same `tools` (most of a
-//! request's bytes: every schema and description) on every request, so an API whose tools
-//! differ from chat's converts each list once and keeps the chat text it became, keyed by
-//! the client's raw text. Bounded; cleared when full, like the core's `ToolsCache`.
+//! Tool lists read once per distinct list: an agent sends the same `tools` (most of a
+//! request's bytes: every schema and description) on every request, so what is made of a
+//! list (the core's parsed tools; another API's list converted to chat's) is kept, keyed by
+//! the client's raw text. Bounded; cleared when full.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -17,6 +17,12 @@ type Map<V> = HashMap<Box<str>, Arc<V>, foldhash::fast::RandomState>;
 /// Conversions of raw tool lists to `V`.
 #[derive(Debug)]
 pub(crate) struct Memo<V>(Mutex<Option<Map<V>>>);
+
+impl<V> Default for Memo<V> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
 
 impl<V> Memo<V> {
     /// An empty memo (a `static` per API).
