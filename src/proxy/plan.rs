@@ -36,8 +36,8 @@ pub(crate) struct Plan {
 }
 
 impl Plan {
-    /// The plan of an answer that has not begun (a stream that fails before its request
-    /// was read through): no tools, nothing held.
+    /// The plan of a stream whose request was not rewritten yet (one that fails first, or
+    /// waits for its model): no tools.
     pub(crate) fn answering(model: &str) -> Self {
         Self {
             model: model.to_owned(),

@@ -224,9 +224,13 @@ async fn prepare(
     let affinity = if table.router.affinity { parsed.affinity() } else { None };
     if let (Some(loading), true, true) = (loading, stream, app.loading_reasoning) {
         // The writer that tells the client its model is loading, and then writes the answer.
-        let (_, mut plan) =
-            parsed.rewrite(&model.label, None, model.format.upstream_parses(), &app.tools_cache)?;
-        plan.hold_calls = !app.stream_tool_arguments;
+        // Only the request's name and stream options shape a writer: its tools do not.
+        let (_, include_usage) = parsed.stream_flags()?;
+        let plan = Plan {
+            include_usage,
+            hold_calls: !app.stream_tool_arguments,
+            ..Plan::answering(requested.as_deref().unwrap_or(&model.label))
+        };
         let wire = api.stream_writer(&plan, &converted.extra, &log.id, unix_now());
         *loading.early.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
             Some((wire, model.label.clone()));

@@ -78,22 +78,9 @@ impl<'a> ChatRequest<'a> {
         self.fields.get(key).and_then(|raw| serde_json::from_str(raw).ok())
     }
 
-    /// The upstream body for the upstream model `upstream_model`, and the response plan.
-    ///
-    /// `id_len`: the exact length of alphanumeric tool call ids the model's chat template
-    /// accepts (Mistral's: 9), when it constrains them; history ids are mapped to fit.
-    /// `upstream_parses`: vLLM runs its own tool parser (`tool_format = "vllm"`): `tools`,
-    /// `tool_choice`, `parallel_tool_calls` and `skip_special_tokens` go to it as the client
-    /// wrote them (the history is still repaired), and the plan still applies the choice to
-    /// the calls vLLM returns.
-    pub(crate) fn rewrite(
-        &self,
-        upstream_model: &str,
-        id_len: Option<usize>,
-        upstream_parses: bool,
-        cache: &ToolsCache,
-    ) -> Result<(Vec<u8>, Plan), ApiError> {
-        let model = self.model()?.unwrap_or_else(|| upstream_model.to_owned());
+    /// `stream`, and whether the client asked for usage in the stream
+    /// (`stream_options.include_usage`); a 400 naming the field when either is not a bool.
+    pub(crate) fn stream_flags(&self) -> Result<(bool, bool), ApiError> {
         let stream = match self.value("stream") {
             None | Some(Value::Null) => false,
             Some(Value::Bool(b)) => b,
@@ -115,6 +102,26 @@ impl<'a> ChatRequest<'a> {
                 return Err(ApiError::bad_field("`stream_options` must be an object", "stream_options"));
             }
         };
+        Ok((stream, include_usage))
+    }
+
+    /// The upstream body for the upstream model `upstream_model`, and the response plan.
+    ///
+    /// `id_len`: the exact length of alphanumeric tool call ids the model's chat template
+    /// accepts (Mistral's: 9), when it constrains them; history ids are mapped to fit.
+    /// `upstream_parses`: vLLM runs its own tool parser (`tool_format = "vllm"`): `tools`,
+    /// `tool_choice`, `parallel_tool_calls` and `skip_special_tokens` go to it as the client
+    /// wrote them (the history is still repaired), and the plan still applies the choice to
+    /// the calls vLLM returns.
+    pub(crate) fn rewrite(
+        &self,
+        upstream_model: &str,
+        id_len: Option<usize>,
+        upstream_parses: bool,
+        cache: &ToolsCache,
+    ) -> Result<(Vec<u8>, Plan), ApiError> {
+        let model = self.model()?.unwrap_or_else(|| upstream_model.to_owned());
+        let (stream, include_usage) = self.stream_flags()?;
 
         let messages = match &self.fields.messages {
             Messages::Absent => return Err(ApiError::bad_field("`messages` is required", "messages")),
