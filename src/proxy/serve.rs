@@ -151,24 +151,25 @@ fn loading_stream(api: &'static dyn Api, app: Arc<App>, work: Work, loading: &Lo
                             return Some((Ok(Bytes::from(frame)), Phase::Waiting { work, note }));
                         }
                     };
-                    let began = note.as_ref().is_some_and(|n| n.told.is_some());
+                    // The writer that began the answer (it told the wait) goes on with it.
+                    let begun = note.filter(|n| n.told.is_some()).map(|n| n.wire);
                     match prepared {
                         Ok(p) => {
-                            let wire = note.filter(|n| n.told.is_some()).map(|n| n.wire);
-                            let mut state = Box::new(stream_state(api, &app, p, log, wire));
+                            let mut state = Box::new(stream_state(api, &app, p, log, begun));
                             let frame = state.next_frame().await?;
                             Some((Ok(frame), Phase::Streaming(state)))
                         }
                         Err(e) => {
                             log.set_error(&e);
                             log.finish();
-                            let mut wire = match note {
-                                Some(n) if began => n.wire,
-                                _ => {
-                                    let plan = Plan::answering(&log.model);
-                                    api.stream_writer(&plan, &Extra::default(), &log.id, unix_now())
-                                }
-                            };
+                            let mut wire = begun.unwrap_or_else(|| {
+                                api.stream_writer(
+                                    &Plan::answering(&log.model),
+                                    &Extra::default(),
+                                    &log.id,
+                                    unix_now(),
+                                )
+                            });
                             let mut frame = Vec::new();
                             wire.error(&e, &mut frame);
                             Some((Ok(Bytes::from(frame)), Phase::Done))

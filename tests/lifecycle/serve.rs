@@ -121,18 +121,26 @@ fn stop_leaves_nothing(sb: &Sandbox) {
     }
 }
 
+/// A POST of `body` to `path`, sent (HTTP/1.0: the server closes when the answer is done),
+/// with `key` as the bearer token when given; the connection to read the answer from.
+fn post(port: u16, path: &str, body: &str, key: Option<&str>) -> TcpStream {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    s.set_read_timeout(Some(LONG)).expect("timeout");
+    let auth = key.map(|k| format!("Authorization: Bearer {k}\r\n")).unwrap_or_default();
+    let request = format!(
+        "POST {path} HTTP/1.0\r\nHost: x\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(request.as_bytes()).expect("send");
+    s
+}
+
 /// A streaming request, read on its own thread: returns once its first bytes came.
 fn stream_in_flight(port: u16, model: &str) -> std::thread::JoinHandle<String> {
     let (tx, rx) = std::sync::mpsc::channel();
     let body = chat(model, true);
     let handle = std::thread::spawn(move || {
-        let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
-        s.set_read_timeout(Some(LONG)).expect("timeout");
-        let request = format!(
-            "POST /v1/chat/completions HTTP/1.0\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-            body.len()
-        );
-        s.write_all(request.as_bytes()).expect("send");
+        let mut s = post(port, "/v1/chat/completions", &body, None);
         let mut got = Vec::new();
         let mut buf = [0u8; 4096];
         let mut told = false;
@@ -375,14 +383,8 @@ fn sleep_mode_models_sleep_instead_of_stopping_and_wake_on_their_next_request() 
 
 /// A streaming request read to its end: each read's arrival (from the send) and bytes.
 fn stream_timed(port: u16, path: &str, body: &str) -> Vec<(Duration, String)> {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
-    s.set_read_timeout(Some(LONG)).expect("timeout");
-    let request = format!(
-        "POST {path} HTTP/1.0\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
     let sent = Instant::now();
-    s.write_all(request.as_bytes()).expect("send");
+    let mut s = post(port, path, body, None);
     let mut reads = Vec::new();
     let mut buf = [0u8; 8192];
     loop {
@@ -486,14 +488,7 @@ fn setup_autostart_writes_a_start_script_that_serves_again_after_a_restart() {
     let config =
         podctl::proxy::config::FileConfig::load(&sb.dir.join("home").join("config.toml")).expect("config");
     let key = config.api_keys.first().expect("a key").clone();
-    let body = chat("tiny", false);
-    let mut s = TcpStream::connect(("127.0.0.1", sb.proxy_port)).expect("connect");
-    s.set_read_timeout(Some(LONG)).expect("timeout");
-    let request = format!(
-        "POST /v1/chat/completions HTTP/1.0\r\nHost: x\r\nAuthorization: Bearer {key}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    s.write_all(request.as_bytes()).expect("send");
+    let mut s = post(sb.proxy_port, "/v1/chat/completions", &chat("tiny", false), Some(&key));
     let mut answer = String::new();
     s.read_to_string(&mut answer).expect("answer");
     assert!(answer.starts_with("HTTP/1.1 200") || answer.starts_with("HTTP/1.0 200"), "{answer}");

@@ -59,10 +59,15 @@ fn whole(text: &str, finish: &str, hold_calls: bool) -> Value {
 
 /// `stop`: vLLM's `stop_reason` (the stop string that ended the answer).
 fn whole_stopped(text: &str, finish: &str, hold_calls: bool, stop: Option<&str>) -> Value {
-    let plan = plan(hold_calls);
     let upstream = json!({"id": "x", "created": 1, "choices": [{"index": 0, "finish_reason": finish,
         "stop_reason": stop,
         "message": {"role": "assistant", "content": text}}], "usage": serde_json::from_str::<Value>(USAGE).expect("usage")});
+    translated(&upstream, hold_calls)
+}
+
+/// vLLM's whole answer `upstream`, as the Messages answer the client gets.
+fn translated(upstream: &Value, hold_calls: bool) -> Value {
+    let plan = plan(hold_calls);
     let t = Translation {
         api: &MessagesApi,
         plan: &plan,
@@ -243,21 +248,9 @@ fn a_stop_string_is_a_stop_sequence_whole_and_streamed() {
     // The end of the turn, or a stop token (a number), is `end_turn`, with no sequence.
     let body = whole_stopped("Done.", "stop", true, None);
     assert_eq!((body["stop_reason"].as_str(), body["stop_sequence"].is_null()), (Some("end_turn"), true));
-    let plan = plan(true);
     let token = json!({"id": "x", "created": 1, "choices": [{"index": 0, "finish_reason": "stop",
         "stop_reason": 151_645, "message": {"role": "assistant", "content": "Done."}}]});
-    let t = Translation {
-        api: &MessagesApi,
-        plan: &plan,
-        extra: &Extra::default(),
-        format: Format::Qwen3Coder,
-        reasoning: Reasoning::Auto,
-        id: "msg_t",
-        keep_raw: false,
-    };
-    let done = translate_completion(token.to_string().as_bytes(), &t).expect("translates");
-    let body: Value = serde_json::from_slice(&done.body).expect("JSON");
-    assert_eq!(body["stop_reason"], "end_turn");
+    assert_eq!(translated(&token, true)["stop_reason"], "end_turn");
     // A call still makes it `tool_use`.
     let called = whole_stopped(&answers()[1].0, "stop", true, Some("END"));
     assert_eq!((called["stop_reason"].as_str(), called["stop_sequence"].is_null()), (Some("tool_use"), true));
