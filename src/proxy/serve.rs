@@ -22,7 +22,7 @@ use super::log::RequestLog;
 use super::plan::Plan;
 use super::reply::bytes_response;
 use super::rewrite::ChatRequest;
-use super::router::dispatch::{self, Answer, Body, ByteStream, Mode, Payload, Target};
+use super::router::dispatch::{self, Answer, Body, BoxError, ByteStream, Mode, Payload, Target};
 use super::router::{Change, InFlight, Model, Outcome, Policy};
 use super::sse::SseDecoder;
 use super::stream::{Progress, StreamTranslator};
@@ -367,6 +367,9 @@ fn stream_state(
         guard: p.answer.guard,
         policy: app.table().policy(),
         decoder: SseDecoder::default(),
+        payloads: Vec::new(),
+        sent_any: false,
+        first_out: false,
         translator,
         keepalive: app.keepalive,
         max_silence: app.max_silence,
@@ -389,6 +392,12 @@ struct StreamState {
     /// The replica's health thresholds (a broken stream counts against it).
     policy: Policy,
     decoder: SseDecoder,
+    /// Payloads decoded and not yet translated.
+    payloads: Vec<String>,
+    /// The answer's first bytes went to the client.
+    sent_any: bool,
+    /// And the body has since paused, so they were written at once.
+    first_out: bool,
     translator: StreamTranslator,
     keepalive: Duration,
     /// Upstream silence longer than this ends the stream with an error (a hung vLLM).
@@ -406,79 +415,123 @@ struct StreamState {
 }
 
 impl StreamState {
-    /// The next bytes for the client; `None` ends the body.
+    /// The next bytes for the client; `None` ends the body. What one upstream read brought
+    /// goes out as one frame (the plain transport passes a read on whole, however many
+    /// events it held), except for the answer's first bytes, which go out as soon as they
+    /// are translated.
     async fn next_frame(&mut self) -> Option<Bytes> {
         if self.done {
             return None;
         }
-        let mut payloads = Vec::new();
+        if self.sent_any && !self.first_out {
+            // The answer's first bytes are on their way only once the body stops being ready:
+            // the server writes what a body gives while it can, and a burst would hold them.
+            self.first_out = true;
+            tokio::task::yield_now().await;
+        }
+        let mut out = Vec::new();
         loop {
-            let waited = Instant::now();
-            let next = tokio::select! {
-                next = tokio::time::timeout_at(self.last_sent + self.keepalive, self.upstream.next()) => next,
-                () = self.closing.cancelled() => return Some(self.fail(&dispatch::closing_error())),
-            };
-            self.log.upstream += waited.elapsed();
-            let bytes = match next {
-                // Nothing for the client for a while (a long prefill, held-back text): an SSE
-                // comment keeps RunPod's proxy (100 s) and others from closing the request.
-                Err(_) => {
-                    if self.last_upstream.elapsed() > self.max_silence {
-                        let message = format!(
-                            "upstream sent nothing for {} s; giving up (is vLLM hung? check `podctl status`)",
-                            self.max_silence.as_secs()
-                        );
-                        return Some(self.fail(&ApiError::new(ErrorKind::GatewayTimeout, message)));
-                    }
-                    self.last_sent = tokio::time::Instant::now();
-                    return Some(Bytes::from_static(self.translator.keepalive()));
+            if !self.payloads.is_empty() {
+                if let Some(last) = self.run_payloads(&mut out) {
+                    return Some(last);
+                }
+                if !out.is_empty() {
+                    return Some(self.send(out));
+                }
+            }
+            let bytes = match self.wait_upstream().await {
+                Ok(Some(Ok(bytes))) => bytes,
+                Ok(Some(Err(e))) => {
+                    let message = format!("upstream stream failed: {e}");
+                    self.broken(&message);
+                    return Some(self.fail(&ApiError::new(ErrorKind::BadGateway, message)));
                 }
                 Ok(None) => {
                     let message = "upstream closed the stream before the answer finished";
                     self.broken(message);
                     return Some(self.fail(&ApiError::new(ErrorKind::BadGateway, message)));
                 }
-                Ok(Some(Err(e))) => {
-                    let message = format!("upstream stream failed: {e}");
-                    self.broken(&message);
-                    return Some(self.fail(&ApiError::new(ErrorKind::BadGateway, message)));
-                }
-                Ok(Some(Ok(bytes))) => {
-                    self.last_upstream = tokio::time::Instant::now();
-                    bytes
-                }
+                Err(frame) => return Some(frame),
             };
-            if let Err(e) = self.decoder.feed(&bytes, &mut payloads) {
+            if let Err(e) = self.decoder.feed(&bytes, &mut self.payloads) {
                 return Some(self.fail(&ApiError::new(ErrorKind::BadGateway, e.to_string())));
             }
-            // The client's events are about as long as vLLM's: sized once, not grown.
-            let mut out = Vec::with_capacity(bytes.len() + 256);
-            for payload in payloads.drain(..) {
-                match self.translator.on_payload(&payload, &mut out) {
-                    Ok(Progress::More) => {}
-                    Ok(Progress::Done) => {
-                        self.complete(&out);
-                        return Some(Bytes::from(out));
-                    }
-                    Err(e) => {
-                        if let Some((_, _, sent)) = &mut self.trace {
-                            sent.extend_from_slice(&out);
-                        }
-                        let mut frame = out;
-                        frame.extend_from_slice(&self.fail(&e));
-                        return Some(Bytes::from(frame));
-                    }
-                }
-            }
-            if !out.is_empty() {
-                self.log.first_token();
-                if let Some((_, _, sent)) = &mut self.trace {
-                    sent.extend_from_slice(&out);
+            // The client's events are about as long as vLLM's.
+            out.reserve(bytes.len() + 256);
+        }
+    }
+
+    /// `out` to the client.
+    fn send(&mut self, out: Vec<u8>) -> Bytes {
+        self.log.first_token();
+        if let Some((_, _, sent)) = &mut self.trace {
+            sent.extend_from_slice(&out);
+        }
+        self.last_sent = tokio::time::Instant::now();
+        self.sent_any = true;
+        Bytes::from(out)
+    }
+
+    /// Waits for upstream's next read. `Err` is the frame to send instead: a keep-alive
+    /// after a silence, or the error that ends the stream.
+    async fn wait_upstream(&mut self) -> Result<Option<Result<Bytes, BoxError>>, Bytes> {
+        let waited = Instant::now();
+        let next = tokio::select! {
+            biased;
+            next = tokio::time::timeout_at(self.last_sent + self.keepalive, self.upstream.next()) => next,
+            () = self.closing.cancelled() => return Err(self.fail(&dispatch::closing_error())),
+        };
+        self.log.upstream += waited.elapsed();
+        match next {
+            // Nothing for the client for a while (a long prefill, held-back text): an SSE
+            // comment keeps RunPod's proxy (100 s) and others from closing the request.
+            Err(_) => {
+                if self.last_upstream.elapsed() > self.max_silence {
+                    let message = format!(
+                        "upstream sent nothing for {} s; giving up (is vLLM hung? check `podctl status`)",
+                        self.max_silence.as_secs()
+                    );
+                    return Err(self.fail(&ApiError::new(ErrorKind::GatewayTimeout, message)));
                 }
                 self.last_sent = tokio::time::Instant::now();
-                return Some(Bytes::from(out));
+                Err(Bytes::from_static(self.translator.keepalive()))
+            }
+            Ok(next) => {
+                self.last_upstream = tokio::time::Instant::now();
+                Ok(next)
             }
         }
+    }
+
+    /// Translates the decoded payloads into `out`: all of them, or up to the answer's first
+    /// bytes. `Some` is the stream's last frame (its end, or an error after what `out` held).
+    fn run_payloads(&mut self, out: &mut Vec<u8>) -> Option<Bytes> {
+        let mut payloads = std::mem::take(&mut self.payloads);
+        let (mut used, mut last) = (0, None);
+        for payload in &payloads {
+            used += 1;
+            match self.translator.on_payload(payload, out) {
+                Ok(Progress::More) if !self.sent_any && !out.is_empty() => break,
+                Ok(Progress::More) => {}
+                Ok(Progress::Done) => {
+                    self.complete(out);
+                    last = Some(Bytes::from(std::mem::take(out)));
+                    break;
+                }
+                Err(e) => {
+                    if let Some((_, _, sent)) = &mut self.trace {
+                        sent.extend_from_slice(out);
+                    }
+                    let mut frame = std::mem::take(out);
+                    frame.extend_from_slice(&self.fail(&e));
+                    last = Some(Bytes::from(frame));
+                    break;
+                }
+            }
+        }
+        payloads.drain(..used);
+        self.payloads = payloads;
+        last
     }
 
     /// The replica broke this stream: a failure on its record, so that when it died, the

@@ -19,7 +19,7 @@ use super::replica::{InFlight, Replica};
 use super::retry::{RetryReason, backoff, unhealthy_status};
 use super::table::Table;
 use super::transport;
-pub(crate) use super::transport::ByteStream;
+pub(crate) use super::transport::{BoxError, ByteStream};
 use crate::openai::{ApiError, ErrorKind};
 use crate::proxy::gate::Gate;
 use crate::proxy::metrics::Metrics;

@@ -7,6 +7,8 @@
 
 mod balance;
 pub(crate) mod dispatch;
+mod failure;
+pub(crate) mod h1;
 pub(crate) mod health;
 mod model;
 pub(crate) mod probe;

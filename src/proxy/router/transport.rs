@@ -1,21 +1,17 @@
 //! How requests reach a replica. Plain `http://` replicas (vLLM on the pod or the private
-//! network: nearly always) go through hyper's pooled client directly, which skips the URL
-//! re-parsing and redirect layers reqwest adds to every request; `https://` replicas (a
-//! remote pod behind a TLS proxy) go through reqwest with rustls. Both give the same
-//! [`Reply`] and [`SendError`].
+//! network: nearly always) go through the proxy's own HTTP/1.1 client ([`super::h1`]), which
+//! reads a stream's body in the request's task and passes on what each read brought;
+//! `https://` replicas (a remote pod behind a TLS proxy) go through reqwest with rustls.
+//! Both give the same [`Reply`] and [`SendError`].
 
 use std::pin::Pin;
 use std::time::Duration;
 
 use axum::body::Bytes;
-use futures_util::{Stream, StreamExt as _, TryStreamExt as _};
-use http_body_util::{BodyExt as _, Full};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
+use futures_util::{Stream, StreamExt as _};
 
-/// Any error, for body streams.
-pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
+pub(crate) use super::failure::{BoxError, SendError, describe};
+use super::h1;
 
 /// An answer's body as a stream of chunks.
 pub(crate) type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes, BoxError>> + Send>>;
@@ -23,23 +19,8 @@ pub(crate) type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes, BoxError>> 
 /// The clients for every replica (shared: the pools are per host inside).
 #[derive(Debug, Clone)]
 pub(crate) struct Transport {
-    plain: Client<HttpConnector, Full<Bytes>>,
+    plain: h1::Client,
     tls: reqwest::Client,
-}
-
-/// A request that could not be sent or whose answer broke off.
-#[derive(Debug)]
-pub(crate) struct SendError {
-    /// The connection was refused or could not be made: the server is not there.
-    pub(crate) connect: bool,
-    /// What happened, innermost cause included.
-    pub(crate) message: String,
-}
-
-impl std::fmt::Display for SendError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.message)
-    }
 }
 
 /// An answer's head, and its body not yet read.
@@ -50,25 +31,16 @@ pub(crate) struct Reply {
 }
 
 enum ReplyBody {
-    Plain(hyper::body::Incoming),
+    Plain(h1::BodyReader),
     Tls(reqwest::Response),
 }
 
 impl Transport {
     pub(crate) fn new(tls: reqwest::Client) -> Self {
-        let mut connector = HttpConnector::new();
-        connector.set_nodelay(true);
-        connector.set_connect_timeout(Some(Duration::from_secs(5)));
-        connector.set_keepalive(Some(Duration::from_secs(30)));
-        let plain = Client::builder(TokioExecutor::new())
-            // vLLM (uvicorn) closes idle connections after 5 s; reusing one it is closing
-            // fails the request, so ours are dropped first.
-            .pool_idle_timeout(Duration::from_secs(4))
-            // Without a timer the idle timeout is only checked when a connection is wanted:
-            // after a burst, hundreds of idle sockets would stay open for good.
-            .pool_timer(hyper_util::rt::TokioTimer::new())
-            .pool_max_idle_per_host(256)
-            .build(connector);
+        // vLLM (uvicorn) closes idle connections after 5 s; reusing one it is closing
+        // fails the request, so ours are dropped first.
+        let plain =
+            h1::Client::new(Duration::from_secs(4), 256, Duration::from_secs(5), Duration::from_secs(30));
         Self { plain, tls }
     }
 
@@ -86,26 +58,11 @@ impl Transport {
         body: Option<Bytes>,
     ) -> Result<Reply, SendError> {
         if uri.scheme() == Some(&http::uri::Scheme::HTTP) {
-            let mut request = http::Request::new(Full::new(body.clone().unwrap_or_default()));
-            *request.method_mut() = method;
-            *request.uri_mut() = uri.clone();
-            let headers = request.headers_mut();
-            if body.is_some() {
-                headers
-                    .insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/json"));
-            }
-            if let Some(key) = key {
-                headers.insert(http::header::AUTHORIZATION, key.clone());
-            }
-            let response = self.plain.request(request).await.map_err(|e| SendError {
-                connect: e.is_connect(),
-                message: describe(if e.is_connect() { "refused the connection" } else { "failed" }, &e),
-            })?;
-            let (head, body) = response.into_parts();
+            let response = self.plain.send(&method, uri, key, body.as_ref()).await?;
             return Ok(Reply {
-                status: head.status.as_u16(),
-                content_type: head.headers.get(http::header::CONTENT_TYPE).cloned(),
-                body: ReplyBody::Plain(body),
+                status: response.status,
+                content_type: response.content_type,
+                body: ReplyBody::Plain(response.body),
             });
         }
         let mut builder = self.tls.request(method, uri.to_string());
@@ -128,11 +85,10 @@ impl Reply {
     /// The whole body.
     pub(crate) async fn bytes(self) -> Result<Bytes, SendError> {
         match self.body {
-            ReplyBody::Plain(body) => body
-                .collect()
-                .await
-                .map(http_body_util::Collected::to_bytes)
-                .map_err(|e| SendError { connect: false, message: describe("broke off its answer", &e) }),
+            ReplyBody::Plain(body) => body.bytes().await.map_err(|e| SendError {
+                connect: false,
+                message: describe("broke off its answer", e.as_ref()),
+            }),
             ReplyBody::Tls(response) => response.bytes().await.map_err(|e| reqwest_error(&e)),
         }
     }
@@ -140,7 +96,7 @@ impl Reply {
     /// The body as chunks, as they arrive.
     pub(crate) fn stream(self) -> ByteStream {
         match self.body {
-            ReplyBody::Plain(body) => Box::pin(body.into_data_stream().map_err(BoxError::from)),
+            ReplyBody::Plain(body) => Box::pin(body),
             ReplyBody::Tls(response) => Box::pin(response.bytes_stream().map(|r| r.map_err(BoxError::from))),
         }
     }
@@ -155,15 +111,6 @@ fn reqwest_error(error: &reqwest::Error) -> SendError {
         "failed"
     };
     SendError { connect: error.is_connect(), message: describe(what, error) }
-}
-
-/// `what (innermost cause)`: reqwest wraps hyper wraps io.
-pub(crate) fn describe(what: &str, error: &(dyn std::error::Error + 'static)) -> String {
-    let mut cause = error;
-    while let Some(next) = cause.source() {
-        cause = next;
-    }
-    format!("{what} ({cause})")
 }
 
 /// `reqwest` errors (probes, model lookups) described the same way.
