@@ -171,3 +171,67 @@ print(f"| 16 at once | {what} | {out['rps']:.0f} | {cpu:.3f} ms | {cpu / 501 * 1
       f"{one['ttfb_p50_ms']:.3f} ms ({one['ttfb_p50_ms'] - d1['ttfb_p50_ms']:+.3f}) |")
 PY
 done
+
+# 1,000 streams at once: a third stand-in streams each answer as 40 pieces 50 ms apart (2 s
+# a stream), `examples/load` holds 1,000 of them open through each proxy for the run; each
+# proxy's RSS is sampled every 0.2 s (nginx: its worker), and its open descriptors are
+# counted before, at the peak and 6 s after (podctl's idle pooled connections close at 4 s).
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+up3=$(free_port); px3=$(free_port)
+$other_cpu "$bin/examples/standin" --port "$up3" --reply "$(python3 -c "print('word' * 40)")" --chunk 4 --delay-ms 50 \
+  > "$work/standin3.out" &
+pids+=($!)
+wait_for "$work/standin3.out" listening
+PODCTL_STATE_DIR="$work/state3" $proxy_cpu "$bin/podctl" -q proxy --port "$px3" --upstream "http://127.0.0.1:$up3/v1" \
+  --model-name qwen3-coder-30b ${PROXY_ARGS:-} &
+pids+=($!)
+podctl3_pid=$!
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$px3/health" > /dev/null 2>&1 && break; sleep 0.05; done
+# nginx's third server, added to the running one by a reload.
+python3 - "$work/nginx/nginx.conf" "$up3" "$(free_port)" > "$work/ng3" <<'PY'
+import sys
+conf, up, port = sys.argv[1], sys.argv[2], sys.argv[3]
+text = open(conf).read().rstrip()
+assert text.endswith("}")
+text = text[:-1] + f"""  upstream standin3 {{ server 127.0.0.1:{up}; keepalive 128; }}
+  server {{
+    listen 127.0.0.1:{port};
+    location / {{ proxy_pass http://standin3; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_buffering off; }}
+  }}
+}}
+"""
+open(conf, "w").write(text)
+print(port)
+PY
+ng3=$(cat "$work/ng3")
+kill -HUP "$(cat "$work/nginx/nginx.pid")"
+for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$ng3/health" 2>/dev/null && break; sleep 0.05; done
+sleep 0.5
+nginx_worker=$(pgrep -P "$(cat "$work/nginx/nginx.pid")" | head -1)
+fds() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
+rss() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
+echo
+echo "| 1,000 streams at once (2 s each) | what | streams | errors | RSS idle / peak | fds idle / peak / 6 s after |"
+echo "|---|---|---|---|---|---|"
+for what in nginx podctl; do
+  if [ "$what" = nginx ]; then url="http://127.0.0.1:$ng3/v1/chat/completions"; body=direct-stream.json; pid=$nginx_worker
+  else url="http://127.0.0.1:$px3/v1/chat/completions"; body=chat-stream.json; pid=$podctl3_pid; fi
+  fd_idle=$(fds "$pid"); rss_idle=$(rss "$pid")
+  (peak=0; fpeak=0; while [ -r "/proc/$pid/status" ]; do
+     r=$(rss "$pid"); f=$(fds "$pid"); [ "$r" -gt "$peak" ] && peak=$r; [ "$f" -gt "$fpeak" ] && fpeak=$f
+     echo "$peak $fpeak" > "$work/peak.$what"; sleep 0.2
+   done) &
+  sampler=$!
+  out=$("$bin/examples/load" --url "$url" --body "$work/$body" --concurrency 1000 --seconds "$secs" --stream)
+  sleep 6
+  kill "$sampler" 2>/dev/null || true; wait "$sampler" 2>/dev/null || true
+  fd_after=$(fds "$pid")
+  read -r rss_peak fd_peak < "$work/peak.$what"
+  python3 - "$what" "$out" "$rss_idle" "$rss_peak" "$fd_idle" "$fd_peak" "$fd_after" <<'PY'
+import json, sys
+what, out = sys.argv[1], json.loads(sys.argv[2])
+rss_idle, rss_peak, fd_idle, fd_peak, fd_after = map(int, sys.argv[3:])
+print(f"| 1,000 at once | {what} | {out['requests']} | {out['errors']} | {rss_idle / 1024:.1f} / {rss_peak / 1024:.1f} MB | "
+      f"{fd_idle} / {fd_peak} / {fd_after} |")
+PY
+done
