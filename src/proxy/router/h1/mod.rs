@@ -20,7 +20,7 @@ use std::collections::HashMap;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Weak};
-use std::task::{Context, Poll, ready};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
@@ -359,7 +359,15 @@ impl Stream for BodyReader {
             }
             let Some(conn) = this.conn.as_mut() else { return Poll::Ready(None) };
             conn.buf.reserve(READ_SIZE);
-            let read = ready!(tokio_util::io::poll_read_buf(Pin::new(&mut conn.io), cx, &mut conn.buf));
+            let Poll::Ready(read) = tokio_util::io::poll_read_buf(Pin::new(&mut conn.io), cx, &mut conn.buf)
+            else {
+                // Between a model's tokens the buffer is empty: a thousand waiting streams
+                // need not hold a read buffer each.
+                if conn.buf.is_empty() {
+                    conn.buf = BytesMut::new();
+                }
+                return Poll::Pending;
+            };
             match read {
                 Ok(0) => {
                     this.conn = None;
