@@ -3,7 +3,8 @@
 //! fallback models when every replica of one is down. The pure policies are in
 //! `balance`, `health` and `retry`; `table` holds the models, replicas and settings a
 //! request is routed over, `dispatch` runs the policies against real requests, `probe`
-//! keeps the health current and `transport` sends.
+//! keeps the health current and `transport` sends (plain `http://` replicas through
+//! podctl's own HTTP/1.1 client, `h1`).
 
 mod balance;
 pub(crate) mod dispatch;
