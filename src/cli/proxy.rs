@@ -239,9 +239,6 @@ pub(super) fn build_config(args: &ProxyArgs) -> Result<(ProxyConfig, Vec<String>
         }
     }
     config::check_models(&models).map_err(invalid)?;
-    for name in models.iter().flat_map(|m| m.name.iter().chain(&m.aliases)) {
-        check_served_name(name)?;
-    }
     let layer = args.layer().or(Layer::from_file(&file));
     let mut config = ProxyConfig { models, ..ProxyConfig::default() };
     layer.apply(&mut config);
@@ -253,17 +250,6 @@ pub(super) fn build_config(args: &ProxyArgs) -> Result<(ProxyConfig, Vec<String>
     }
     config.tls = layer.tls().map_err(invalid)?;
     Ok((config, warnings))
-}
-
-/// See [`crate::openai::reserved_model_name`].
-fn check_served_name(name: &str) -> Result<(), UserError> {
-    if crate::openai::reserved_model_name(name) {
-        return Err(UserError::usage(format!(
-            "model name `{name}` would make OpenAI clients call /v1/responses, which vLLM does not serve"
-        ))
-        .hint("pick a name like `qwen3-coder-30b`"));
-    }
-    Ok(())
 }
 
 pub(super) fn run(args: &ProxyArgs, global: &GlobalArgs, _printer: &Printer) -> anyhow::Result<()> {
@@ -559,9 +545,9 @@ mod tests {
         let urls: Vec<&str> = config.models[0].replicas.iter().map(|r| r.url.as_str()).collect();
         assert_eq!(urls, ["http://a:1/v1", "http://b:1/v1"]);
         assert!(build_config(&args(&["--upstream", "localhost:8000"])).is_err());
+        // Names OpenAI clients send to /v1/responses are fine: the proxy serves it.
         for name in ["gpt-5-mini", "o3", "O4-mini"] {
-            let err = build_config(&args(&["--model-name", name])).expect_err("reserved");
-            assert!(err.message.contains("/v1/responses"), "{name}");
+            assert!(build_config(&args(&["--model-name", name])).is_ok(), "{name}");
         }
         assert!(build_config(&args(&["--model-name", "openhands-lm"])).is_ok());
     }

@@ -86,7 +86,6 @@ fn broken_profiles_name_line_key_and_fix() {
         ("model = \"m\"\n[proxy]\nhost = \"everywhere\"\n", 3, "host", "0.0.0.0"),
         ("model = \"m\"\n[proxy]\nenable = true\n", 3, "enable", "enabled"),
         ("model = \"m\"\n[proxy]\nkeepalive_secs = 0\n", 3, "keepalive_secs", "1 to 300"),
-        ("model = \"m\"\nserved_model_name = \"gpt-5\"\n", 2, "served_model_name", "qwen3-coder-30b"),
         ("model = \"m\"\nstartup_timeout = 0\n", 2, "startup_timeout", "1800"),
         ("model = \"m\"\n[env]\nPODCTL_RUN_ID = \"x\"\n", 3, "PODCTL_RUN_ID", "remove"),
         ("model = \"m\"\n[restart]\nbackoff_max_secs = 0\n", 3, "backoff_max_secs", "60"),

@@ -167,13 +167,6 @@ pub(super) fn parse(name: &str, origin: Origin, text: &str) -> Result<Profile, P
                     "for example `qwen3-coder-30b`",
                 ));
             }
-            if crate::openai::reserved_model_name(n) {
-                return Err(cx.at(
-                    s.span(),
-                    format!("`{n}` would make OpenAI clients call /v1/responses, which vLLM does not serve"),
-                    "pick a name like `qwen3-coder-30b`",
-                ));
-            }
             n.to_owned()
         }
         None => model.clone(),
