@@ -368,8 +368,7 @@ fn stream_state(
         policy: app.table().policy(),
         decoder: SseDecoder::default(),
         payloads: Vec::new(),
-        sent_any: false,
-        first_out: false,
+        first: FirstBytes::NotYet,
         translator,
         keepalive: app.keepalive,
         max_silence: app.max_silence,
@@ -383,6 +382,15 @@ fn stream_state(
     }
 }
 
+/// The answer's first bytes: not yet translated, handed to the server, or written (the body
+/// has since paused once, so the server did not hold them for the rest of a burst).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FirstBytes {
+    NotYet,
+    Sent,
+    Out,
+}
+
 /// The state of one client stream. Dropping it (the client went away) drops the upstream
 /// response, which closes that connection: vLLM then aborts the generation.
 struct StreamState {
@@ -394,10 +402,8 @@ struct StreamState {
     decoder: SseDecoder,
     /// Payloads decoded and not yet translated.
     payloads: Vec<String>,
-    /// The answer's first bytes went to the client.
-    sent_any: bool,
-    /// And the body has since paused, so they were written at once.
-    first_out: bool,
+    /// Where the answer's first bytes are.
+    first: FirstBytes,
     translator: StreamTranslator,
     keepalive: Duration,
     /// Upstream silence longer than this ends the stream with an error (a hung vLLM).
@@ -423,10 +429,10 @@ impl StreamState {
         if self.done {
             return None;
         }
-        if self.sent_any && !self.first_out {
+        if self.first == FirstBytes::Sent {
             // The answer's first bytes are on their way only once the body stops being ready:
             // the server writes what a body gives while it can, and a burst would hold them.
-            self.first_out = true;
+            self.first = FirstBytes::Out;
             tokio::task::yield_now().await;
         }
         let mut out = Vec::new();
@@ -436,7 +442,7 @@ impl StreamState {
                     return Some(last);
                 }
                 if !out.is_empty() {
-                    return Some(self.send(out));
+                    return Some(self.emit(out));
                 }
             }
             let bytes = match self.wait_upstream().await {
@@ -462,13 +468,15 @@ impl StreamState {
     }
 
     /// `out` to the client.
-    fn send(&mut self, out: Vec<u8>) -> Bytes {
+    fn emit(&mut self, out: Vec<u8>) -> Bytes {
         self.log.first_token();
         if let Some((_, _, sent)) = &mut self.trace {
             sent.extend_from_slice(&out);
         }
         self.last_sent = tokio::time::Instant::now();
-        self.sent_any = true;
+        if self.first == FirstBytes::NotYet {
+            self.first = FirstBytes::Sent;
+        }
         Bytes::from(out)
     }
 
@@ -511,7 +519,7 @@ impl StreamState {
         for payload in &payloads {
             used += 1;
             match self.translator.on_payload(payload, out) {
-                Ok(Progress::More) if !self.sent_any && !out.is_empty() => break,
+                Ok(Progress::More) if self.first == FirstBytes::NotYet && !out.is_empty() => break,
                 Ok(Progress::More) => {}
                 Ok(Progress::Done) => {
                     self.complete(out);

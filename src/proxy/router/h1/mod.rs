@@ -116,13 +116,9 @@ impl Client {
             };
             match exchange(conn, &request, method).await {
                 Ok((head, conn)) => {
-                    let framing = match head.framing {
-                        Framing::Empty | Framing::Length(0) => Framing::Empty,
-                        other => other,
-                    };
                     let body = BodyReader {
                         conn: Some(conn),
-                        framing: Body::new(framing),
+                        framing: Body::new(head.framing),
                         keep_alive: head.keep_alive,
                         pool: Arc::clone(&self.pool),
                         host: host.to_owned(),

@@ -87,6 +87,11 @@ async fn post(client: &Client, uri: &http::Uri) -> Result<Response, SendError> {
     client.send(&http::Method::POST, uri, None, Some(&Bytes::from_static(b"{}"))).await
 }
 
+/// The whole body of a POST's answer.
+async fn whole(client: &Client, uri: &http::Uri) -> Bytes {
+    post(client, uri).await.expect("answer").body.bytes().await.expect("body")
+}
+
 #[tokio::test]
 async fn keep_alive_connections_are_reused() {
     let (uri, accepted) = server(|_, n| vec![ok(&format!("{{\"n\":{n}}}"))]).await;
@@ -153,7 +158,7 @@ async fn a_reused_connection_that_fails_before_any_answer_is_retried_once() {
     })
     .await;
     let client = client();
-    assert_eq!(post(&client, &uri).await.expect("answer").body.bytes().await.expect("body"), "first");
+    assert_eq!(whole(&client, &uri).await, "first");
     assert_eq!(post(&client, &uri).await.expect("retried").body.bytes().await.expect("body"), "second");
     assert_eq!(accepted.load(Ordering::SeqCst), 2);
 }
@@ -169,8 +174,8 @@ async fn a_body_cut_short_is_an_error_and_a_dropped_one_closes_its_connection() 
     assert_eq!(body.next().await.expect("piece").expect("data"), "hello");
     let error = body.next().await.expect("an error").expect_err("cut short");
     assert!(error.to_string().contains("before the answer's body ended"), "{error}");
-    let whole = post(&client, &uri).await.expect("answer").body.bytes().await;
-    assert!(whole.is_err(), "a cut body is not a whole one");
+    let cut = post(&client, &uri).await.expect("answer").body.bytes().await;
+    assert!(cut.is_err(), "a cut body is not a whole one");
     // Dropped mid-body: not pooled, the next request connects again.
     let (uri, accepted2) = server(|_, _| {
         vec![b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nhello".to_vec(), b"world".to_vec()]
@@ -179,7 +184,7 @@ async fn a_body_cut_short_is_an_error_and_a_dropped_one_closes_its_connection() 
     let mut body = post(&client, &uri).await.expect("answer").body;
     assert_eq!(body.next().await.expect("piece").expect("data"), "hello");
     drop(body);
-    assert_eq!(post(&client, &uri).await.expect("answer").body.bytes().await.expect("body"), "helloworld");
+    assert_eq!(whole(&client, &uri).await, "helloworld");
     assert_eq!((accepted.load(Ordering::SeqCst), accepted2.load(Ordering::SeqCst)), (2, 2));
 }
 
@@ -191,12 +196,12 @@ async fn connection_close_and_until_close_bodies_are_not_pooled() {
     .await;
     let client = client();
     for _ in 0..2 {
-        assert_eq!(post(&client, &uri).await.expect("answer").body.bytes().await.expect("body"), "ok");
+        assert_eq!(whole(&client, &uri).await, "ok");
     }
     assert_eq!(accepted.load(Ordering::SeqCst), 2);
     let (uri, _) =
         server(|_, _| vec![b"HTTP/1.0 200 OK\r\n\r\nuntil".to_vec(), b" close".to_vec(), Vec::new()]).await;
-    assert_eq!(post(&client, &uri).await.expect("answer").body.bytes().await.expect("body"), "until close");
+    assert_eq!(whole(&client, &uri).await, "until close");
 }
 
 #[tokio::test]
@@ -217,7 +222,7 @@ async fn no_server_is_a_connect_error_and_garbage_is_an_answer_error() {
 async fn idle_connections_are_closed_after_their_timeout() {
     let (uri, _) = server(|_, _| vec![ok("{}")]).await;
     let client = Client::new(Duration::from_millis(200), 8, Duration::from_secs(2), Duration::from_secs(30));
-    post(&client, &uri).await.expect("answer").body.bytes().await.expect("body");
+    whole(&client, &uri).await;
     let pooled = || client.pool.idle.lock().expect("lock").values().map(Vec::len).sum::<usize>();
     assert_eq!(pooled(), 1);
     tokio::time::sleep(Duration::from_millis(600)).await;
