@@ -6,6 +6,8 @@
 use serde::Serialize;
 use serde_json::value::RawValue;
 
+use super::push_json_string;
+
 /// What every chunk of one streamed answer shares.
 #[derive(Debug, Clone, Copy)]
 pub struct ChunkHead<'a> {
@@ -58,7 +60,14 @@ impl ChunkWriter {
             self.prefix.extend_from_slice(b",\"choices\":");
         }
         out.extend_from_slice(&self.prefix);
-        serde_json::to_writer(&mut *out, choices)?;
+        out.push(b'[');
+        for (n, choice) in choices.iter().enumerate() {
+            if n > 0 {
+                out.push(b',');
+            }
+            choice.write(out)?;
+        }
+        out.push(b']');
         if let Some(usage) = usage {
             out.extend_from_slice(b",\"usage\":");
             out.extend_from_slice(usage.get().as_bytes());
@@ -82,6 +91,22 @@ impl<'a> ChunkChoice<'a> {
     pub fn new(index: usize, delta: Delta<'a>, finish_reason: Option<&'a str>) -> Self {
         Self { index, delta, logprobs: None, finish_reason }
     }
+
+    /// Appends the choice as its `Serialize` writes it, byte for byte, by hand: a stream
+    /// writes one per token, and serde's serializer cost more than the rest of the chunk.
+    fn write(&self, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
+        out.extend_from_slice(b"{\"index\":");
+        out.extend_from_slice(itoa::Buffer::new().format(self.index).as_bytes());
+        out.extend_from_slice(b",\"delta\":");
+        self.delta.write(out)?;
+        out.extend_from_slice(b",\"logprobs\":null,\"finish_reason\":");
+        match self.finish_reason {
+            Some(reason) => push_json_string(out, reason),
+            None => out.extend_from_slice(b"null"),
+        }
+        out.push(b'}');
+        Ok(())
+    }
 }
 
 /// What one chunk adds to a choice. The fields not set are left out: `{}` on the finish
@@ -102,6 +127,34 @@ pub struct Delta<'a> {
 }
 
 impl<'a> Delta<'a> {
+    /// Appends the delta as its `Serialize` writes it (see [`ChunkChoice::write`]).
+    fn write(&self, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
+        let texts = [
+            ("role", self.role),
+            ("content", self.content),
+            ("reasoning_content", self.reasoning_content),
+            ("reasoning", self.reasoning),
+        ];
+        let mut open = b'{';
+        for (key, text) in texts {
+            let Some(text) = text else { continue };
+            out.push(std::mem::replace(&mut open, b','));
+            push_json_string(out, key);
+            out.push(b':');
+            push_json_string(out, text);
+        }
+        if !self.tool_calls.is_empty() {
+            out.push(std::mem::replace(&mut open, b','));
+            out.extend_from_slice(b"\"tool_calls\":");
+            serde_json::to_writer(&mut *out, self.tool_calls)?;
+        }
+        if open == b'{' {
+            out.push(b'{');
+        }
+        out.push(b'}');
+        Ok(())
+    }
+
     /// The first delta of a choice: the assistant role and empty content.
     pub fn role() -> Self {
         Self { role: Some("assistant"), content: Some(""), ..Self::default() }
@@ -235,6 +288,7 @@ impl<'a> Message<'a> {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
     use serde_json::{Value, json};
 
     use super::*;
@@ -304,6 +358,31 @@ mod tests {
         let want =
             format!("{}\n{}\n", tree(json!({"content": "one"}), None), tree(json!({"content": "two"}), None));
         assert_eq!(String::from_utf8(out).expect("UTF-8"), want);
+    }
+
+    proptest! {
+        /// The hand-written choice is its `Serialize`, byte for byte, whatever it holds.
+        #[test]
+        fn a_choice_is_written_as_serde_writes_it(
+            index in 0usize..100_000,
+            texts in prop::array::uniform4(prop::option::of(any::<String>())),
+            finish in prop::option::of(any::<String>()),
+            calls in 0usize..3,
+        ) {
+            let [role, content, reasoning_content, reasoning] = texts;
+            let header = [ToolCall::header(1, "call_x", "read_file"), ToolCall::arguments(1, "{")];
+            let delta = Delta {
+                role: role.map(|_| "assistant"),
+                content: content.as_deref(),
+                reasoning_content: reasoning_content.as_deref(),
+                reasoning: reasoning.as_deref(),
+                tool_calls: &header[..calls],
+            };
+            let choice = ChunkChoice::new(index, delta, finish.as_deref());
+            let mut out = Vec::new();
+            choice.write(&mut out).expect("writes");
+            prop_assert_eq!(String::from_utf8(out).expect("UTF-8"), serde_json::to_string(&choice).expect("serialises"));
+        }
     }
 
     #[test]

@@ -5,11 +5,14 @@
 //! path builds no JSON tree. Pure data; no I/O.
 
 pub mod chat;
+mod chunk_scan;
 mod error;
+mod escape;
 mod ids;
 pub mod loose;
 pub mod upstream;
 mod upstream_calls;
 
 pub use error::{ApiError, ErrorKind};
+pub use escape::push_json_string;
 pub use ids::{call_id, call_id_for, completion_id, unix_now};

@@ -66,7 +66,16 @@ pub struct Delta<'a> {
     pub tool_calls: List<CallDelta<'a>>,
 }
 
-impl Chunk<'_> {
+impl<'a> Chunk<'a> {
+    /// Reads one stream event: vLLM's usual events by [`super::chunk_scan`], any other by
+    /// serde_json (the same reading, and serde_json's error when it is not JSON).
+    pub fn read(payload: &'a str) -> serde_json::Result<Self> {
+        match super::chunk_scan::chunk(payload) {
+            Some(chunk) => Ok(chunk),
+            None => serde_json::from_str(payload),
+        }
+    }
+
     /// The event is an error (an `error` key, or `object: "error"`).
     pub fn is_error(&self) -> bool {
         self.error.is_some() || self.object.as_str() == Some("error")
@@ -299,8 +308,9 @@ mod tests {
         Some(Reading::Chunk { usage, choices })
     }
 
+    /// The event read by [`Chunk::read`]: fast when it can be, else by serde_json.
     fn typed(payload: &str) -> Option<Reading> {
-        let chunk: Chunk<'_> = serde_json::from_str(payload).ok()?;
+        let chunk = Chunk::read(payload).ok()?;
         if chunk.is_error() {
             return Some(Reading::Error(chunk.error_status()));
         }
@@ -439,8 +449,12 @@ mod tests {
 
         #[test]
         fn any_json_reads_as_the_value_reading_did(v in prop_oneof![value(), chunk()]) {
-            let payload = v.to_string();
-            prop_assert_eq!(typed(&payload), by_value(&payload), "{}", payload);
+            for payload in [v.to_string(), serde_json::to_string_pretty(&v).expect("JSON")] {
+                prop_assert_eq!(typed(&payload), by_value(&payload), "{}", payload);
+                let slow = serde_json::from_str::<Chunk<'_>>(&payload).map(|c| format!("{c:?}"));
+                let read = Chunk::read(&payload).map(|c| format!("{c:?}"));
+                prop_assert_eq!(read.ok(), slow.ok(), "{}", payload);
+            }
         }
     }
 }

@@ -69,7 +69,7 @@ impl StreamTranslator {
         if payload.trim() == "[DONE]" {
             return self.on_done(out);
         }
-        let chunk: Chunk<'_> = serde_json::from_str(payload).map_err(|e| {
+        let chunk = Chunk::read(payload).map_err(|e| {
             ApiError::new(
                 ErrorKind::BadGateway,
                 format!("upstream sent a stream event that is not JSON ({e})"),
