@@ -32,7 +32,7 @@ pub(super) fn chunk(payload: &str) -> Option<Chunk<'_>> {
         match key {
             b"object" => chunk.object = scan.text_value()?,
             b"code" => chunk.code = scan.count()?,
-            b"usage" => chunk.usage = scan.raw()?,
+            b"usage" => scan.raw(&mut chunk.usage)?,
             b"choices" => chunk.choices = scan.list(Scan::choice)?,
             b"error" => return None,
             _ => scan.skip()?,
@@ -95,7 +95,8 @@ impl<'a> Scan<'a> {
         self.nest()?;
         if self.peek()? == b'}' {
             self.at += 1;
-            return self.unnest();
+            self.depth -= 1;
+            return Some(());
         }
         loop {
             if self.peek()? != b'"' {
@@ -115,7 +116,8 @@ impl<'a> Scan<'a> {
                 b',' => self.at += 1,
                 b'}' => {
                     self.at += 1;
-                    return self.unnest();
+                    self.depth -= 1;
+                    return Some(());
                 }
                 _ => return None,
             }
@@ -127,7 +129,8 @@ impl<'a> Scan<'a> {
         self.nest()?;
         if self.peek()? == b']' {
             self.at += 1;
-            return self.unnest();
+            self.depth -= 1;
+            return Some(());
         }
         loop {
             element(self)?;
@@ -135,7 +138,8 @@ impl<'a> Scan<'a> {
                 b',' => self.at += 1,
                 b']' => {
                     self.at += 1;
-                    return self.unnest();
+                    self.depth -= 1;
+                    return Some(());
                 }
                 _ => return None,
             }
@@ -147,11 +151,6 @@ impl<'a> Scan<'a> {
         self.depth += 1;
         self.at += 1;
         (self.depth <= MAX_DEPTH).then_some(())
-    }
-
-    fn unnest(&mut self) -> Option<()> {
-        self.depth -= 1;
-        Some(())
     }
 
     /// Reads the string whose opening quote is at the reader.
@@ -280,16 +279,14 @@ impl<'a> Scan<'a> {
         self.text[start..self.at].parse().ok().map(|n| Count(Some(n)))
     }
 
-    /// A value kept as its raw JSON, none when it is `null`.
-    fn raw(&mut self) -> Option<Option<&'a RawValue>> {
+    /// A value kept in `slot` as its raw JSON, none when it is `null`.
+    fn raw(&mut self, slot: &mut Option<&'a RawValue>) -> Option<()> {
         self.skip_ws();
         let start = self.at;
         self.skip()?;
         let raw = &self.text[start..self.at];
-        if raw == "null" {
-            return Some(None);
-        }
-        serde_json::from_str::<&RawValue>(raw).ok().map(Some)
+        *slot = if raw == "null" { None } else { Some(serde_json::from_str::<&RawValue>(raw).ok()?) };
+        Some(())
     }
 
     /// An array as [`List`], `element` reading each element; any other value reads as none.
