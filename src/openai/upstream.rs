@@ -67,7 +67,7 @@ pub struct Delta<'a> {
 }
 
 impl<'a> Chunk<'a> {
-    /// Reads one stream event: vLLM's usual events by [`super::chunk_scan`], any other by
+    /// Reads one stream event: vLLM's usual events by a byte scanner (`chunk_scan`), any other by
     /// serde_json (the same reading, and serde_json's error when it is not JSON).
     pub fn read(payload: &'a str) -> serde_json::Result<Self> {
         match super::chunk_scan::chunk(payload) {
