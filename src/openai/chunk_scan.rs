@@ -94,8 +94,7 @@ impl<'a> Scan<'a> {
     fn object(&mut self, mut field: impl FnMut(&mut Self, &'a [u8]) -> Option<()>) -> Option<()> {
         self.nest()?;
         if self.peek()? == b'}' {
-            self.at += 1;
-            self.depth -= 1;
+            self.close();
             return Some(());
         }
         loop {
@@ -115,8 +114,7 @@ impl<'a> Scan<'a> {
             match self.peek()? {
                 b',' => self.at += 1,
                 b'}' => {
-                    self.at += 1;
-                    self.depth -= 1;
+                    self.close();
                     return Some(());
                 }
                 _ => return None,
@@ -128,8 +126,7 @@ impl<'a> Scan<'a> {
     fn array(&mut self, mut element: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
         self.nest()?;
         if self.peek()? == b']' {
-            self.at += 1;
-            self.depth -= 1;
+            self.close();
             return Some(());
         }
         loop {
@@ -137,8 +134,7 @@ impl<'a> Scan<'a> {
             match self.peek()? {
                 b',' => self.at += 1,
                 b']' => {
-                    self.at += 1;
-                    self.depth -= 1;
+                    self.close();
                     return Some(());
                 }
                 _ => return None,
@@ -151,6 +147,12 @@ impl<'a> Scan<'a> {
         self.depth += 1;
         self.at += 1;
         (self.depth <= MAX_DEPTH).then_some(())
+    }
+
+    /// Steps past the `}` or `]` at the reader, one level up.
+    fn close(&mut self) {
+        self.at += 1;
+        self.depth -= 1;
     }
 
     /// Reads the string whose opening quote is at the reader.
@@ -303,14 +305,24 @@ impl<'a> Scan<'a> {
         Some(List(Some(items)))
     }
 
-    /// One element of `choices`: any value but an object reads as an empty choice.
-    fn choice(&mut self) -> Option<ChunkChoice<'a>> {
-        let mut choice = ChunkChoice::default();
+    /// An object read into `T` by `field`, which must read each key's value; any value but an
+    /// object reads as `T::default()`.
+    fn lenient<T: Default>(
+        &mut self,
+        mut field: impl FnMut(&mut Self, &'a [u8], &mut T) -> Option<()>,
+    ) -> Option<T> {
+        let mut value = T::default();
         if self.peek()? != b'{' {
             self.skip()?;
-            return Some(choice);
+            return Some(value);
         }
-        self.object(|scan, key| {
+        self.object(|scan, key| field(scan, key, &mut value))?;
+        Some(value)
+    }
+
+    /// One element of `choices`.
+    fn choice(&mut self) -> Option<ChunkChoice<'a>> {
+        self.lenient(|scan, key, choice: &mut ChunkChoice<'a>| {
             match key {
                 b"index" => choice.index = scan.count()?,
                 b"delta" => choice.delta = scan.delta()?,
@@ -319,19 +331,12 @@ impl<'a> Scan<'a> {
                 _ => scan.skip()?,
             }
             Some(())
-        })?;
-        Some(choice)
+        })
     }
 
-    /// A choice's `delta`: any value but an object reads as an empty one. Gives up on
-    /// `tool_calls` with calls in it.
+    /// A choice's `delta`. Gives up on `tool_calls` with calls in it.
     fn delta(&mut self) -> Option<Delta<'a>> {
-        let mut delta = Delta::default();
-        if self.peek()? != b'{' {
-            self.skip()?;
-            return Some(delta);
-        }
-        self.object(|scan, key| {
+        self.lenient(|scan, key, delta: &mut Delta<'a>| {
             match key {
                 b"content" => delta.content = scan.text_value()?,
                 b"reasoning_content" => delta.reasoning_content = Some(scan.text_value()?),
@@ -340,8 +345,7 @@ impl<'a> Scan<'a> {
                 _ => scan.skip()?,
             }
             Some(())
-        })?;
-        Some(delta)
+        })
     }
 }
 
