@@ -21,8 +21,17 @@ use super::upstream::{Chunk, ChunkChoice, Delta};
 /// Deeper than this, the reader gives up (serde_json's own limit is 128).
 const MAX_DEPTH: u32 = 64;
 
+/// Reads one stream event: vLLM's usual events by this module's scanner, any other by
+/// serde_json (the same reading, and serde_json's error when it is not JSON).
+pub fn read_chunk(payload: &str) -> serde_json::Result<Chunk<'_>> {
+    match chunk(payload) {
+        Some(chunk) => Ok(chunk),
+        None => serde_json::from_str(payload),
+    }
+}
+
 /// Reads `payload` as [`Chunk`]'s `Deserialize` would, or `None` when it cannot say.
-pub(super) fn chunk(payload: &str) -> Option<Chunk<'_>> {
+fn chunk(payload: &str) -> Option<Chunk<'_>> {
     let mut scan = Scan { text: payload, bytes: payload.as_bytes(), at: 0, depth: 0 };
     let mut chunk = Chunk::default();
     if scan.peek()? != b'{' {

@@ -1,8 +1,9 @@
 //! The OpenAI chat completion wire format, both ways: what vLLM answers, read by the proxy
-//! (`upstream`: each streamed chunk and the whole answer), and what the proxy writes to its
-//! client (`chat`), plus error bodies (`error`), response and tool-call ids (`ids`) and the
-//! lenient field readers the stream uses (`loose`). Typed and borrowed, so the per-token
-//! path builds no JSON tree. Pure data; no I/O.
+//! (`upstream`: each streamed chunk and the whole answer; `chunk_scan`: [`read_chunk`], the
+//! fast reader of vLLM's usual stream events), and what the proxy writes to its client
+//! (`chat`, with `escape`'s serde-exact JSON strings), plus error bodies (`error`), response
+//! and tool-call ids (`ids`) and the lenient field readers the stream uses (`loose`). Typed
+//! and borrowed, so the per-token path builds no JSON tree. Pure data; no I/O.
 
 pub mod chat;
 mod chunk_scan;
@@ -13,6 +14,7 @@ pub mod loose;
 pub mod upstream;
 mod upstream_calls;
 
+pub use chunk_scan::read_chunk;
 pub use error::{ApiError, ErrorKind};
 pub use escape::push_json_string;
 pub use ids::{call_id, call_id_for, completion_id, unix_now};

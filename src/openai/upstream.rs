@@ -66,16 +66,7 @@ pub struct Delta<'a> {
     pub tool_calls: List<CallDelta<'a>>,
 }
 
-impl<'a> Chunk<'a> {
-    /// Reads one stream event: vLLM's usual events by a byte scanner (`chunk_scan`), any other by
-    /// serde_json (the same reading, and serde_json's error when it is not JSON).
-    pub fn read(payload: &'a str) -> serde_json::Result<Self> {
-        match super::chunk_scan::chunk(payload) {
-            Some(chunk) => Ok(chunk),
-            None => serde_json::from_str(payload),
-        }
-    }
-
+impl Chunk<'_> {
     /// The event is an error (an `error` key, or `object: "error"`).
     pub fn is_error(&self) -> bool {
         self.error.is_some() || self.object.as_str() == Some("error")
@@ -254,6 +245,7 @@ mod tests {
     use serde_json::{Map, Value, json};
 
     use super::*;
+    use crate::openai::read_chunk;
 
     /// What the stream translation takes from one choice: index, text, reasoning, finish.
     type ChoiceReading = (usize, String, String, Option<String>);
@@ -308,9 +300,9 @@ mod tests {
         Some(Reading::Chunk { usage, choices })
     }
 
-    /// The event read by [`Chunk::read`]: fast when it can be, else by serde_json.
+    /// The event read by [`read_chunk`]: fast when it can be, else by serde_json.
     fn typed(payload: &str) -> Option<Reading> {
-        let chunk = Chunk::read(payload).ok()?;
+        let chunk = read_chunk(payload).ok()?;
         if chunk.is_error() {
             return Some(Reading::Error(chunk.error_status()));
         }
@@ -452,7 +444,7 @@ mod tests {
             for payload in [v.to_string(), serde_json::to_string_pretty(&v).expect("JSON")] {
                 prop_assert_eq!(typed(&payload), by_value(&payload), "{}", payload);
                 let slow = serde_json::from_str::<Chunk<'_>>(&payload).map(|c| format!("{c:?}"));
-                let read = Chunk::read(&payload).map(|c| format!("{c:?}"));
+                let read = read_chunk(&payload).map(|c| format!("{c:?}"));
                 prop_assert_eq!(read.ok(), slow.ok(), "{}", payload);
             }
         }

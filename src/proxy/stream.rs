@@ -8,7 +8,8 @@ use serde_json::value::RawValue;
 use super::choice::{ABORTED, ChoiceTranslator, Out, aborted, upstream_finish};
 use super::plan::Plan;
 use super::wire::StreamWire;
-use crate::openai::upstream::{CallDelta, Chunk};
+use crate::openai::read_chunk;
+use crate::openai::upstream::CallDelta;
 use crate::openai::{ApiError, ErrorKind};
 use crate::toolcall::{Format, Reasoning};
 
@@ -69,7 +70,7 @@ impl StreamTranslator {
         if payload.trim() == "[DONE]" {
             return self.on_done(out);
         }
-        let chunk = Chunk::read(payload).map_err(|e| {
+        let chunk = read_chunk(payload).map_err(|e| {
             ApiError::new(
                 ErrorKind::BadGateway,
                 format!("upstream sent a stream event that is not JSON ({e})"),
