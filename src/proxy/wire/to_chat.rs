@@ -129,7 +129,21 @@ impl<'a> MessageOut<'a> {
 #[serde(untagged)]
 pub(crate) enum ContentOut<'a> {
     Text(Cow<'a, str>),
+    /// A JSON string as the client wrote it: copied out, never unescaped and escaped again
+    /// (a tool's output or a system prompt is most of a request's bytes).
+    Json(&'a RawValue),
     Parts(Vec<PartOut<'a>>),
+}
+
+impl<'a> ContentOut<'a> {
+    /// The text, where the content is one (a [`ContentOut::Json`] read out of its quotes).
+    pub(crate) fn text(&self) -> Option<Cow<'a, str>> {
+        match self {
+            Self::Text(text) => Some(text.clone()),
+            Self::Json(raw) => serde_json::from_str(raw.get()).ok(),
+            Self::Parts(_) => None,
+        }
+    }
 }
 
 /// One part of a message's content.

@@ -51,8 +51,9 @@ struct ItemIn<'a> {
 struct PartIn<'a> {
     #[serde(rename = "type", borrow)]
     kind: Cow<'a, str>,
-    #[serde(borrow, default)]
-    text: Option<Cow<'a, str>>,
+    /// Kept as the client's JSON string: one text part goes out as it came.
+    #[serde(default)]
+    text: Option<&'a RawValue>,
     #[serde(borrow, default)]
     refusal: Option<Cow<'a, str>>,
     #[serde(default)]
@@ -66,35 +67,76 @@ struct UrlIn<'a> {
     url: Cow<'a, str>,
 }
 
-fn bad(field: &str, why: impl std::fmt::Display) -> ApiError {
-    ApiError::bad_field(format!("`{field}` {why}"), field)
+/// Where in the request a field is (`input[3].content[1].image_url`), written out only for
+/// an error: a request that reads cleanly formats no names.
+#[derive(Clone, Copy)]
+struct Field {
+    item: Option<usize>,
+    sub: &'static str,
+    part: Option<usize>,
+    leaf: &'static str,
 }
 
-fn typed<'a, T: Deserialize<'a>>(raw: &'a RawValue, field: &str, should: &str) -> Result<T, ApiError> {
+impl Field {
+    const INPUT: Self = Self { item: None, sub: "", part: None, leaf: "" };
+
+    fn item(i: usize) -> Self {
+        Self { item: Some(i), ..Self::INPUT }
+    }
+
+    /// A field of the item (`.call_id`); of a part once `part` is set (`.image_url`).
+    fn sub(self, name: &'static str) -> Self {
+        if self.part.is_some() { Self { leaf: name, ..self } } else { Self { sub: name, ..self } }
+    }
+
+    fn part(self, i: usize) -> Self {
+        Self { part: Some(i), ..self }
+    }
+}
+
+impl std::fmt::Display for Field {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("input")?;
+        if let Some(i) = self.item {
+            write!(f, "[{i}]")?;
+        }
+        f.write_str(self.sub)?;
+        if let Some(i) = self.part {
+            write!(f, "[{i}]")?;
+        }
+        f.write_str(self.leaf)
+    }
+}
+
+fn bad(field: Field, why: impl std::fmt::Display) -> ApiError {
+    let field = field.to_string();
+    ApiError::bad_field(format!("`{field}` {why}"), &field)
+}
+
+fn typed<'a, T: Deserialize<'a>>(raw: &'a RawValue, field: Field, should: &str) -> Result<T, ApiError> {
     serde_json::from_str(raw.get()).map_err(|e| bad(field, format_args!("must be {should} ({e})")))
 }
 
 /// Appends the chat messages `input` says to `messages`.
 pub(crate) fn read<'a>(input: &'a RawValue, messages: &mut Vec<MessageOut<'a>>) -> Result<(), ApiError> {
     if input.get().starts_with('"') {
-        let text: Cow<'a, str> = typed(input, "input", "a string or an array of items")?;
-        messages.push(MessageOut::text("user", text));
+        messages.push(MessageOut { content: Some(ContentOut::Json(input)), ..MessageOut::text("user", "") });
         return Ok(());
     }
-    let items: Vec<&'a RawValue> = typed(input, "input", "a string or an array of items")?;
+    let items: Vec<&'a RawValue> = typed(input, Field::INPUT, "a string or an array of items")?;
     let mut reasoning: Option<String> = None;
     let mut calls: Vec<Cow<'a, str>> = Vec::new();
     for (i, raw) in items.into_iter().enumerate() {
-        let field = format!("input[{i}]");
-        let item: ItemIn<'a> = typed(raw, &field, "an input item object")?;
+        let field = Field::item(i);
+        let item: ItemIn<'a> = typed(raw, field, "an input item object")?;
         let kind = item.kind.as_deref().unwrap_or("message");
         match kind {
-            "message" => message(&item, &field, &mut reasoning, messages)?,
+            "message" => message(&item, field, &mut reasoning, messages)?,
             "function_call" | "custom_tool_call" => {
-                let call_id = item.call_id.ok_or_else(|| bad(&format!("{field}.call_id"), "is required"))?;
-                let name = item.name.ok_or_else(|| bad(&format!("{field}.name"), "is required"))?;
+                let call_id = item.call_id.ok_or_else(|| bad(field.sub(".call_id"), "is required"))?;
+                let name = item.name.ok_or_else(|| bad(field.sub(".name"), "is required"))?;
                 let arguments = if kind == "function_call" {
-                    item.arguments.ok_or_else(|| bad(&format!("{field}.arguments"), "is required"))?
+                    item.arguments.ok_or_else(|| bad(field.sub(".arguments"), "is required"))?
                 } else {
                     let input = item.input.unwrap_or_default();
                     Cow::Owned(serde_json::json!({"input": input}).to_string())
@@ -116,19 +158,19 @@ pub(crate) fn read<'a>(input: &'a RawValue, messages: &mut Vec<MessageOut<'a>>) 
                 }
             }
             "function_call_output" | "custom_tool_call_output" => {
-                let call_id = item.call_id.ok_or_else(|| bad(&format!("{field}.call_id"), "is required"))?;
+                let call_id = item.call_id.ok_or_else(|| bad(field.sub(".call_id"), "is required"))?;
                 if !calls.contains(&call_id) {
                     return Err(bad(
-                        &format!("{field}.call_id"),
+                        field.sub(".call_id"),
                         format_args!("`{call_id}` matches no function_call earlier in `input`"),
                     ));
                 }
-                let output = item.output.ok_or_else(|| bad(&format!("{field}.output"), "is required"))?;
-                let text = output_text(output, &format!("{field}.output"))?;
-                messages.push(MessageOut::tool_result(call_id, text));
+                let output = item.output.ok_or_else(|| bad(field.sub(".output"), "is required"))?;
+                let text = output_text(output, field.sub(".output"))?;
+                messages.push(MessageOut { content: Some(text), ..MessageOut::tool_result(call_id, "") });
             }
             "reasoning" => {
-                let text = reasoning_text(&item, &field)?;
+                let text = reasoning_text(&item, field)?;
                 if !text.is_empty() {
                     let held = reasoning.get_or_insert_with(String::new);
                     held.push_str(&text);
@@ -152,7 +194,7 @@ fn assistant<'a>(content: Option<ContentOut<'a>>, reasoning: &mut Option<String>
 
 fn message<'a>(
     item: &ItemIn<'a>,
-    field: &str,
+    field: Field,
     reasoning: &mut Option<String>,
     messages: &mut Vec<MessageOut<'a>>,
 ) -> Result<(), ApiError> {
@@ -162,15 +204,15 @@ fn message<'a>(
         Some("system" | "developer") => "system",
         Some(other) => {
             return Err(bad(
-                &format!("{field}.role"),
+                field.sub(".role"),
                 format_args!("must be user, assistant, system or developer, not `{other}`"),
             ));
         }
-        None => return Err(bad(&format!("{field}.role"), "is required")),
+        None => return Err(bad(field.sub(".role"), "is required")),
     };
     let content = match item.content {
-        Some(raw) => content(raw, &format!("{field}.content"))?,
-        None => return Err(bad(&format!("{field}.content"), "is required")),
+        Some(raw) => content(raw, field.sub(".content"))?,
+        None => return Err(bad(field.sub(".content"), "is required")),
     };
     if role == "assistant" {
         messages.push(assistant(Some(content), reasoning));
@@ -180,23 +222,38 @@ fn message<'a>(
     Ok(())
 }
 
-/// A message's content: its text, or its parts where there is an image.
-fn content<'a>(raw: &'a RawValue, field: &str) -> Result<ContentOut<'a>, ApiError> {
+/// A message's content: its text, or its parts where there is an image. A string, or one
+/// text part, goes out as the client's JSON string.
+fn content<'a>(raw: &'a RawValue, field: Field) -> Result<ContentOut<'a>, ApiError> {
     if raw.get().starts_with('"') {
-        return Ok(ContentOut::Text(typed(raw, field, "a string or an array of parts")?));
+        return Ok(ContentOut::Json(raw));
     }
     let parts: Vec<PartIn<'a>> = typed(raw, field, "a string or an array of parts with a `type`")?;
     let mut out = Vec::with_capacity(parts.len());
+    let mut only_text: Option<&'a RawValue> = None;
     for (i, part) in parts.into_iter().enumerate() {
+        let at = field.part(i);
         match &*part.kind {
             "input_text" | "output_text" | "text" | "summary_text" | "reasoning_text" => {
-                out.push(PartOut::Text { text: part.text.unwrap_or_default() });
+                let text = part.text.filter(|t| t.get() != "null");
+                if text.is_some_and(|t| !t.get().starts_with('"')) {
+                    return Err(bad(at.sub(".text"), "must be a string"));
+                }
+                only_text = if out.is_empty() { text } else { None };
+                out.push(PartOut::Text { text: text.map(json_text).unwrap_or_default() });
             }
-            "refusal" => out.push(PartOut::Text { text: part.refusal.or(part.text).unwrap_or_default() }),
+            "refusal" => {
+                only_text = None;
+                let text = match part.refusal {
+                    Some(refusal) => refusal,
+                    None => part.text.map(json_text).unwrap_or_default(),
+                };
+                out.push(PartOut::Text { text });
+            }
             "input_image" => {
                 let Some(url) = part.image_url.filter(|u| u.get() != "null") else {
                     return Err(bad(
-                        &format!("{field}[{i}].image_url"),
+                        at.sub(".image_url"),
                         "is required: podctl takes images as URLs or data URLs (file ids need stored files)",
                     ));
                 };
@@ -211,6 +268,9 @@ fn content<'a>(raw: &'a RawValue, field: &str) -> Result<ContentOut<'a>, ApiErro
                 tracing::debug!(kind = other, "responses: a content part type podctl cannot use is dropped");
             }
         }
+    }
+    if let (1, Some(text)) = (out.len(), only_text) {
+        return Ok(ContentOut::Json(text));
     }
     // Text alone is sent as one string: every chat template reads that.
     if out.iter().all(|p| matches!(p, PartOut::Text { .. })) {
@@ -232,11 +292,16 @@ fn content<'a>(raw: &'a RawValue, field: &str) -> Result<ContentOut<'a>, ApiErro
     Ok(ContentOut::Parts(out))
 }
 
-/// A call's output as the tool message's text (parts joined; images cannot go in a tool turn).
-fn output_text<'a>(raw: &'a RawValue, field: &str) -> Result<Cow<'a, str>, ApiError> {
+/// A JSON string's text (checked a string by the caller; RawValue holds valid JSON).
+fn json_text(raw: &RawValue) -> Cow<'_, str> {
+    serde_json::from_str(raw.get()).unwrap_or_default()
+}
+
+/// A call's output as the tool message's content: its text (parts joined; images cannot go
+/// in a tool turn).
+fn output_text(raw: &RawValue, field: Field) -> Result<ContentOut<'_>, ApiError> {
     match content(raw, field)? {
-        ContentOut::Text(text) => Ok(text),
-        ContentOut::Parts(parts) => Ok(Cow::Owned(
+        ContentOut::Parts(parts) => Ok(ContentOut::Text(Cow::Owned(
             parts
                 .into_iter()
                 .filter_map(|p| match p {
@@ -250,18 +315,23 @@ fn output_text<'a>(raw: &'a RawValue, field: &str) -> Result<Cow<'a, str>, ApiEr
                 })
                 .collect::<Vec<_>>()
                 .concat(),
-        )),
+        ))),
+        text => Ok(text),
     }
 }
 
 /// A reasoning item's readable text: `content` (`reasoning_text`), else its `summary`.
-fn reasoning_text(item: &ItemIn<'_>, field: &str) -> Result<String, ApiError> {
+fn reasoning_text(item: &ItemIn<'_>, field: Field) -> Result<String, ApiError> {
     for raw in [item.content, item.summary].into_iter().flatten() {
         if raw.get() == "null" {
             continue;
         }
         let parts: Vec<PartIn<'_>> = typed(raw, field, "an array of text parts")?;
-        let text: String = parts.iter().filter_map(|p| p.text.as_deref()).collect::<Vec<_>>().join("\n");
+        let text: String = parts
+            .iter()
+            .filter_map(|p| p.text.filter(|t| t.get().starts_with('"')).map(json_text))
+            .collect::<Vec<_>>()
+            .join("\n");
         if !text.is_empty() {
             return Ok(text);
         }
@@ -284,14 +354,11 @@ pub(crate) fn system_first(messages: Vec<MessageOut<'_>>) -> Vec<MessageOut<'_>>
             rest.push(m);
             continue;
         }
-        let text = match &m.content {
-            Some(ContentOut::Text(t)) => t.as_ref(),
-            _ => "",
-        };
+        let text = m.content.as_ref().and_then(ContentOut::text).unwrap_or_default();
         if !system.is_empty() && !text.is_empty() {
             system.push_str("\n\n");
         }
-        system.push_str(text);
+        system.push_str(&text);
     }
     let mut out = Vec::with_capacity(rest.len() + 1);
     out.push(MessageOut::text("system", system));

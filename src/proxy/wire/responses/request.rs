@@ -20,7 +20,7 @@ use crate::openai::{ApiError, ErrorKind};
 use crate::proxy::memo::Memo;
 use crate::proxy::rewrite::Layout;
 use crate::proxy::wire::to_chat::{
-    ChatOut, ChoiceOut, Extras, MessageOut, StreamOptions, ToolOut, ToolsJson,
+    ChatOut, ChoiceOut, ContentOut, Extras, MessageOut, StreamOptions, ToolOut, ToolsJson,
 };
 
 /// The request's top-level fields, in order, values raw.
@@ -227,9 +227,13 @@ pub(crate) fn to_chat(body: &[u8]) -> Result<(Vec<u8>, Layout<'_>, Echo), ApiErr
     }
     let mut messages = Vec::new();
     if let Some(text) = instructions {
-        let text: Cow<'_, str> = typed(text, "instructions", "a string")?;
-        if !text.is_empty() {
-            messages.push(MessageOut::text("system", text));
+        if !text.get().starts_with('"') {
+            return Err(bad("instructions", "must be a string"));
+        }
+        // Kept as the client's JSON: a system prompt is most of a request's bytes.
+        if text.get() != r#""""# {
+            messages
+                .push(MessageOut { content: Some(ContentOut::Json(text)), ..MessageOut::text("system", "") });
         }
     }
     match input_raw {
@@ -358,6 +362,33 @@ fn tool_choice(raw: &RawValue) -> Result<ChoiceOut<'_>, ApiError> {
     }
 }
 
+/// The values an answer echoes when the request left them out, read once.
+static DEFAULTS: std::sync::LazyLock<Vec<(&'static str, Box<RawValue>)>> = std::sync::LazyLock::new(|| {
+    [
+        "null",
+        "{}",
+        "true",
+        "false",
+        r#"{"effort":null,"summary":null}"#,
+        "1.0",
+        r#"{"format":{"type":"text"}}"#,
+        r#""auto""#,
+        "[]",
+        r#""disabled""#,
+    ]
+    .into_iter()
+    .map(|text| (text, raw(text)))
+    .collect()
+});
+
+/// `text`, one of [`DEFAULTS`], as a value to echo.
+fn fixed(text: &'static str) -> Cow<'static, RawValue> {
+    match DEFAULTS.iter().find(|(t, _)| *t == text) {
+        Some((_, value)) => Cow::Borrowed(&**value),
+        None => Cow::Owned(raw(text)),
+    }
+}
+
 /// The fields every `response` object carries, from the request or their defaults.
 fn echo_fields(
     echo: &mut Echo,
@@ -365,23 +396,24 @@ fn echo_fields(
     choice: Option<&RawValue>,
     parallel: bool,
 ) {
-    let given =
-        |name: &str| fields.iter().find(|(k, v)| k == name && !is_null(v)).map(|(_, v)| (*v).to_owned());
-    let or = |name: &str, default: &str| given(name).unwrap_or_else(|| raw(default));
+    let given = |name: &str| {
+        fields.iter().find(|(k, v)| k == name && !is_null(v)).map(|(_, v)| Cow::Owned((*v).to_owned()))
+    };
+    let or = |name: &str, default: &'static str| given(name).unwrap_or_else(|| fixed(default));
     echo.fields = vec![
         ("instructions", or("instructions", "null")),
         ("max_output_tokens", or("max_output_tokens", "null")),
         ("metadata", or("metadata", "{}")),
-        ("parallel_tool_calls", raw(if parallel { "true" } else { "false" })),
-        ("previous_response_id", raw("null")),
+        ("parallel_tool_calls", fixed(if parallel { "true" } else { "false" })),
+        ("previous_response_id", fixed("null")),
         ("reasoning", or("reasoning", r#"{"effort":null,"summary":null}"#)),
-        ("store", raw("false")),
+        ("store", fixed("false")),
         ("temperature", or("temperature", "1.0")),
         ("text", or("text", r#"{"format":{"type":"text"}}"#)),
-        ("tool_choice", choice.map_or_else(|| raw(r#""auto""#), ToOwned::to_owned)),
+        ("tool_choice", choice.map_or_else(|| fixed(r#""auto""#), |c| Cow::Owned(c.to_owned()))),
         ("tools", or("tools", "[]")),
         ("top_p", or("top_p", "1.0")),
-        ("truncation", raw(r#""disabled""#)),
-        ("background", raw("false")),
+        ("truncation", fixed(r#""disabled""#)),
+        ("background", fixed("false")),
     ];
 }

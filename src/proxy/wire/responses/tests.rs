@@ -76,6 +76,41 @@ fn a_codex_request_becomes_a_chat_request() {
 }
 
 #[test]
+fn texts_go_out_as_the_client_escaped_them_and_read_the_same() {
+    // Escapes serde_json would write differently (`\u00e9`, `\/`) stay as the client wrote
+    // them: the bytes are copied, and vLLM reads the same text.
+    let body = br#"{"instructions": "Use \"tabs\"\tand \u00e9\n<\/tool_call>",
+        "input": [{"role": "user", "content": [{"type": "input_text", "text": "caf\u00e9 \ud83d\ude00"}]},
+            {"type": "function_call", "call_id": "c1", "name": "read", "arguments": "{}"},
+            {"type": "function_call_output", "call_id": "c1", "output": "line 1\nline \"2\""}]}"#;
+    let converted = ResponsesApi.to_chat(body).expect("converts");
+    let text = String::from_utf8(converted.chat.to_vec()).expect("utf-8");
+    assert!(text.contains(r#""Use \"tabs\"\tand \u00e9\n<\/tool_call>""#), "{text}");
+    let chat: Value = serde_json::from_slice(&converted.chat).expect("chat json");
+    assert_eq!(
+        chat["messages"][0],
+        json!({"role": "system", "content": "Use \"tabs\"\tand é\n</tool_call>"})
+    );
+    assert_eq!(chat["messages"][1]["content"], "café 😀");
+    assert_eq!(chat["messages"][3]["content"], "line 1\nline \"2\"");
+    // Two text parts are joined, escapes read.
+    let chat = chat_of(&json!({"input": [{"role": "user", "content": [
+        {"type": "input_text", "text": "a\"b"}, {"type": "input_text", "text": "\u{e9}"}]}]}));
+    assert_eq!(chat["messages"][0]["content"], "a\"bé");
+    // A text that is not a string is refused where it is.
+    for (request, param) in [
+        (
+            json!({"input": [{"role": "user", "content": [{"type": "input_text", "text": 5}]}]}),
+            "input[0].content[0].text",
+        ),
+        (json!({"input": "x", "instructions": ["a"]}), "instructions"),
+    ] {
+        let e = refused(&request);
+        assert_eq!((e.status, e.param.as_deref()), (400, Some(param)), "{request}: {e:?}");
+    }
+}
+
+#[test]
 fn request_shapes_map_as_the_guide_says() {
     let chat = chat_of(
         &json!({"model": "m", "input": "hi", "tool_choice": {"type": "function", "name": "f"},
@@ -134,6 +169,13 @@ fn what_needs_state_or_is_malformed_is_a_clear_400() {
             "input[0].call_id",
             "required",
         ),
+        (
+            json!({"input": [{"role": "user", "content": "x"}, {"role": "user", "content": [
+                {"type": "input_text", "text": "look"}, {"type": "input_image", "file_id": "file_1"}]}]}),
+            "input[1].content[1].image_url",
+            "file ids",
+        ),
+        (json!({"input": [{"role": "user", "content": 7}]}), "input[0].content", "string or an array"),
     ] {
         let e = refused(&request);
         assert_eq!((e.status, e.param.as_deref()), (400, Some(param)), "{request}: {e:?}");
