@@ -19,6 +19,7 @@ mod keys;
 pub mod limits;
 pub mod litellm;
 mod log;
+mod members;
 mod memo;
 pub(crate) mod metrics;
 mod passthrough;

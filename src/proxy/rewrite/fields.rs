@@ -8,6 +8,8 @@ use std::ops::Range;
 
 use serde_json::value::RawValue;
 
+use crate::proxy::members;
+
 /// The top-level fields in order, keys borrowed when they have no escapes. A dozen fields
 /// are searched faster in a list than hashed into a map. `messages` is split into raw
 /// messages in the same pass (its own entry has no raw value).
@@ -119,6 +121,36 @@ impl<'de: 'a, 'a> serde::Deserialize<'de> for Fields<'a> {
             }
         }
         deserializer.deserialize_map(Visit(std::marker::PhantomData))
+    }
+}
+
+impl<'a> Fields<'a> {
+    /// The fields of `text` found by [`members::split`], the client's `tools` skipped when
+    /// they are the ones it sent before, each other value read from its span; `None` sends
+    /// the caller to serde_json over the whole body.
+    pub(super) fn split(text: &'a str) -> Option<Self> {
+        let found = members::split(text, "tools")?;
+        let mut list = Vec::with_capacity(found.len());
+        let mut messages = Messages::Absent;
+        let mut learn = None;
+        for member in found {
+            if member.key == "messages" {
+                messages = serde_json::from_str(member.value).ok()?;
+                list.push((member.key, None));
+                continue;
+            }
+            if !member.known {
+                serde_json::from_str::<&RawValue>(member.value).ok()?;
+                if member.key == "tools" {
+                    learn = Some(member.value);
+                }
+            }
+            list.push((member.key, Some(member.value)));
+        }
+        if let Some(tools) = learn {
+            members::learn(tools);
+        }
+        Some(Self { list, messages })
     }
 }
 

@@ -28,6 +28,9 @@ impl<'a> ChatRequest<'a> {
         if !trimmed.starts_with('{') && serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok() {
             return Err(ApiError::new(ErrorKind::BadRequest, "request body must be a JSON object"));
         }
+        if let Some(fields) = Fields::split(text) {
+            return Ok(Self { fields });
+        }
         let fields: Fields<'a> = serde_json::from_str(text).map_err(|e| {
             ApiError::new(ErrorKind::BadRequest, format!("request body is not valid JSON: {e}"))
         })?;

@@ -245,3 +245,31 @@ fn keys_are_written_back_escaped_where_they_need_it() {
     assert_eq!(out["we\"ird\\key"], 1);
     assert_eq!(out["tab\tkey"], 2);
 }
+
+#[test]
+fn tools_sent_again_are_skipped_and_rewrite_the_same() {
+    let tools = json!([{"type": "function", "function": {"name": "rewrite_test_tool",
+        "description": "Reads a file. ".repeat(60), "parameters": {"type": "object",
+        "properties": {"path": {"type": "string"}}, "required": ["path"]}}}]);
+    let body = json!({"model": "m", "tools": tools, "tool_choice": "auto",
+        "messages": [{"role": "user", "content": "read a.rs"}]})
+    .to_string();
+    let cache = ToolsCache::default();
+    let run = |body: &str| {
+        ChatRequest::parse(body.as_bytes())
+            .and_then(|r| r.rewrite("up", None, false, &cache))
+            .map(|(out, _)| out)
+    };
+    let first = run(&body).expect("rewrites");
+    let again = run(&body).expect("rewrites");
+    assert_eq!(first, again);
+    // The whole-body reader gives the same request.
+    let whole: super::fields::Fields<'_> = serde_json::from_str(&body).expect("parses");
+    let split = super::fields::Fields::split(&body).expect("splits");
+    assert_eq!(format!("{:?}", whole.list), format!("{:?}", split.list));
+    // A broken body after the known tools is still refused with serde_json's words.
+    let broken = body.replacen(r#""tool_choice":"auto""#, r#""tool_choice":auto"#, 1);
+    assert_ne!(broken, body);
+    let e = run(&broken).expect_err("broken");
+    assert!(e.message.contains("not valid JSON") && e.message.contains("column"), "{}", e.message);
+}

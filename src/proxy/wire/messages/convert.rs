@@ -84,8 +84,8 @@ pub(super) fn to_chat(r: MessagesRequest<'_>, purpose: Purpose) -> Result<ChatOu
         extras: r.extras,
         ..ChatOut::default()
     };
-    if let Some(raw) = r.tools.filter(|t| t.get() != "null") {
-        out.tools.clone_from(TOOLS.get(raw.get(), chat_tools)?.as_ref());
+    if let Some(raw) = r.tools.filter(|t| *t != "null") {
+        out.tools.clone_from(TOOLS.get(raw, chat_tools)?.as_ref());
     }
     if let Some(choice) = r.tool_choice {
         apply_choice(choice, &mut out)?;

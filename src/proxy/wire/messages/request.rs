@@ -14,6 +14,7 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
+use crate::proxy::members;
 use crate::proxy::wire::to_chat::{Extras, VLLM_EXTRAS};
 
 /// The request, as far as the translation reads it.
@@ -25,7 +26,7 @@ pub(super) struct MessagesRequest<'a> {
     pub(super) system: Option<Content<'a>>,
     pub(super) messages: Option<Vec<MessageIn<'a>>>,
     /// `tools` as the client wrote it: converted once per distinct list (`convert.rs`).
-    pub(super) tools: Option<&'a RawValue>,
+    pub(super) tools: Option<&'a str>,
     pub(super) tool_choice: Option<ToolChoiceIn<'a>>,
     pub(super) thinking: Option<ThinkingIn<'a>>,
     pub(super) temperature: Option<f64>,
@@ -223,7 +224,9 @@ fn read_field<'de: 'a, 'a, A: MapAccess<'de>>(
         "stream" => r.stream = map.next_value::<Option<bool>>().map_err(named(key))?.unwrap_or(false),
         "system" => r.system = map.next_value().map_err(named(key))?,
         "messages" => r.messages = map.next_value().map_err(named(key))?,
-        "tools" => r.tools = map.next_value::<Option<&'de RawValue>>().map_err(named(key))?,
+        "tools" => {
+            r.tools = map.next_value::<Option<&'de RawValue>>().map_err(named(key))?.map(RawValue::get);
+        }
         "tool_choice" => r.tool_choice = map.next_value().map_err(named(key))?,
         "thinking" => r.thinking = map.next_value().map_err(named(key))?,
         "temperature" => r.temperature = map.next_value().map_err(named(key))?,
@@ -244,9 +247,48 @@ fn read_field<'de: 'a, 'a, A: MapAccess<'de>>(
     Ok(())
 }
 
-/// Reads a Messages request, with serde's wording for what is wrong.
+/// Reads a Messages request, with serde's wording for what is wrong. The top-level members
+/// are found first ([`members::split`]) so that the `tools` the client sent before are not
+/// read again; anything unsure there is read by serde_json over the whole body.
 pub(super) fn parse(body: &[u8]) -> Result<MessagesRequest<'_>, serde_json::Error> {
+    if let Some(r) = std::str::from_utf8(body).ok().and_then(split) {
+        return Ok(r);
+    }
     serde_json::from_slice(body)
+}
+
+fn split(text: &str) -> Option<MessagesRequest<'_>> {
+    let mut r = MessagesRequest::default();
+    for member in members::split(text, "tools")? {
+        if member.known {
+            r.tools = Some(member.value);
+            continue;
+        }
+        read_field(&mut r, &member.key, &mut One(Some(member.value))).ok()?;
+        if member.key == "tools" {
+            members::learn(member.value);
+        }
+    }
+    Some(r)
+}
+
+/// One member's value, read from its own text by [`read_field`].
+struct One<'a>(Option<&'a str>);
+
+impl<'de> MapAccess<'de> for One<'de> {
+    type Error = serde_json::Error;
+
+    fn next_key_seed<K: de::DeserializeSeed<'de>>(&mut self, _: K) -> Result<Option<K::Value>, Self::Error> {
+        Ok(None)
+    }
+
+    fn next_value_seed<V: de::DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, Self::Error> {
+        let text = self.0.take().ok_or_else(|| de::Error::custom("one value only"))?;
+        let mut de = serde_json::Deserializer::from_str(text);
+        let value = seed.deserialize(&mut de)?;
+        de.end()?;
+        Ok(value)
+    }
 }
 
 #[cfg(test)]

@@ -17,14 +17,48 @@ use serde_json::value::RawValue;
 use super::echo::Echo;
 use super::input;
 use crate::openai::{ApiError, ErrorKind};
+use crate::proxy::members;
 use crate::proxy::memo::Memo;
 use crate::proxy::rewrite::Layout;
 use crate::proxy::wire::to_chat::{
     ChatOut, ChoiceOut, ContentOut, Extras, MessageOut, StreamOptions, ToolOut, ToolsJson,
 };
 
-/// The request's top-level fields, in order, values raw.
-struct Fields<'a>(Vec<(Cow<'a, str>, &'a RawValue)>);
+/// The request's top-level fields, in order, values raw; `tools` apart when they were
+/// skipped as the list the client sent before ([`members`]).
+struct Fields<'a>(Vec<(Cow<'a, str>, &'a RawValue)>, Option<&'a str>);
+
+impl<'a> Fields<'a> {
+    /// The fields by [`members::split`], or by serde_json (which says what is wrong).
+    fn read(body: &'a [u8]) -> Result<Self, ApiError> {
+        if let Some(fields) = std::str::from_utf8(body).ok().and_then(Self::split) {
+            return Ok(fields);
+        }
+        serde_json::from_slice(body).map_err(|e| {
+            ApiError::new(ErrorKind::BadRequest, format!("the request body is not a JSON object ({e})"))
+        })
+    }
+
+    fn split(text: &'a str) -> Option<Self> {
+        let found = members::split(text, "tools")?;
+        if found.iter().filter(|m| m.key == "tools").count() > 1 {
+            return None;
+        }
+        let (mut list, mut known) = (Vec::with_capacity(found.len()), None);
+        for member in found {
+            if member.known {
+                known = Some(member.value);
+                continue;
+            }
+            let value: &'a RawValue = serde_json::from_str(member.value).ok()?;
+            if member.key == "tools" {
+                members::learn(member.value);
+            }
+            list.push((member.key, value));
+        }
+        Some(Self(list, known))
+    }
+}
 
 #[derive(Deserialize)]
 struct Key<'a>(#[serde(borrow)] Cow<'a, str>);
@@ -42,7 +76,7 @@ impl<'de> Deserialize<'de> for Fields<'de> {
                 while let Some((Key(k), v)) = map.next_entry::<Key<'de>, &'de RawValue>()? {
                     fields.push((k, v));
                 }
-                Ok(Fields(fields))
+                Ok(Fields(fields, None))
             }
         }
         d.deserialize_map(V)
@@ -152,9 +186,7 @@ fn raw(text: &str) -> Box<RawValue> {
 
 /// Reads `body`, a Responses request, into the chat request for the core and the echo.
 pub(crate) fn to_chat(body: &[u8]) -> Result<(Vec<u8>, Layout<'_>, Echo), ApiError> {
-    let Fields(fields) = serde_json::from_slice(body).map_err(|e| {
-        ApiError::new(ErrorKind::BadRequest, format!("the request body is not a JSON object ({e})"))
-    })?;
+    let Fields(fields, known_tools) = Fields::read(body)?;
     let mut chat = ChatOut::default();
     let mut echo = Echo::default();
     let (mut instructions, mut input_raw) = (None, None);
@@ -162,17 +194,17 @@ pub(crate) fn to_chat(body: &[u8]) -> Result<(Vec<u8>, Layout<'_>, Echo), ApiErr
     let mut extras = Extras::default();
     let mut parallel = true;
     let mut choice_raw = None;
+    let mut echo_tools = match known_tools {
+        Some(text) => Some(TOOLS.get(text, tools)?),
+        None => None,
+    };
     for (name, value) in &fields {
         let key: &str = name;
         match key {
             "model" => chat.model = Some(typed(value, "model", "a string")?),
             "instructions" if !is_null(value) => instructions = Some(*value),
             "input" => input_raw = Some(*value),
-            "tools" if !is_null(value) => {
-                let converted = TOOLS.get(value.get(), tools)?;
-                chat.tools.clone_from(&converted.chat);
-                echo.custom.clone_from(&converted.custom);
-            }
+            "tools" if !is_null(value) => echo_tools = Some(TOOLS.get(value.get(), tools)?),
             "tool_choice" if !is_null(value) => {
                 chat.tool_choice = Some(tool_choice(value)?);
                 choice_raw = Some(*value);
@@ -222,6 +254,10 @@ pub(crate) fn to_chat(body: &[u8]) -> Result<(Vec<u8>, Layout<'_>, Echo), ApiErr
         }
     }
     chat.extras = extras;
+    if let Some(converted) = &echo_tools {
+        chat.tools.clone_from(&converted.chat);
+        echo.custom.clone_from(&converted.custom);
+    }
     if chat.stream {
         chat.stream_options = Some(StreamOptions { include_usage: true });
     }
@@ -241,7 +277,7 @@ pub(crate) fn to_chat(body: &[u8]) -> Result<(Vec<u8>, Layout<'_>, Echo), ApiErr
         Some(raw) => input::read(raw, &mut messages)?,
     }
     chat.messages = input::system_first(messages);
-    echo_fields(&mut echo, &fields, choice_raw, parallel);
+    echo_fields(&mut echo, &fields, choice_raw, parallel, echo_tools.as_deref());
     let (reasoning_effort, chat_template_kwargs) = match effort.as_deref() {
         Some("none") if !has_kwargs => (None, Some(NoThinking { enable_thinking: false })),
         Some("minimal" | "low") => (Some("low"), None),
@@ -284,6 +320,8 @@ fn response_format(format: FormatIn<'_>) -> Option<ResponseFormat<'_>> {
 struct ChatTools {
     chat: Option<ToolsJson>,
     custom: Vec<String>,
+    /// The list as the client wrote it, for the answer to echo.
+    echo: Box<RawValue>,
 }
 
 /// Tool lists already converted, by the client's text.
@@ -292,8 +330,8 @@ static TOOLS: Memo<ChatTools> = Memo::new();
 /// The function tools, and the `custom` ones as functions taking `{"input": …}` (named in
 /// `custom`); the tool types that cannot run here (`web_search`, `namespace`,
 /// `image_generation`, `mcp`, …) are left out, never refused.
-fn tools(raw: &str) -> Result<ChatTools, ApiError> {
-    let list: Vec<&RawValue> = serde_json::from_str(raw)
+fn tools(list_text: &str) -> Result<ChatTools, ApiError> {
+    let list: Vec<&RawValue> = serde_json::from_str(list_text)
         .map_err(|e| bad("tools", format_args!("must be an array of tools ({e})")))?;
     let mut out = Vec::with_capacity(list.len());
     let mut custom = Vec::new();
@@ -321,7 +359,7 @@ fn tools(raw: &str) -> Result<ChatTools, ApiError> {
             out.push(ToolOut::function(name, tool.description, tool.parameters.filter(|p| !is_null(p))));
         }
     }
-    Ok(ChatTools { chat: ToolsJson::write(&out)?, custom })
+    Ok(ChatTools { chat: ToolsJson::write(&out)?, custom, echo: raw(list_text) })
 }
 
 /// A custom tool's description, with the grammar its input must follow (the model writes
@@ -395,6 +433,7 @@ fn echo_fields(
     fields: &[(Cow<'_, str>, &RawValue)],
     choice: Option<&RawValue>,
     parallel: bool,
+    tools: Option<&ChatTools>,
 ) {
     let given = |name: &str| {
         fields.iter().find(|(k, v)| k == name && !is_null(v)).map(|(_, v)| Cow::Owned((*v).to_owned()))
@@ -411,7 +450,7 @@ fn echo_fields(
         ("temperature", or("temperature", "1.0")),
         ("text", or("text", r#"{"format":{"type":"text"}}"#)),
         ("tool_choice", choice.map_or_else(|| fixed(r#""auto""#), |c| Cow::Owned(c.to_owned()))),
-        ("tools", or("tools", "[]")),
+        ("tools", tools.map_or_else(|| fixed("[]"), |t| Cow::Owned(t.echo.clone()))),
         ("top_p", or("top_p", "1.0")),
         ("truncation", fixed(r#""disabled""#)),
         ("background", fixed("false")),
