@@ -4,7 +4,8 @@
 # on one thread (`--workers 1`) in front of the stand-in; counters are zeroed once it serves,
 # then `wrk` sends requests for SECONDS and the total is divided by them.
 #
-#   bash benches/proxy-instructions.sh [SECONDS]      (default 10; needs valgrind and wrk)
+#   bash benches/proxy-instructions.sh [SECONDS]      (default 10; needs valgrind and wrk,
+#                                                      installed when missing and apt-get can)
 #   STREAM=1 bash benches/proxy-instructions.sh       (the same request with "stream": true;
 #                                                      also reports instructions per chunk)
 #   PIECES=40 STREAM=1 bash benches/proxy-instructions.sh   (the stand-in's answer in 40
@@ -16,6 +17,13 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 secs="${1:-10}"
+# wrk and valgrind come from the OS packages: installed here when missing and apt-get can.
+for tool in wrk valgrind; do
+  if ! command -v "$tool" >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+    apt-get install -y wrk valgrind >/dev/null 2>&1 || { apt-get update >/dev/null 2>&1 && apt-get install -y wrk valgrind >/dev/null 2>&1; } || true
+  fi
+  command -v "$tool" >/dev/null 2>&1 || { echo "needs $tool (apt-get install wrk valgrind)" >&2; exit 2; }
+done
 replicas="${REPLICAS:-1}"
 api="${API:-chat}"
 case $api in
