@@ -400,31 +400,9 @@ fn tool_choice(raw: &RawValue) -> Result<ChoiceOut<'_>, ApiError> {
     }
 }
 
-/// The values an answer echoes when the request left them out, read once.
-static DEFAULTS: std::sync::LazyLock<Vec<(&'static str, Box<RawValue>)>> = std::sync::LazyLock::new(|| {
-    [
-        "null",
-        "{}",
-        "true",
-        "false",
-        r#"{"effort":null,"summary":null}"#,
-        "1.0",
-        r#"{"format":{"type":"text"}}"#,
-        r#""auto""#,
-        "[]",
-        r#""disabled""#,
-    ]
-    .into_iter()
-    .map(|text| (text, raw(text)))
-    .collect()
-});
-
-/// `text`, one of [`DEFAULTS`], as a value to echo.
+/// `text`, a constant, as a value to echo: borrowed from the constant, nothing copied.
 fn fixed(text: &'static str) -> Cow<'static, RawValue> {
-    match DEFAULTS.iter().find(|(t, _)| *t == text) {
-        Some((_, value)) => Cow::Borrowed(&**value),
-        None => Cow::Owned(raw(text)),
-    }
+    Cow::Borrowed(serde_json::from_str(text).unwrap_or(RawValue::NULL))
 }
 
 /// The fields every `response` object carries, from the request or their defaults.
