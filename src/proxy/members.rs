@@ -18,6 +18,8 @@
 use std::borrow::Cow;
 use std::sync::{Arc, Mutex, PoisonError};
 
+/// The one member whose value is looked up among the known values.
+const SKIPPED: &str = "tools";
 /// Learned values kept (a few agents' tool lists at once).
 const KEPT: usize = 8;
 /// Shorter values are read each time: the skip would save nothing.
@@ -35,10 +37,11 @@ pub(crate) struct Member<'a> {
     pub(crate) known: bool,
 }
 
-/// Keeps `value`, just read as valid JSON by serde_json, so the next body holding it at a
-/// member's value skips it. Values `skip_key` never applies to are not worth the search.
-pub(crate) fn learn(value: &str) {
-    if value.len() < MIN_BYTES {
+/// Keeps the value of `member`, just read as valid JSON by serde_json, so that the next
+/// body holding it skips it; only a `tools` value long enough to be worth the search.
+pub(crate) fn learn(member: &Member<'_>) {
+    let value = member.value;
+    if member.known || member.key != SKIPPED || value.len() < MIN_BYTES {
         return;
     }
     let mut known = KNOWN.lock().unwrap_or_else(PoisonError::into_inner);
@@ -58,9 +61,8 @@ fn known_prefix(tail: &str) -> Option<usize> {
 }
 
 /// The members of the JSON object `text`, in order; `None` where the skip is unsure (the
-/// body is not an object, or not JSON: serde_json says how). Only the value of `skip_key`
-/// is looked up among the known values.
-pub(crate) fn split<'a>(text: &'a str, skip_key: &str) -> Option<Vec<Member<'a>>> {
+/// body is not an object, or not JSON: serde_json says how).
+pub(crate) fn split(text: &str) -> Option<Vec<Member<'_>>> {
     let b = text.as_bytes();
     let mut at = ws(b, 0);
     if b.get(at) != Some(&b'{') {
@@ -79,7 +81,7 @@ pub(crate) fn split<'a>(text: &'a str, skip_key: &str) -> Option<Vec<Member<'a>>
             return None;
         }
         at = ws(b, at + 1);
-        let skipped = if key == skip_key { known_prefix(&text[at..]) } else { None };
+        let skipped = if key == SKIPPED { known_prefix(&text[at..]) } else { None };
         let end = match skipped {
             Some(n) => at + n,
             None => value_end(b, at)?,

@@ -35,8 +35,8 @@ fn reference(text: &str) -> Option<Vec<(String, String)>> {
 
 /// `split`, each value then read by serde_json on its own as the callers do; `None` where
 /// a caller would go back to serde_json over the whole body.
-fn checked(text: &str, skip_key: &str) -> Option<Vec<(String, String)>> {
-    let members = split(text, skip_key)?;
+fn checked(text: &str) -> Option<Vec<(String, String)>> {
+    let members = split(text)?;
     let mut out = Vec::new();
     for Member { key, value, known } in members {
         if !known {
@@ -83,7 +83,7 @@ proptest! {
     /// A valid body splits as serde_json reads it.
     #[test]
     fn valid_bodies_split_as_serde_json_reads_them(text in body()) {
-        prop_assert_eq!(checked(&text, "tools"), reference(&text));
+        prop_assert_eq!(checked(&text), reference(&text));
     }
 
     /// Cut or changed anywhere, a body either goes back to serde_json or reads as it does.
@@ -93,14 +93,14 @@ proptest! {
         let at = cut.index(text.len().max(1));
         if text.is_char_boundary(at) {
             let cut_text = &text[..at];
-            if let Some(members) = checked(cut_text, "tools") {
+            if let Some(members) = checked(cut_text) {
                 prop_assert_eq!(Some(members), reference(cut_text));
             }
             let mut changed = text.clone().into_bytes();
             if at < changed.len() && changed[at].is_ascii() {
                 changed[at] = byte;
                 let changed = String::from_utf8(changed).expect("ascii for ascii");
-                if let Some(members) = checked(&changed, "tools") {
+                if let Some(members) = checked(&changed) {
                     prop_assert_eq!(Some(members), reference(&changed));
                 }
             }
@@ -114,10 +114,10 @@ fn a_learned_value_is_skipped_at_its_key_only() {
         "description": "x".repeat(600), "parameters": {"type": "object"}}}]))
     .expect("writes");
     let text = format!(r#"{{"model": "m", "tools": {tools}, "other": {tools}, "messages": []}}"#);
-    let before = split(&text, "tools").expect("splits");
+    let before = split(&text).expect("splits");
     assert!(before.iter().all(|m| !m.known));
-    learn(&tools);
-    let after = split(&text, "tools").expect("splits");
+    learn(&Member { key: Cow::Borrowed("tools"), value: &tools, known: false });
+    let after = split(&text).expect("splits");
     let known: Vec<&str> = after.iter().filter(|m| m.known).map(|m| m.key.as_ref()).collect();
     assert_eq!(known, ["tools"]);
     assert_eq!(
@@ -126,10 +126,10 @@ fn a_learned_value_is_skipped_at_its_key_only() {
     );
     // The known text followed by more is not that value: the skip must end the member.
     let longer = format!(r#"{{"tools": {tools}1}}"#);
-    assert_eq!(split(&longer, "tools"), None);
+    assert_eq!(split(&longer), None);
     // A short value is not kept.
-    learn("[1]");
-    assert!(split(r#"{"tools": [1]}"#, "tools").expect("splits").iter().all(|m| !m.known));
+    learn(&Member { key: Cow::Borrowed("tools"), value: "[1]", known: false });
+    assert!(split(r#"{"tools": [1]}"#).expect("splits").iter().all(|m| !m.known));
 }
 
 #[test]
@@ -145,11 +145,11 @@ fn what_the_skip_is_unsure_of_goes_back_to_serde_json() {
         "{\"a\n\": 1}",
         r#"{"a": }"#,
     ] {
-        assert!(checked(text, "tools").is_none(), "{text:?}");
+        assert!(checked(text).is_none(), "{text:?}");
     }
-    let escaped = split(r#"{"a\"b": 1, "c": "d"}"#, "tools").expect("splits");
+    let escaped = split(r#"{"a\"b": 1, "c": "d"}"#).expect("splits");
     assert_eq!(escaped[0].key, "a\"b");
     assert!(matches!(escaped[1].key, Cow::Borrowed("c")));
-    assert_eq!(split(" { } ", "tools"), Some(Vec::new()));
-    assert_eq!(checked(r#"{"a\u0001": 1}"#, "tools"), reference(r#"{"a\u0001": 1}"#));
+    assert_eq!(split(" { } "), Some(Vec::new()));
+    assert_eq!(checked(r#"{"a\u0001": 1}"#), reference(r#"{"a\u0001": 1}"#));
 }

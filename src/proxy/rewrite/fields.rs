@@ -129,10 +129,9 @@ impl<'a> Fields<'a> {
     /// they are the ones it sent before, each other value read from its span; `None` sends
     /// the caller to serde_json over the whole body.
     pub(super) fn split(text: &'a str) -> Option<Self> {
-        let found = members::split(text, "tools")?;
+        let found = members::split(text)?;
         let mut list = Vec::with_capacity(found.len());
         let mut messages = Messages::Absent;
-        let mut learn = None;
         for member in found {
             if member.key == "messages" {
                 messages = serde_json::from_str(member.value).ok()?;
@@ -141,14 +140,9 @@ impl<'a> Fields<'a> {
             }
             if !member.known {
                 serde_json::from_str::<&RawValue>(member.value).ok()?;
-                if member.key == "tools" {
-                    learn = Some(member.value);
-                }
+                members::learn(&member);
             }
             list.push((member.key, Some(member.value)));
-        }
-        if let Some(tools) = learn {
-            members::learn(tools);
         }
         Some(Self { list, messages })
     }

@@ -259,15 +259,13 @@ pub(super) fn parse(body: &[u8]) -> Result<MessagesRequest<'_>, serde_json::Erro
 
 fn split(text: &str) -> Option<MessagesRequest<'_>> {
     let mut r = MessagesRequest::default();
-    for member in members::split(text, "tools")? {
+    for member in members::split(text)? {
         if member.known {
             r.tools = Some(member.value);
             continue;
         }
         read_field(&mut r, &member.key, &mut One(Some(member.value))).ok()?;
-        if member.key == "tools" {
-            members::learn(member.value);
-        }
+        members::learn(&member);
     }
     Some(r)
 }

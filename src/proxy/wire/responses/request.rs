@@ -40,7 +40,7 @@ impl<'a> Fields<'a> {
     }
 
     fn split(text: &'a str) -> Option<Self> {
-        let found = members::split(text, "tools")?;
+        let found = members::split(text)?;
         if found.iter().filter(|m| m.key == "tools").count() > 1 {
             return None;
         }
@@ -51,9 +51,7 @@ impl<'a> Fields<'a> {
                 continue;
             }
             let value: &'a RawValue = serde_json::from_str(member.value).ok()?;
-            if member.key == "tools" {
-                members::learn(member.value);
-            }
+            members::learn(&member);
             list.push((member.key, value));
         }
         Some(Self(list, known))
