@@ -103,7 +103,9 @@ pub struct ProxyArgs {
     /// The chat template opens <think> (QwQ, Qwen3 thinking models): output starts as reasoning.
     #[arg(long)]
     pub think_opened: bool,
-    /// Worker threads [default: one per CPU]; 1 runs everything on one thread.
+    /// Event-loop threads serving connections [default: one per CPU]. Each is
+    /// single-threaded and keeps the connections it accepted, upstream ones included; 1 runs
+    /// everything on one thread.
     #[arg(long, value_name = "N")]
     pub workers: Option<usize>,
 }
@@ -258,14 +260,9 @@ pub(super) fn run(args: &ProxyArgs, global: &GlobalArgs, _printer: &Printer) -> 
     for warning in &warnings {
         tracing::warn!("{warning}");
     }
-    let runtime = match args.workers {
-        // One thread: no cross-thread wake-ups, best on small machines shared with vLLM.
-        Some(1) => tokio::runtime::Builder::new_current_thread().enable_all().build()?,
-        Some(n) => {
-            tokio::runtime::Builder::new_multi_thread().worker_threads(n.max(1)).enable_all().build()?
-        }
-        None => tokio::runtime::Builder::new_multi_thread().enable_all().build()?,
-    };
+    // The first event loop is this thread's: it also runs the signals, the reloads and the
+    // health probes. The others are started by the proxy (see `Hooks::loops`).
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     runtime.block_on(serve(config, args.clone()))
 }
 
@@ -317,6 +314,7 @@ async fn serve(config: ProxyConfig, args: ProxyArgs) -> anyhow::Result<()> {
         status_dir: Some(crate::home::state_dir().join("proxies")),
         on_start: Some(started),
         gate: None,
+        loops: args.workers.unwrap_or_else(crate::proxy::default_loops).max(1),
     };
     tokio::spawn(reload_on_hangup(apps, args, config.clone()));
     crate::proxy::serve_with(listener, &config, shutdown, hooks).await?;

@@ -179,6 +179,8 @@ async fn serve(setup: Setup, attached: bool) -> anyhow::Result<()> {
         status_dir: Some(crate::home::state_dir().join("proxies")),
         on_start: None,
         gate: Some(Arc::new(FleetGate(Arc::clone(&fleet)))),
+        // One loop: this runtime's own (its supervisor shares it).
+        loops: 1,
     };
     let served = crate::proxy::serve_with(listener, &setup.proxy, signals.shutdown.clone(), hooks).await;
     // The proxy has let its requests finish (or cut them off): now the models go.

@@ -71,6 +71,8 @@ pub(super) async fn supervise(
                         status_dir: Some(crate::home::state_dir().join("proxies")),
                         on_start: None,
                         gate: None,
+                        // One loop: this runtime's own (its supervisor shares it).
+                        loops: 1,
                     };
                     crate::proxy::serve_with(listener, &config, token, hooks).await
                 }));

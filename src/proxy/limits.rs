@@ -22,9 +22,15 @@ pub(crate) struct Limited<L> {
     open: Arc<Semaphore>,
 }
 
+/// The places for `max` open connections, shared by the listeners that hold them.
+pub(crate) fn places(max: usize) -> Arc<Semaphore> {
+    Arc::new(Semaphore::new(max.max(1)))
+}
+
 impl<L> Limited<L> {
-    pub(crate) fn new(inner: L, max: usize) -> Self {
-        Self { inner, open: Arc::new(Semaphore::new(max.max(1))) }
+    /// `inner`, holding a place from `open` for each connection it accepts.
+    pub(crate) fn shared(inner: L, open: Arc<Semaphore>) -> Self {
+        Self { inner, open }
     }
 }
 

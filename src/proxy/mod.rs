@@ -19,6 +19,7 @@ mod keys;
 pub mod limits;
 pub mod litellm;
 mod log;
+mod loops;
 mod members;
 mod memo;
 pub(crate) mod metrics;
@@ -55,6 +56,14 @@ pub struct Hooks {
     pub on_start: Option<tokio::sync::mpsc::UnboundedSender<Arc<App>>>,
     /// Admits each request to its model (`podctl serve` starts models on demand).
     pub gate: Option<Arc<dyn gate::Gate>>,
+    /// Event loops serving connections (see `loops`): 0 or 1 serves on the caller's
+    /// runtime alone; N adds N - 1 threads, each a single-threaded runtime.
+    pub loops: usize,
+}
+
+/// How many event loops `podctl proxy` runs unless told: one per CPU it may use.
+pub fn default_loops() -> usize {
+    loops::default_count()
 }
 
 /// Serves on `listener` until `shutdown` is cancelled; then stops accepting, lets requests
@@ -104,18 +113,73 @@ pub async fn serve_with(
     }
     let closing = app.closing.clone();
     let router = routes::router(app);
-    let limits = server::HeadLimits { timeout: config.header_timeout, max_bytes: config.max_header_bytes };
-    if let Some(files) = &config.tls {
-        let tls = tls::load(files).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
-        let listener = limits::Limited::new(tls::TlsListener::new(listener, tls)?, config.max_connections);
-        server::run(listener, router, limits, shutdown, config.grace, closing).await
-    } else {
-        // Without TCP_NODELAY the small last frames of a stream (the finish chunk, `[DONE]`,
-        // the chunked terminator) wait for the client's delayed ACK: tens of ms per stream.
-        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-            let _ = tcp.set_nodelay(true);
-        });
-        let listener = limits::Limited::new(listener, config.max_connections);
-        server::run(listener, router, limits, shutdown, config.grace, closing).await
+    let serving = Serving {
+        router,
+        limits: server::HeadLimits { timeout: config.header_timeout, max_bytes: config.max_header_bytes },
+        tls: match &config.tls {
+            Some(files) => {
+                Some(tls::load(files).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?)
+            }
+            None => None,
+        },
+        open: limits::places(config.max_connections),
+        shutdown,
+        grace: config.grace,
+        closing,
+    };
+    if hooks.loops <= 1 {
+        return serving.run(listener).await;
+    }
+    // Every loop accepts on the same socket: the kernel hands each connection to one of them.
+    let listener = listener.into_std()?;
+    // The other loops stop with this one, even when its caller drops it instead of asking.
+    let stop = serving.shutdown.child_token();
+    let _stop_others = stop.clone().drop_guard();
+    let mut others = Vec::with_capacity(hooks.loops - 1);
+    for index in 1..hooks.loops {
+        let (listener, mut serving) = (listener.try_clone()?, serving.clone());
+        serving.shutdown = stop.clone();
+        others.push(loops::spawn(index, move || async move {
+            serving.run(TcpListener::from_std(listener)?).await
+        })?);
+    }
+    let mut result = serving.run(TcpListener::from_std(listener)?).await;
+    for other in others {
+        let ended = other.await.unwrap_or_else(|_| Err(std::io::Error::other("an event loop ended unseen")));
+        result = result.and(ended);
+    }
+    result
+}
+
+/// What every event loop needs to serve its share of the connections.
+#[derive(Clone)]
+struct Serving {
+    router: axum::Router,
+    limits: server::HeadLimits,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    /// The places for open connections, shared by the loops (`max_connections` in all).
+    open: Arc<tokio::sync::Semaphore>,
+    shutdown: CancellationToken,
+    grace: std::time::Duration,
+    closing: CancellationToken,
+}
+
+impl Serving {
+    /// Serves `listener` on this thread's runtime until the shutdown.
+    async fn run(self, listener: TcpListener) -> std::io::Result<()> {
+        let Self { router, limits, tls, open, shutdown, grace, closing } = self;
+        if let Some(tls) = tls {
+            let listener = limits::Limited::shared(tls::TlsListener::new(listener, tls)?, open);
+            server::run(listener, router, limits, shutdown, grace, closing).await
+        } else {
+            // Without TCP_NODELAY the small last frames of a stream (the finish chunk,
+            // `[DONE]`, the chunked terminator) wait for the client's delayed ACK: tens of ms
+            // per stream.
+            let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+                let _ = tcp.set_nodelay(true);
+            });
+            let listener = limits::Limited::shared(listener, open);
+            server::run(listener, router, limits, shutdown, grace, closing).await
+        }
     }
 }

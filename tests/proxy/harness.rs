@@ -53,7 +53,11 @@ impl Env {
         let shutdown = CancellationToken::new();
         let token = shutdown.clone();
         let key = config.keys.first().cloned();
-        let server = tokio::spawn(async move { podctl::proxy::serve(listener, &config, token).await });
+        // Two event loops, as `podctl proxy` runs on a 2-core machine: each test's
+        // connections land on either, and the stop must end both.
+        let hooks = podctl::proxy::Hooks { loops: 2, ..podctl::proxy::Hooks::default() };
+        let server =
+            tokio::spawn(async move { podctl::proxy::serve_with(listener, &config, token, hooks).await });
         Self { standin, url, client: reqwest::Client::new(), shutdown, server, key }
     }
 

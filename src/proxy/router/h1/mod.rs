@@ -32,6 +32,7 @@ use tokio::net::TcpStream;
 use self::chunked::Chunked;
 use self::head::{Framing, Head};
 use super::failure::{BoxError, SendError, describe};
+use crate::proxy::loops;
 
 /// Each read asks for at least this much room (the buffer is kept between reads).
 const READ_SIZE: usize = 8 << 10;
@@ -58,6 +59,10 @@ struct Pool {
 struct Idle {
     conn: Conn,
     since: Instant,
+    /// The event loop whose runtime the connection is registered with (see
+    /// [`crate::proxy::loops`]): only that loop takes it again, so its reads wake the task
+    /// on the thread that polls its socket.
+    owner: usize,
 }
 
 /// A connection and what was read from it past the last answer's head.
@@ -175,12 +180,15 @@ async fn exchange(mut conn: Conn, request: &[u8], method: &http::Method) -> Resu
 }
 
 impl Pool {
-    /// The most recently used live connection to `host`, if any.
+    /// The most recently used live connection to `host` of this thread's event loop, if any.
     fn checkout(&self, host: &str) -> Option<Conn> {
+        let me = loops::current();
         loop {
             let idle = {
                 let mut pools = self.idle.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-                pools.get_mut(host)?.pop()?
+                let conns = pools.get_mut(host)?;
+                let at = conns.iter().rposition(|idle| idle.owner == me)?;
+                conns.remove(at)
             };
             if idle.since.elapsed() >= self.idle_timeout {
                 continue;
@@ -201,7 +209,7 @@ impl Pool {
         if conns.len() >= self.max_idle {
             return;
         }
-        conns.push(Idle { conn, since: Instant::now() });
+        conns.push(Idle { conn, since: Instant::now(), owner: loops::current() });
         if !self.reaping.swap(true, Ordering::AcqRel) {
             tokio::spawn(reap(Arc::downgrade(self)));
         }

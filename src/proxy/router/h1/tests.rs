@@ -229,3 +229,24 @@ async fn idle_connections_are_closed_after_their_timeout() {
     assert_eq!(pooled(), 0, "the reaper closed it");
     assert!(!client.pool.reaping.load(Ordering::SeqCst), "and stopped, with nothing left to watch");
 }
+
+#[tokio::test]
+async fn each_event_loop_reuses_only_its_own_connections() {
+    let (uri, accepted) = server(|_, _| vec![ok("{}")]).await;
+    let client = client();
+    whole(&client, &uri).await;
+    assert_eq!(accepted.load(Ordering::SeqCst), 1);
+    // Loop 1's runtime cannot poll loop 0's socket without crossing threads: it connects
+    // anew, then reuses its own.
+    let (on_loop, at) = (client.clone(), uri.clone());
+    let done = crate::proxy::loops::spawn(1, move || async move {
+        whole(&on_loop, &at).await;
+        whole(&on_loop, &at).await;
+        Ok(())
+    })
+    .expect("loop started");
+    done.await.expect("loop ended").expect("served");
+    assert_eq!(accepted.load(Ordering::SeqCst), 2, "one connection per loop");
+    whole(&client, &uri).await;
+    assert_eq!(accepted.load(Ordering::SeqCst), 2, "loop 0 took its own back");
+}
