@@ -1,20 +1,25 @@
 //! The OpenAI chat completion wire format, both ways: what vLLM answers, read by the proxy
 //! (`upstream`: each streamed chunk and the whole answer; `chunk_scan`: [`read_chunk`], the
-//! fast reader of vLLM's usual stream events), and what the proxy writes to its client
-//! (`chat`, with `escape`'s serde-exact JSON strings), plus error bodies (`error`), response
-//! and tool-call ids (`ids`) and the lenient field readers the stream uses (`loose`). Typed
-//! and borrowed, so the per-token path builds no JSON tree. Pure data; no I/O.
+//! fast reader of vLLM's usual stream events; `completion_scan`: [`read_completion`], the
+//! same for its whole answer; `spans`: a request's values checked and split by the same
+//! scanner), and what the proxy writes to its client (`chat`, with `escape`'s serde-exact
+//! JSON strings), plus error bodies (`error`), response and tool-call ids (`ids`) and the
+//! lenient field readers the stream uses (`loose`). Typed and borrowed, so the per-token
+//! path builds no JSON tree. Pure data; no I/O.
 
 pub mod chat;
 mod chunk_scan;
+mod completion_scan;
 mod error;
 mod escape;
 mod ids;
 pub mod loose;
+pub mod spans;
 pub mod upstream;
 mod upstream_calls;
 
 pub use chunk_scan::read_chunk;
+pub use completion_scan::read_completion;
 pub use error::{ApiError, ErrorKind};
 pub use escape::push_json_string;
 pub use ids::{call_id, call_id_for, completion_id, unix_now};

@@ -37,7 +37,7 @@ pub(crate) struct Translation<'a> {
 /// Translates vLLM's answer `bytes` for the client.
 pub(crate) fn translate_completion(bytes: &[u8], t: &Translation<'_>) -> Result<Completed, ApiError> {
     let Translation { api, plan, extra, format, reasoning, id, keep_raw } = *t;
-    let answer: upstream::Completion<'_> = serde_json::from_slice(bytes).map_err(|e| {
+    let answer = crate::openai::read_completion(bytes).map_err(|e| {
         ApiError::new(
             ErrorKind::BadGateway,
             format!("upstream answered HTTP 200 with a body that is not JSON ({e})"),

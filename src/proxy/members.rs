@@ -37,7 +37,7 @@ pub(crate) struct Member<'a> {
     pub(crate) known: bool,
 }
 
-/// Keeps the value of `member`, just read as valid JSON by serde_json, so that the next
+/// Keeps the value of `member`, just checked as valid JSON, so that the next
 /// body holding it skips it; only a `tools` value long enough to be worth the search.
 pub(crate) fn learn(member: &Member<'_>) {
     let value = member.value;

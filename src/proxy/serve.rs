@@ -222,7 +222,8 @@ async fn prepare(
     model.label.clone_into(&mut log.model);
     let stream = parsed.wants_stream();
     log.stream = stream;
-    let affinity = if table.router.affinity { parsed.affinity() } else { None };
+    // Affinity only chooses between replicas: with one, the conversation is not hashed.
+    let affinity = if table.router.affinity && model.replicas.len() > 1 { parsed.affinity() } else { None };
     if let (Some(loading), true, true) = (loading, stream, app.loading_reasoning) {
         // The writer that tells the client its model is loading, and then writes the answer.
         // Only the request's name and stream options shape a writer: its tools do not.

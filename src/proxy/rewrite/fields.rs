@@ -8,6 +8,7 @@ use std::ops::Range;
 
 use serde_json::value::RawValue;
 
+use crate::openai::spans;
 use crate::proxy::members;
 
 /// The top-level fields in order, keys borrowed when they have no escapes. A dozen fields
@@ -134,12 +135,17 @@ impl<'a> Fields<'a> {
         let mut messages = Messages::Absent;
         for member in found {
             if member.key == "messages" {
-                messages = serde_json::from_str(member.value).ok()?;
+                messages = match spans::array_elements(member.value) {
+                    Some(list) => Messages::List(list),
+                    None => serde_json::from_str(member.value).ok()?,
+                };
                 list.push((member.key, None));
                 continue;
             }
             if !member.known {
-                serde_json::from_str::<&RawValue>(member.value).ok()?;
+                if spans::valid(member.value).is_none() {
+                    serde_json::from_str::<&RawValue>(member.value).ok()?;
+                }
                 members::learn(&member);
             }
             list.push((member.key, Some(member.value)));

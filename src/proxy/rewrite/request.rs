@@ -182,13 +182,13 @@ impl<'a> ChatRequest<'a> {
         let mut out = Vec::with_capacity(messages_len + tools_raw.map_or(0, str::len) + 512);
         out.push(b'{');
         let mut first = true;
-        let mut field = |out: &mut Vec<u8>, key: &str, value: &str| {
+        let mut field = |out: &mut Vec<u8>, key: &str, value: &[u8]| {
             if !std::mem::take(&mut first) {
                 out.push(b',');
             }
             write_key(out, key);
             out.push(b':');
-            out.extend_from_slice(value.as_bytes());
+            out.extend_from_slice(value);
         };
         for (key, raw) in self.fields.iter() {
             match key {
@@ -200,20 +200,26 @@ impl<'a> ChatRequest<'a> {
                 | "tools"
                     if !upstream_parses => {}
                 "messages" => {
-                    field(&mut out, key, &write_messages(messages, instruction.as_deref(), id_len)?);
+                    field(
+                        &mut out,
+                        key,
+                        write_messages(messages, instruction.as_deref(), id_len)?.as_bytes(),
+                    );
                 }
                 _ => {
                     if let Some(raw) = raw {
-                        field(&mut out, key, raw);
+                        field(&mut out, key, raw.as_bytes());
                     }
                 }
             }
         }
-        field(&mut out, "model", &Value::String(upstream_model.to_owned()).to_string());
+        let mut model_json = Vec::with_capacity(upstream_model.len() + 2);
+        crate::openai::push_json_string(&mut model_json, upstream_model);
+        field(&mut out, "model", &model_json);
         if stream {
             // Always ask for usage upstream (for the request log); the client gets it only if asked.
             // (Without `stream: true` vLLM refuses `stream_options`: it is dropped then.)
-            field(&mut out, "stream_options", r#"{"include_usage":true}"#);
+            field(&mut out, "stream_options", br#"{"include_usage":true}"#);
         }
         let mut tools = tools;
         if upstream_parses {
@@ -234,16 +240,16 @@ impl<'a> ChatRequest<'a> {
                         Tools::from_openai(&only)
                             .map_err(|e| ApiError::bad_field(format!("invalid `tools`: {e}"), "tools"))?,
                     );
-                    field(&mut out, "tools", &only.to_string());
+                    field(&mut out, "tools", only.to_string().as_bytes());
                 }
-                _ => field(&mut out, "tools", raw),
+                _ => field(&mut out, "tools", raw.as_bytes()),
             }
-            field(&mut out, "tool_choice", r#""none""#);
+            field(&mut out, "tool_choice", br#""none""#);
         }
         // Tool markers are special tokens: kept, and without the spaces vLLM's detokenizer
         // puts around special tokens unless told not to (Kimi's and others' markers).
-        field(&mut out, "skip_special_tokens", "false");
-        field(&mut out, "spaces_between_special_tokens", "false");
+        field(&mut out, "skip_special_tokens", b"false");
+        field(&mut out, "spaces_between_special_tokens", b"false");
         out.push(b'}');
 
         Ok((out, Plan { model, stream, include_usage, tools, choice, parallel, hold_calls: true, thinking }))
@@ -258,6 +264,6 @@ fn write_key(out: &mut Vec<u8>, key: &str) {
         out.extend_from_slice(key.as_bytes());
         out.push(b'"');
     } else {
-        out.extend_from_slice(Value::String(key.to_owned()).to_string().as_bytes());
+        crate::openai::push_json_string(out, key);
     }
 }

@@ -1,0 +1,201 @@
+//! A fast reader for vLLM's whole answer (`chat.completion`), over the scanner that reads
+//! its stream events ([`super::chunk_scan`]).
+//!
+//! serde_json reads a short answer (the 560 bytes of a one-line reply) in some 12,700
+//! instructions, most of them in the generic machinery around its two dozen short keys and
+//! strings; this reader walks the bytes once. It reads exactly what [`Completion`]'s
+//! `Deserialize` reads, as strictly, or gives up (`None`) and leaves the answer to
+//! serde_json: on anything it is not sure of (a known key twice, a field of another type
+//! than the struct's, which serde_json refuses, `tool_calls` with calls in them, a key with
+//! escapes, a number it does not read itself) and on anything that is not valid JSON, which
+//! serde_json then refuses with its own message. A `Some` is therefore always what
+//! serde_json would have read; the tests hold it to that.
+
+use std::borrow::Cow;
+
+use super::chunk_scan::{Scan, Str};
+use super::upstream::{Completion, CompletionChoice, Message};
+
+/// Reads vLLM's whole answer: the usual ones by the scanner, any other by serde_json (the
+/// same reading, and serde_json's error when it cannot be read).
+pub fn read_completion(bytes: &[u8]) -> serde_json::Result<Completion<'_>> {
+    match std::str::from_utf8(bytes).ok().and_then(completion) {
+        Some(answer) => Ok(answer),
+        None => serde_json::from_slice(bytes),
+    }
+}
+
+fn completion(text: &str) -> Option<Completion<'_>> {
+    let mut scan = Scan::new(text);
+    if scan.peek()? != b'{' {
+        return None;
+    }
+    let mut answer = Completion { choices: None, created: None, usage: None };
+    let mut seen = Seen(0);
+    scan.object(|scan, key| {
+        match key {
+            b"choices" => {
+                seen.first(0)?;
+                scan.nullable(&mut answer.choices, Scan::choices)?;
+            }
+            b"created" => {
+                seen.first(1)?;
+                scan.nullable(&mut answer.created, Scan::unsigned)?;
+            }
+            b"usage" => {
+                seen.first(2)?;
+                scan.raw(&mut answer.usage)?;
+            }
+            _ => scan.skip()?,
+        }
+        Some(())
+    })?;
+    scan.at_end().then_some(answer)
+}
+
+/// The known keys an object has had: serde_json refuses one twice.
+struct Seen(u8);
+
+impl Seen {
+    /// Marks key `bit` seen; `None` when it was already.
+    fn first(&mut self, bit: u8) -> Option<()> {
+        let mask = 1 << bit;
+        if self.0 & mask != 0 {
+            return None;
+        }
+        self.0 |= mask;
+        Some(())
+    }
+}
+
+impl<'a> Scan<'a> {
+    /// Reads `null` as `None` into `slot`, else what `read` reads.
+    fn nullable<T>(&mut self, slot: &mut Option<T>, read: impl FnOnce(&mut Self) -> Option<T>) -> Option<()> {
+        if self.peek()? == b'n' {
+            *slot = None;
+            return self.literal(b"null");
+        }
+        *slot = Some(read(self)?);
+        Some(())
+    }
+
+    /// A string, borrowed unless it has escapes; gives up on any other value.
+    fn strict_text(&mut self) -> Option<Cow<'a, str>> {
+        if self.peek()? != b'"' {
+            return None;
+        }
+        let Str { start, end, escaped } = self.string()?;
+        Some(if escaped {
+            Cow::Owned(serde_json::from_str::<String>(&self.text[start..end]).ok()?)
+        } else {
+            Cow::Borrowed(&self.text[start + 1..end - 1])
+        })
+    }
+
+    /// A non-negative integer of at most 18 digits; gives up on any other value.
+    fn unsigned(&mut self) -> Option<u64> {
+        let start = self.at;
+        match *self.bytes.get(start)? {
+            b'0' => self.at += 1,
+            b'1'..=b'9' => self.digits()?,
+            _ => return None,
+        }
+        if self.at - start > 18 || matches!(self.bytes.get(self.at), Some(b'.' | b'e' | b'E')) {
+            return None;
+        }
+        self.text[start..self.at].parse().ok()
+    }
+
+    /// `choices`: an array of choice objects.
+    fn choices(&mut self) -> Option<Vec<CompletionChoice<'a>>> {
+        if self.peek()? != b'[' {
+            return None;
+        }
+        let mut choices = Vec::with_capacity(1);
+        self.array(|scan| {
+            choices.push(scan.whole_choice()?);
+            Some(())
+        })?;
+        Some(choices)
+    }
+
+    fn whole_choice(&mut self) -> Option<CompletionChoice<'a>> {
+        if self.peek()? != b'{' {
+            return None;
+        }
+        let mut choice =
+            CompletionChoice { index: None, message: None, finish_reason: None, stop_reason: None };
+        let mut seen = Seen(0);
+        self.object(|scan, key| {
+            match key {
+                b"index" => {
+                    seen.first(0)?;
+                    scan.nullable(&mut choice.index, Scan::unsigned)?;
+                }
+                b"message" => {
+                    seen.first(1)?;
+                    scan.nullable(&mut choice.message, Scan::whole_message)?;
+                }
+                b"finish_reason" => {
+                    {
+                        seen.first(2)?;
+                        scan.nullable(&mut choice.finish_reason, Scan::strict_text)?;
+                    };
+                }
+                b"stop_reason" => {
+                    seen.first(3)?;
+                    scan.raw(&mut choice.stop_reason)?;
+                }
+                _ => scan.skip()?,
+            }
+            Some(())
+        })?;
+        Some(choice)
+    }
+
+    /// A choice's `message`. Gives up on `tool_calls` with calls in it.
+    fn whole_message(&mut self) -> Option<Message<'a>> {
+        if self.peek()? != b'{' {
+            return None;
+        }
+        let mut message =
+            Message { content: None, reasoning_content: None, reasoning: None, tool_calls: None };
+        let mut seen = Seen(0);
+        self.object(|scan, key| {
+            match key {
+                b"content" => {
+                    seen.first(0)?;
+                    scan.nullable(&mut message.content, Scan::strict_text)?;
+                }
+                b"reasoning_content" => {
+                    {
+                        seen.first(1)?;
+                        scan.nullable(&mut message.reasoning_content, Scan::strict_text)?;
+                    };
+                }
+                b"reasoning" => {
+                    seen.first(2)?;
+                    scan.nullable(&mut message.reasoning, Scan::strict_text)?;
+                }
+                b"tool_calls" => {
+                    let none = |scan: &mut Self| {
+                        if scan.peek()? != b'[' {
+                            return None;
+                        }
+                        scan.array(|_| None).map(|()| Vec::new())
+                    };
+                    {
+                        seen.first(3)?;
+                        scan.nullable(&mut message.tool_calls, none)?;
+                    };
+                }
+                _ => scan.skip()?,
+            }
+            Some(())
+        })?;
+        Some(message)
+    }
+}
+
+#[cfg(test)]
+mod tests;
