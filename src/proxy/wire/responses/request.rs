@@ -398,9 +398,14 @@ fn tool_choice(raw: &RawValue) -> Result<ChoiceOut<'_>, ApiError> {
     }
 }
 
-/// `text`, a constant, as a value to echo: borrowed from the constant, nothing copied.
-fn fixed(text: &'static str) -> Cow<'static, RawValue> {
-    Cow::Borrowed(serde_json::from_str(text).unwrap_or(RawValue::NULL))
+/// A constant JSON text as a value to echo: read once, where it is written, then borrowed
+/// from the constant (nothing copied, nothing read again).
+macro_rules! fixed {
+    ($text:expr) => {{
+        static VALUE: std::sync::LazyLock<&'static RawValue> =
+            std::sync::LazyLock::new(|| serde_json::from_str($text).unwrap_or(RawValue::NULL));
+        Cow::Borrowed(*VALUE)
+    }};
 }
 
 /// The fields every `response` object carries, from the request or their defaults.
@@ -414,21 +419,21 @@ fn echo_fields(
     let given = |name: &str| {
         fields.iter().find(|(k, v)| k == name && !is_null(v)).map(|(_, v)| Cow::Owned((*v).to_owned()))
     };
-    let or = |name: &str, default: &'static str| given(name).unwrap_or_else(|| fixed(default));
+    let or = |name: &str, default: Cow<'static, RawValue>| given(name).unwrap_or(default);
     echo.fields = vec![
-        ("instructions", or("instructions", "null")),
-        ("max_output_tokens", or("max_output_tokens", "null")),
-        ("metadata", or("metadata", "{}")),
-        ("parallel_tool_calls", fixed(if parallel { "true" } else { "false" })),
-        ("previous_response_id", fixed("null")),
-        ("reasoning", or("reasoning", r#"{"effort":null,"summary":null}"#)),
-        ("store", fixed("false")),
-        ("temperature", or("temperature", "1.0")),
-        ("text", or("text", r#"{"format":{"type":"text"}}"#)),
-        ("tool_choice", choice.map_or_else(|| fixed(r#""auto""#), |c| Cow::Owned(c.to_owned()))),
-        ("tools", tools.map_or_else(|| fixed("[]"), |t| Cow::Owned(t.echo.clone()))),
-        ("top_p", or("top_p", "1.0")),
-        ("truncation", fixed(r#""disabled""#)),
-        ("background", fixed("false")),
+        ("instructions", or("instructions", fixed!("null"))),
+        ("max_output_tokens", or("max_output_tokens", fixed!("null"))),
+        ("metadata", or("metadata", fixed!("{}"))),
+        ("parallel_tool_calls", if parallel { fixed!("true") } else { fixed!("false") }),
+        ("previous_response_id", fixed!("null")),
+        ("reasoning", or("reasoning", fixed!(r#"{"effort":null,"summary":null}"#))),
+        ("store", fixed!("false")),
+        ("temperature", or("temperature", fixed!("1.0"))),
+        ("text", or("text", fixed!(r#"{"format":{"type":"text"}}"#))),
+        ("tool_choice", choice.map_or_else(|| fixed!(r#""auto""#), |c| Cow::Owned(c.to_owned()))),
+        ("tools", tools.map_or_else(|| fixed!("[]"), |t| Cow::Owned(t.echo.clone()))),
+        ("top_p", or("top_p", fixed!("1.0"))),
+        ("truncation", fixed!(r#""disabled""#)),
+        ("background", fixed!("false")),
     ];
 }
