@@ -71,8 +71,9 @@ pub(super) async fn supervise(
                         status_dir: Some(crate::home::state_dir().join("proxies")),
                         on_start: None,
                         gate: None,
-                        // One loop: this runtime's own (its supervisor shares it).
-                        loops: 1,
+                        // One event loop per CPU, as `podctl proxy` runs: the first on this
+                        // runtime (shared with the supervisor), the others on their own threads.
+                        loops: crate::proxy::default_loops(),
                     };
                     crate::proxy::serve_with(listener, &config, token, hooks).await
                 }));
