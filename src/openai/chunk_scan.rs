@@ -395,6 +395,23 @@ impl<'a> Scan<'a> {
     }
 }
 
+/// Every cut of `text` (at a character boundary) and every change of one of its ASCII bytes
+/// to a byte that matters to JSON: what the readers' agreement tests try.
+#[cfg(test)]
+pub(super) fn variants(text: &str) -> Vec<String> {
+    const REPLACEMENTS: &[u8] = b"\"\\{}[],:0-.eEnul \x01a";
+    let cuts = (0..text.len()).filter(|&at| text.is_char_boundary(at)).map(|cut| text[..cut].to_owned());
+    let bytes = text.as_bytes();
+    let changes = (0..bytes.len()).filter(|&at| bytes[at].is_ascii()).flat_map(|at| {
+        REPLACEMENTS.iter().map(move |&with| {
+            let mut changed = bytes.to_vec();
+            changed[at] = with;
+            String::from_utf8(changed).expect("ASCII for ASCII")
+        })
+    });
+    cuts.chain(changes).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -472,19 +489,9 @@ mod tests {
 
     #[test]
     fn every_cut_and_every_changed_byte_reads_as_serde_json_reads_it() {
-        let replacements = b"\"\\{}[],:0-.eEnul \x01a";
         for payload in VLLM {
-            for cut in (0..payload.len()).filter(|&at| payload.is_char_boundary(at)) {
-                assert!(agrees(&payload[..cut]), "{}", &payload[..cut]);
-            }
-            let bytes = payload.as_bytes();
-            for at in (0..bytes.len()).filter(|&at| bytes[at].is_ascii()) {
-                for &with in replacements {
-                    let mut changed = bytes.to_vec();
-                    changed[at] = with;
-                    let changed = String::from_utf8(changed).expect("ASCII for ASCII");
-                    assert!(agrees(&changed), "{changed}");
-                }
+            for variant in variants(payload) {
+                assert!(agrees(&variant), "{variant}");
             }
         }
     }

@@ -13,6 +13,8 @@
 
 use std::borrow::Cow;
 
+use serde_json::value::RawValue;
+
 use super::chunk_scan::{Scan, Str};
 use super::upstream::{Completion, CompletionChoice, Message};
 
@@ -27,28 +29,12 @@ pub fn read_completion(bytes: &[u8]) -> serde_json::Result<Completion<'_>> {
 
 fn completion(text: &str) -> Option<Completion<'_>> {
     let mut scan = Scan::new(text);
-    if scan.peek()? != b'{' {
-        return None;
-    }
-    let mut answer = Completion { choices: None, created: None, usage: None };
-    let mut seen = Seen(0);
-    scan.object(|scan, key| {
-        match key {
-            b"choices" => {
-                seen.first(0)?;
-                scan.nullable(&mut answer.choices, Scan::choices)?;
-            }
-            b"created" => {
-                seen.first(1)?;
-                scan.nullable(&mut answer.created, Scan::unsigned)?;
-            }
-            b"usage" => {
-                seen.first(2)?;
-                scan.raw(&mut answer.usage)?;
-            }
-            _ => scan.skip()?,
-        }
-        Some(())
+    let empty = Completion { choices: None, created: None, usage: None };
+    let answer = scan.strict(empty, |scan, key, seen, answer| match key {
+        b"choices" => scan.once(seen, 0, &mut answer.choices, Scan::choices),
+        b"created" => scan.once(seen, 1, &mut answer.created, Scan::unsigned),
+        b"usage" => scan.once_raw(seen, 2, &mut answer.usage),
+        _ => scan.skip(),
     })?;
     scan.at_end().then_some(answer)
 }
@@ -69,14 +55,44 @@ impl Seen {
 }
 
 impl<'a> Scan<'a> {
-    /// Reads `null` as `None` into `slot`, else what `read` reads.
-    fn nullable<T>(&mut self, slot: &mut Option<T>, read: impl FnOnce(&mut Self) -> Option<T>) -> Option<()> {
+    /// An object read into `value` as a serde derive reads a struct: `field` is handed each
+    /// key, the known keys seen so far and `value`, and must read the key's value. Gives up
+    /// on any value but an object.
+    fn strict<T>(
+        &mut self,
+        mut value: T,
+        mut field: impl FnMut(&mut Self, &'a [u8], &mut Seen, &mut T) -> Option<()>,
+    ) -> Option<T> {
+        if self.peek()? != b'{' {
+            return None;
+        }
+        let mut seen = Seen(0);
+        self.object(|scan, key| field(scan, key, &mut seen, &mut value))?;
+        Some(value)
+    }
+
+    /// Known key `bit`'s value into `slot`: `null` as `None`, else what `read` reads; gives
+    /// up on the key's second time.
+    fn once<T>(
+        &mut self,
+        seen: &mut Seen,
+        bit: u8,
+        slot: &mut Option<T>,
+        read: impl FnOnce(&mut Self) -> Option<T>,
+    ) -> Option<()> {
+        seen.first(bit)?;
         if self.peek()? == b'n' {
             *slot = None;
             return self.literal(b"null");
         }
         *slot = Some(read(self)?);
         Some(())
+    }
+
+    /// Known key `bit`'s value kept raw in `slot` (`null` as `None`).
+    fn once_raw(&mut self, seen: &mut Seen, bit: u8, slot: &mut Option<&'a RawValue>) -> Option<()> {
+        seen.first(bit)?;
+        self.raw(slot)
     }
 
     /// A string, borrowed unless it has escapes; gives up on any other value.
@@ -120,80 +136,34 @@ impl<'a> Scan<'a> {
     }
 
     fn whole_choice(&mut self) -> Option<CompletionChoice<'a>> {
-        if self.peek()? != b'{' {
-            return None;
-        }
-        let mut choice =
-            CompletionChoice { index: None, message: None, finish_reason: None, stop_reason: None };
-        let mut seen = Seen(0);
-        self.object(|scan, key| {
-            match key {
-                b"index" => {
-                    seen.first(0)?;
-                    scan.nullable(&mut choice.index, Scan::unsigned)?;
-                }
-                b"message" => {
-                    seen.first(1)?;
-                    scan.nullable(&mut choice.message, Scan::whole_message)?;
-                }
-                b"finish_reason" => {
-                    {
-                        seen.first(2)?;
-                        scan.nullable(&mut choice.finish_reason, Scan::strict_text)?;
-                    };
-                }
-                b"stop_reason" => {
-                    seen.first(3)?;
-                    scan.raw(&mut choice.stop_reason)?;
-                }
-                _ => scan.skip()?,
-            }
-            Some(())
-        })?;
-        Some(choice)
+        let empty = CompletionChoice { index: None, message: None, finish_reason: None, stop_reason: None };
+        self.strict(empty, |scan, key, seen, choice| match key {
+            b"index" => scan.once(seen, 0, &mut choice.index, Scan::unsigned),
+            b"message" => scan.once(seen, 1, &mut choice.message, Scan::whole_message),
+            b"finish_reason" => scan.once(seen, 2, &mut choice.finish_reason, Scan::strict_text),
+            b"stop_reason" => scan.once_raw(seen, 3, &mut choice.stop_reason),
+            _ => scan.skip(),
+        })
     }
 
     /// A choice's `message`. Gives up on `tool_calls` with calls in it.
     fn whole_message(&mut self) -> Option<Message<'a>> {
-        if self.peek()? != b'{' {
+        let empty = Message { content: None, reasoning_content: None, reasoning: None, tool_calls: None };
+        self.strict(empty, |scan, key, seen, message| match key {
+            b"content" => scan.once(seen, 0, &mut message.content, Scan::strict_text),
+            b"reasoning_content" => scan.once(seen, 1, &mut message.reasoning_content, Scan::strict_text),
+            b"reasoning" => scan.once(seen, 2, &mut message.reasoning, Scan::strict_text),
+            b"tool_calls" => scan.once(seen, 3, &mut message.tool_calls, Scan::no_calls),
+            _ => scan.skip(),
+        })
+    }
+
+    /// An empty `tool_calls` list; gives up on one with calls in it.
+    fn no_calls<T>(&mut self) -> Option<Vec<T>> {
+        if self.peek()? != b'[' {
             return None;
         }
-        let mut message =
-            Message { content: None, reasoning_content: None, reasoning: None, tool_calls: None };
-        let mut seen = Seen(0);
-        self.object(|scan, key| {
-            match key {
-                b"content" => {
-                    seen.first(0)?;
-                    scan.nullable(&mut message.content, Scan::strict_text)?;
-                }
-                b"reasoning_content" => {
-                    {
-                        seen.first(1)?;
-                        scan.nullable(&mut message.reasoning_content, Scan::strict_text)?;
-                    };
-                }
-                b"reasoning" => {
-                    seen.first(2)?;
-                    scan.nullable(&mut message.reasoning, Scan::strict_text)?;
-                }
-                b"tool_calls" => {
-                    let none = |scan: &mut Self| {
-                        if scan.peek()? != b'[' {
-                            return None;
-                        }
-                        scan.array(|_| None).map(|()| Vec::new())
-                    };
-                    {
-                        seen.first(3)?;
-                        scan.nullable(&mut message.tool_calls, none)?;
-                    };
-                }
-                _ => scan.skip()?,
-            }
-            Some(())
-        })?;
-        Some(message)
+        self.array(|_| None).map(|()| Vec::new())
     }
 }
 
