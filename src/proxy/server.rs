@@ -10,6 +10,9 @@ use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio_util::sync::CancellationToken;
 
+/// How long requests closed at the end of the grace period get to end.
+const CLOSING: Duration = Duration::from_secs(2);
+
 /// Limits on a request's head.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct HeadLimits {
@@ -55,11 +58,16 @@ where
         }
     }
     drop(listener);
+    let drained = graceful.shutdown();
+    tokio::pin!(drained);
     tokio::select! {
-        () = graceful.shutdown() => {}
+        () = &mut drained => {}
         () = tokio::time::sleep(grace) => {
             tracing::warn!("grace period of {}s over: closing the requests still open", grace.as_secs());
             closing.cancel();
+            // Each open request now ends, telling its client why: let them write that before
+            // this returns and the loop's runtime, with their tasks, goes.
+            let _ = tokio::time::timeout(CLOSING, drained).await;
         }
     }
     Ok(())
