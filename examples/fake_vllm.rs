@@ -610,12 +610,13 @@ fn stop_child(mut child: Child) {
 /// The engine or a worker: take vLLM's title, start the next process down, then sleep until
 /// SIGTERM (passed down) or forever when ignoring it.
 fn child_role(title: &CStr, next: Option<(&str, &str)>) -> ExitCode {
-    // Before any thread exists: the main thread's name is the process's comm.
-    let _ = nix::sys::prctl::set_name(title);
     let runtime =
         tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime starts");
     runtime.block_on(async {
         let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler installs");
+        // Titled once SIGTERM is handled: whoever sees the title may signal it. The main
+        // thread's name is the process's comm.
+        let _ = nix::sys::prctl::set_name(title);
         let child = next.map(|(role, title)| spawn_role(role, title));
         if env_flag("FAKE_VLLM_IGNORE_TERM") {
             std::future::pending::<()>().await;

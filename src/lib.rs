@@ -8,8 +8,10 @@
 //!
 //! The modules, from the bottom up; each uses only modules listed before it:
 //!
+//! * [`json_escape`]: a string written as a JSON string, byte for byte as serde_json
+//!   writes it. A leaf.
 //! * [`toolcall`]: the engine that turns a model's raw output text into tool-call events,
-//!   one state machine per format. Pure and synchronous; nothing of the crate below it.
+//!   one state machine per format. Pure and synchronous; only `json_escape` below it.
 //! * [`gpu`]: this machine's GPUs, through NVML or `nvidia-smi`, and a prediction of
 //!   vLLM's start-up memory check.
 //! * [`procs`]: `/proc` facts: processes, their environment, who listens on a port and who
@@ -49,6 +51,7 @@ pub mod doctor;
 pub mod gpu;
 pub mod home;
 pub mod instance;
+pub mod json_escape;
 pub mod openai;
 pub mod procs;
 pub mod profile;

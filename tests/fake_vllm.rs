@@ -431,18 +431,25 @@ fn engine_and_worker(server: i32, run: &str) -> (i32, i32) {
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
         let pids = pids_with_run_id(run);
-        let engine = pids.iter().copied().find(|&p| ppid(p) == server);
-        let worker = engine.and_then(|e| pids.iter().copied().find(|&p| ppid(p) == e));
+        // Each is titled once it handles SIGTERM (before, a signal would kill it).
+        let titled = |p: i32, comm: &str| proc_text(p, "comm").trim() == comm;
+        let engine = pids.iter().copied().find(|&p| ppid(p) == server && titled(p, "VLLM::EngineCor"));
+        let worker =
+            engine.and_then(|e| pids.iter().copied().find(|&p| ppid(p) == e && titled(p, "VLLM::Worker_TP")));
         if let (Some(engine), Some(worker)) = (engine, worker) {
             return (engine, worker);
         }
-        assert!(Instant::now() < deadline, "engine and worker not found among {pids:?}");
+        assert!(Instant::now() < deadline, "no titled engine and worker among {pids:?}");
         std::thread::sleep(Duration::from_millis(20));
     }
 }
 
 #[test]
 fn engine_and_worker_are_titled_and_outlive_a_killed_server() {
+    // The orphans made below are reparented to this test, not to init: a `podctl stop` in
+    // another test at the same moment would sweep them as a pod's leftovers (orphaned
+    // `VLLM::` processes) and this test would see them die.
+    nix::sys::prctl::set_child_subreaper(true).expect("a subreaper");
     let run = format!("grandchild-{}", std::process::id());
     let port = free_port();
     let env =

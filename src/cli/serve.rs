@@ -179,8 +179,9 @@ async fn serve(setup: Setup, attached: bool) -> anyhow::Result<()> {
         status_dir: Some(crate::home::state_dir().join("proxies")),
         on_start: None,
         gate: Some(Arc::new(FleetGate(Arc::clone(&fleet)))),
-        // One loop: this runtime's own (its supervisor shares it).
-        loops: 1,
+        // One event loop per CPU, as `podctl proxy` runs: the first on this runtime (shared
+        // with the fleet, whose tasks stay here), the others on their own threads.
+        loops: crate::proxy::default_loops(),
     };
     let served = crate::proxy::serve_with(listener, &setup.proxy, signals.shutdown.clone(), hooks).await;
     // The proxy has let its requests finish (or cut them off): now the models go.

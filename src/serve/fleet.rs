@@ -57,6 +57,9 @@ pub struct Fleet {
     shutdown: CancellationToken,
     hurry: CancellationToken,
     tasks: TaskTracker,
+    /// The serve's own runtime: the fleet's tasks (starts, swaps, supervisors) run there,
+    /// whichever event loop's request queued them, so none ends with a loop.
+    runtime: tokio::runtime::Handle,
     pub metrics: super::metrics::Metrics,
 }
 
@@ -68,6 +71,7 @@ impl Fleet {
         shutdown: CancellationToken,
         hurry: CancellationToken,
     ) -> Arc<Self> {
+        // Called on the serve's runtime (it panics elsewhere, as `tokio::spawn` would).
         let lives = members.iter().map(|_| Live::default()).collect();
         Arc::new(Self {
             members,
@@ -80,6 +84,7 @@ impl Fleet {
             shutdown,
             hurry,
             tasks: TaskTracker::new(),
+            runtime: tokio::runtime::Handle::current(),
             metrics: super::metrics::Metrics::default(),
         })
     }
@@ -152,7 +157,7 @@ impl Fleet {
             if queue {
                 self.announce();
                 let fleet = Arc::clone(self);
-                self.tasks.spawn(async move { fleet.load(i).await });
+                self.tasks.spawn_on(async move { fleet.load(i).await }, &self.runtime);
             }
             waited = true;
             tokio::select! {
@@ -175,7 +180,7 @@ impl Fleet {
     /// `--preload`: starts member `i` in the background (a task the fleet waits for on stop).
     pub fn preload(self: &Arc<Self>, i: usize) {
         let fleet = Arc::clone(self);
-        self.tasks.spawn(async move { fleet.load(i).await });
+        self.tasks.spawn_on(async move { fleet.load(i).await }, &self.runtime);
     }
 
     /// Starts member `i` (queued by [`Self::acquire`] or `--preload`), after stopping the
@@ -314,7 +319,7 @@ impl Fleet {
         let stop = self.shutdown.child_token();
         let hurry = self.hurry.clone();
         let token = stop.clone();
-        let task = AbortOnDropHandle::new(tokio::spawn(supervisor.run(token, hurry)));
+        let task = AbortOnDropHandle::new(self.runtime.spawn(supervisor.run(token, hurry)));
         let mut lives = self.lives();
         lives[i].run = Some(Run { stop, task });
         lives[i].loading_since = Some(Instant::now());

@@ -5,13 +5,13 @@
 use serde_json::Value;
 
 use super::pyliteral;
-use super::scan::{escape_json_into, json_string};
+use super::scan::json_string;
 use super::schema::Types;
 
 /// Appends the JSON text of `raw` typed as `types` to `out`.
 pub(crate) fn coerce_into(raw: &str, types: Types, out: &mut String) {
     if types.is_pure_string() {
-        push_string(raw, out);
+        crate::json_escape::push_json_string(out, raw);
         return;
     }
     let text = raw.trim();
@@ -27,7 +27,7 @@ pub(crate) fn coerce_into(raw: &str, types: Types, out: &mut String) {
         out.push_str(&value.to_string());
     } else {
         // `string` allowed, or nothing fits: the value as written.
-        push_string(raw, out);
+        crate::json_escape::push_json_string(out, raw);
     }
 }
 
@@ -54,12 +54,6 @@ pub(crate) fn normalise(value: &mut Value, types: Types) {
     if let Some(retyped) = retyped {
         *value = retyped;
     }
-}
-
-fn push_string(raw: &str, out: &mut String) {
-    out.push('"');
-    escape_json_into(raw, out);
-    out.push('"');
 }
 
 /// `42`, `-7`, `+3`, `007`; also `30.0` or `3e2` when the number is integral.

@@ -3,8 +3,6 @@
 //! Every matcher answers `Partial` when the text seen so far is a proper prefix of what it
 //! looks for: the caller then holds that suffix back until more input decides it.
 
-use std::fmt::Write as _;
-
 /// Longest tool or parameter name accepted; longer is not an identifier (and keeps the
 /// lookahead, so the held-back suffix, bounded).
 pub(crate) const MAX_NAME: usize = 128;
@@ -134,38 +132,10 @@ pub(crate) fn hold_ws(held: &mut String, rest: &str) -> Held {
     if held.len() > MAX_HELD { Held::Over } else { Held::Took(ws) }
 }
 
-/// Appends `s` to `out` with JSON string escaping (without the surrounding quotes).
-pub(crate) fn escape_json_into(s: &str, out: &mut String) {
-    let bytes = s.as_bytes();
-    let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        let escaped: &str = match b {
-            b'"' => "\\\"",
-            b'\\' => "\\\\",
-            b'\n' => "\\n",
-            b'\r' => "\\r",
-            b'\t' => "\\t",
-            0..=0x1f => {
-                out.push_str(&s[start..i]);
-                let _ = write!(out, "\\u{b:04x}");
-                start = i + 1;
-                continue;
-            }
-            _ => continue,
-        };
-        out.push_str(&s[start..i]);
-        out.push_str(escaped);
-        start = i + 1;
-    }
-    out.push_str(&s[start..]);
-}
-
 /// `s` as a JSON string literal, quotes included.
 pub(crate) fn json_string(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    escape_json_into(s, &mut out);
-    out.push('"');
+    let mut out = String::new();
+    crate::json_escape::push_json_string(&mut out, s);
     out
 }
 

@@ -10,7 +10,6 @@
 use super::coerce::{coerce_into, key_prefix};
 use super::core::Core;
 use super::event::Sink;
-use super::scan;
 use super::schema::Types;
 use super::tools::Tools;
 
@@ -138,7 +137,7 @@ impl<const STRIP_NEWLINE: bool> XmlArgs<STRIP_NEWLINE> {
             if flush {
                 scratch.push_str("\\n");
             }
-            scan::escape_json_into(body, scratch);
+            crate::json_escape::push_json_escaped(scratch, body);
             if !scratch.is_empty() {
                 Core::args(self.index, scratch, sink);
             }

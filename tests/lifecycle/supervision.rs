@@ -34,13 +34,19 @@ fn a_crash_loop_gives_up_with_the_diagnosis() {
         "[restart]\nmax_restarts = 2\nbackoff_max_secs = 1\n",
         &[("FAKE_VLLM_CRASH_AFTER_MS", "100")],
     );
-    // It never stays up long enough to be ready: start waits through the restarts and
-    // reports the crash loop.
+    // Each run is ready for 100 ms: `start` usually misses that and waits through the
+    // restarts to report the crash loop; when it catches one, it says ready and the
+    // supervisor gives up afterwards all the same.
     let out = sb.run(&["start", "tiny"]);
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    assert!(text(&out).contains("exited 3 times"), "{}", text(&out));
+    match out.status.code() {
+        Some(1) => assert!(text(&out).contains("exited 3 times"), "{}", text(&out)),
+        Some(0) => assert!(text(&out).contains("ready in"), "{}", text(&out)),
+        _ => panic!("start: {}", text(&out)),
+    }
     let inst = sb.wait_for("failed", Duration::from_secs(30), |i| i["state"] == "failed");
     assert_eq!(inst["failure"]["kind"], "crash_loop", "{inst:#}");
+    let summary = inst["failure"]["summary"].as_str().unwrap_or_default();
+    assert!(summary.contains("exited 3 times"), "{inst:#}");
     assert_eq!(inst["restarts"], 2);
     let (code, _) = sb.status();
     assert_eq!(code, Some(1));
