@@ -9,6 +9,7 @@
 
 mod app;
 mod auth;
+mod balance;
 mod choice;
 mod complete;
 pub mod config;
@@ -126,6 +127,7 @@ pub async fn serve_with(
         shutdown,
         grace: config.grace,
         closing,
+        share: None,
     };
     if hooks.loops <= 1 {
         return serving.run(listener).await;
@@ -135,10 +137,13 @@ pub async fn serve_with(
     // The other loops stop with this one, even when its caller drops it instead of asking.
     let stop = serving.shutdown.child_token();
     let _stop_others = stop.clone().drop_guard();
+    let mut shares = balance::Share::all(hooks.loops).into_iter();
+    let serving = Serving { share: shares.next(), ..serving };
     let mut others = Vec::with_capacity(hooks.loops - 1);
-    for index in 1..hooks.loops {
+    for (index, share) in (1..hooks.loops).zip(shares) {
         let (listener, mut serving) = (listener.try_clone()?, serving.clone());
         serving.shutdown = stop.clone();
+        serving.share = Some(share);
         others.push(loops::spawn(index, move || async move {
             serving.run(TcpListener::from_std(listener)?).await
         })?);
@@ -162,15 +167,17 @@ struct Serving {
     shutdown: CancellationToken,
     grace: std::time::Duration,
     closing: CancellationToken,
+    /// This loop's share of the connections, with more than one loop.
+    share: Option<balance::Share>,
 }
 
 impl Serving {
     /// Serves `listener` on this thread's runtime until the shutdown.
     async fn run(self, listener: TcpListener) -> std::io::Result<()> {
-        let Self { router, limits, tls, open, shutdown, grace, closing } = self;
+        let Self { router, limits, tls, open, shutdown, grace, closing, share } = self;
         if let Some(tls) = tls {
             let listener = limits::Limited::shared(tls::TlsListener::new(listener, tls)?, open);
-            server::run(listener, router, limits, shutdown, grace, closing).await
+            server::run(listener, router, limits, shutdown, grace, closing, share).await
         } else {
             // Without TCP_NODELAY the small last frames of a stream (the finish chunk,
             // `[DONE]`, the chunked terminator) wait for the client's delayed ACK: tens of ms
@@ -179,7 +186,7 @@ impl Serving {
                 let _ = tcp.set_nodelay(true);
             });
             let listener = limits::Limited::shared(listener, open);
-            server::run(listener, router, limits, shutdown, grace, closing).await
+            server::run(listener, router, limits, shutdown, grace, closing, share).await
         }
     }
 }

@@ -10,8 +10,14 @@ use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio_util::sync::CancellationToken;
 
+use super::balance::Share;
+
 /// How long requests closed at the end of the grace period get to end.
 const CLOSING: Duration = Duration::from_secs(2);
+
+/// How long a loop ahead of its share waits for another to take the next connection (a
+/// timer tick).
+const DEFER: Duration = Duration::from_millis(1);
 
 /// Limits on a request's head.
 #[derive(Debug, Clone, Copy)]
@@ -23,7 +29,8 @@ pub(crate) struct HeadLimits {
 }
 
 /// Serves `router` on `listener` until `shutdown`; then lets requests in flight finish for
-/// up to `grace` before `closing` ends them.
+/// up to `grace` before `closing` ends them. With several loops on one socket, `share`
+/// keeps this loop's connections at its share (see [`super::balance`]).
 pub(crate) async fn run<L>(
     mut listener: L,
     router: axum::Router,
@@ -31,6 +38,7 @@ pub(crate) async fn run<L>(
     shutdown: CancellationToken,
     grace: Duration,
     closing: CancellationToken,
+    share: Option<Share>,
 ) -> std::io::Result<()>
 where
     L: axum::serve::Listener,
@@ -42,11 +50,21 @@ where
         .max_buf_size(limits.max_bytes.max(8192) + 8192);
     let graceful = GracefulShutdown::new();
     loop {
+        if share.as_ref().is_some_and(Share::ahead) {
+            // Another loop holds fewer connections: it takes the next, unless none has
+            // within the tick.
+            tokio::select! {
+                () = tokio::time::sleep(DEFER) => {}
+                () = shutdown.cancelled() => break,
+            }
+        }
         tokio::select! {
             (io, _) = listener.accept() => {
+                let held = share.as_ref().map(Share::hold);
                 let service = TowerToHyperService::new(router.clone());
                 let connection = graceful.watch(http.serve_connection(TokioIo::new(io), service));
                 tokio::spawn(async move {
+                    let _held = held;
                     // Errors here are the client's (a reset, a head too slow or too big):
                     // hyper has answered what it could.
                     if let Err(e) = connection.await {
