@@ -2,60 +2,92 @@
 //! listening socket, and each is woken when a connection waits: the first to run takes it,
 //! and in a burst (a client opening 64 connections at once) takes most of them. Those stay
 //! where they landed for their whole life, so one loop can end up with the load of several
-//! while the others' cores idle. nginx has the same problem (`accept_mutex`, `reuseport`);
-//! here a loop that holds more than its share lets the others take the next connection,
-//! and takes it itself when none has within a timer tick.
+//! while the others' cores idle. nginx has the same problem (`accept_mutex`,
+//! `EPOLLEXCLUSIVE`, `reuseport`); here a loop that holds more than its share lets the
+//! others take the next connection first, for a timer tick, as long as they do take them.
 //!
-//! [`Share::ahead`] is the decision, pure over the counts; the counts are kept by a guard
+//! [`Share::wait_first`] is the decision, over the counts; the counts are kept by a guard
 //! that lives as long as the connection.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 /// How many connections more than the least-loaded loop a loop may hold before it waits.
 const SLACK: usize = 1;
 
-/// One loop's view of every loop's open connections.
+/// What every loop can see of one loop.
+#[derive(Debug, Default)]
+struct Counts {
+    /// Its connections open now.
+    open: AtomicUsize,
+    /// Every connection it has accepted.
+    accepted: AtomicU64,
+}
+
+/// One loop's view of every loop's connections.
 #[derive(Debug, Clone)]
 pub(crate) struct Share {
-    counts: Arc<[AtomicUsize]>,
+    loops: Arc<[Counts]>,
     me: usize,
+    /// What the other loops had accepted when this one last let them go first.
+    waited_at: Option<u64>,
 }
 
 impl Share {
     /// The shares of `loops` loops, one per loop, in loop order.
     pub(crate) fn all(loops: usize) -> Vec<Self> {
-        let counts: Arc<[AtomicUsize]> = (0..loops.max(1)).map(|_| AtomicUsize::new(0)).collect();
-        (0..counts.len()).map(|me| Self { counts: Arc::clone(&counts), me }).collect()
+        let counts: Arc<[Counts]> = (0..loops.max(1)).map(|_| Counts::default()).collect();
+        (0..counts.len()).map(|me| Self { loops: Arc::clone(&counts), me, waited_at: None }).collect()
     }
 
-    /// This loop holds more than `SLACK` connections over the least-loaded one: another
-    /// loop should take the next.
-    pub(crate) fn ahead(&self) -> bool {
-        let mine = self.counts[self.me].load(Ordering::Relaxed);
-        let least = self.counts.iter().map(|c| c.load(Ordering::Relaxed)).min().unwrap_or(0);
-        mine > least + SLACK
+    /// This loop holds more than `SLACK` connections over the least-loaded one.
+    fn ahead(&self) -> bool {
+        let open = |c: &Counts| c.open.load(Ordering::Relaxed);
+        let least = self.loops.iter().map(open).min().unwrap_or(0);
+        open(&self.loops[self.me]) > least + SLACK
+    }
+
+    fn others_accepted(&self) -> u64 {
+        let others = self.loops.iter().enumerate().filter(|&(i, _)| i != self.me);
+        others.map(|(_, c)| c.accepted.load(Ordering::Relaxed)).sum()
+    }
+
+    /// Whether to let the other loops take the next connection first (wait a tick before
+    /// accepting): when this loop is ahead of its share, unless the others took nothing
+    /// since it last waited, so are busy themselves (then it takes the connections waiting
+    /// at once: a burst is never paced by the tick).
+    pub(crate) fn wait_first(&mut self) -> bool {
+        if !self.ahead() {
+            self.waited_at = None;
+            return false;
+        }
+        let taken = self.others_accepted();
+        if self.waited_at == Some(taken) {
+            return false;
+        }
+        self.waited_at = Some(taken);
+        true
     }
 
     /// Counts a connection on this loop until the guard is dropped.
     pub(crate) fn hold(&self) -> Held {
-        self.counts[self.me].fetch_add(1, Ordering::Relaxed);
-        Held(self.clone())
-    }
-
-    #[cfg(test)]
-    fn count(&self) -> usize {
-        self.counts[self.me].load(Ordering::Relaxed)
+        let counts = &self.loops[self.me];
+        counts.open.fetch_add(1, Ordering::Relaxed);
+        counts.accepted.fetch_add(1, Ordering::Relaxed);
+        Held { loops: Arc::clone(&self.loops), me: self.me }
     }
 }
 
 /// One open connection, counted on its loop.
 #[derive(Debug)]
-pub(crate) struct Held(Share);
+pub(crate) struct Held {
+    loops: Arc<[Counts]>,
+    me: usize,
+}
 
 impl Drop for Held {
     fn drop(&mut self) {
-        self.0.counts[self.0.me].fetch_sub(1, Ordering::Relaxed);
+        self.loops[self.me].open.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -63,27 +95,43 @@ impl Drop for Held {
 mod tests {
     use super::*;
 
+    fn three() -> [Share; 3] {
+        Share::all(3).try_into().expect("three")
+    }
+
     #[test]
-    fn a_loop_is_ahead_only_past_the_slack_over_the_least_loaded() {
-        let [a, b, c]: [Share; 3] = Share::all(3).try_into().expect("three");
+    fn a_loop_waits_only_past_the_slack_over_the_least_loaded() {
+        let [mut a, mut b, mut c] = three();
         let held_a: Vec<Held> = (0..2).map(|_| a.hold()).collect();
-        assert!(a.ahead(), "2 against 0 and 0");
-        assert!(!b.ahead() && !c.ahead());
+        assert!(!b.wait_first() && !c.wait_first());
+        assert!(a.wait_first(), "2 against 0 and 0");
         let held_b = b.hold();
         let held_c = c.hold();
-        assert!(!a.ahead(), "2 against 1 and 1 is within the slack");
+        assert!(!a.wait_first(), "2 against 1 and 1 is within the slack");
         drop(held_c);
-        assert!(a.ahead(), "c's connection closed: 2 against 0 again");
+        assert!(a.wait_first(), "c's connection closed: 2 against 0 again");
         drop(held_a);
-        assert_eq!((a.count(), b.count(), c.count()), (0, 1, 0));
-        assert!(!b.ahead(), "1 against 0 is within the slack");
+        assert!(!b.wait_first(), "1 against 0 is within the slack");
         drop(held_b);
     }
 
     #[test]
-    fn one_loop_is_never_ahead() {
-        let [only]: [Share; 1] = Share::all(1).try_into().expect("one");
+    fn a_loop_ahead_waits_while_the_others_take_connections_and_not_once_they_stop() {
+        let [mut a, b, _c] = three();
+        let _held_a: Vec<Held> = (0..5).map(|_| a.hold()).collect();
+        assert!(a.wait_first(), "ahead: the others go first");
+        let _held_b = b.hold();
+        assert!(a.wait_first(), "b took one in the meantime: wait again");
+        assert!(!a.wait_first(), "nobody took one since: they are busy, take it at once");
+        assert!(!a.wait_first(), "and the next");
+        let _again = b.hold();
+        assert!(a.wait_first(), "b is taking connections again");
+    }
+
+    #[test]
+    fn one_loop_never_waits() {
+        let [mut only]: [Share; 1] = Share::all(1).try_into().expect("one");
         let _held: Vec<Held> = (0..100).map(|_| only.hold()).collect();
-        assert!(!only.ahead());
+        assert!(!only.wait_first());
     }
 }

@@ -15,7 +15,7 @@ use super::balance::Share;
 /// How long requests closed at the end of the grace period get to end.
 const CLOSING: Duration = Duration::from_secs(2);
 
-/// How long a loop ahead of its share waits for another to take the next connection (a
+/// How long a loop ahead of its share lets the others take the next connection first (a
 /// timer tick).
 const DEFER: Duration = Duration::from_millis(1);
 
@@ -38,7 +38,7 @@ pub(crate) async fn run<L>(
     shutdown: CancellationToken,
     grace: Duration,
     closing: CancellationToken,
-    share: Option<Share>,
+    mut share: Option<Share>,
 ) -> std::io::Result<()>
 where
     L: axum::serve::Listener,
@@ -50,7 +50,7 @@ where
         .max_buf_size(limits.max_bytes.max(8192) + 8192);
     let graceful = GracefulShutdown::new();
     loop {
-        if share.as_ref().is_some_and(Share::ahead) {
+        if share.as_mut().is_some_and(Share::wait_first) {
             // Another loop holds fewer connections: it takes the next, unless none has
             // within the tick.
             tokio::select! {
