@@ -9,7 +9,6 @@
 
 mod app;
 mod auth;
-mod balance;
 mod choice;
 mod complete;
 pub mod config;
@@ -20,6 +19,7 @@ mod keys;
 pub mod limits;
 pub mod litellm;
 mod log;
+mod loop_share;
 mod loops;
 mod members;
 mod memo;
@@ -137,7 +137,7 @@ pub async fn serve_with(
     // The other loops stop with this one, even when its caller drops it instead of asking.
     let stop = serving.shutdown.child_token();
     let _stop_others = stop.clone().drop_guard();
-    let mut shares = balance::Share::all(hooks.loops).into_iter();
+    let mut shares = loop_share::Share::all(hooks.loops).into_iter();
     let serving = Serving { share: shares.next(), ..serving };
     let mut others = Vec::with_capacity(hooks.loops - 1);
     for (index, share) in (1..hooks.loops).zip(shares) {
@@ -168,7 +168,7 @@ struct Serving {
     grace: std::time::Duration,
     closing: CancellationToken,
     /// This loop's share of the connections, with more than one loop.
-    share: Option<balance::Share>,
+    share: Option<loop_share::Share>,
 }
 
 impl Serving {

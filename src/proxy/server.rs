@@ -10,7 +10,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio_util::sync::CancellationToken;
 
-use super::balance::Share;
+use super::loop_share::Share;
 
 /// How long requests closed at the end of the grace period get to end.
 const CLOSING: Duration = Duration::from_secs(2);
@@ -30,7 +30,7 @@ pub(crate) struct HeadLimits {
 
 /// Serves `router` on `listener` until `shutdown`; then lets requests in flight finish for
 /// up to `grace` before `closing` ends them. With several loops on one socket, `share`
-/// keeps this loop's connections at its share (see [`super::balance`]).
+/// keeps this loop's connections at its share (see [`super::loop_share`]).
 pub(crate) async fn run<L>(
     mut listener: L,
     router: axum::Router,
@@ -50,13 +50,10 @@ where
         .max_buf_size(limits.max_bytes.max(8192) + 8192);
     let graceful = GracefulShutdown::new();
     loop {
-        if share.as_mut().is_some_and(Share::wait_first) {
-            // Another loop holds fewer connections: it takes the next, unless none has
+        if let Some(share) = share.as_mut() {
+            // Another loop holding fewer connections takes the next, unless none has
             // within the tick.
-            tokio::select! {
-                () = tokio::time::sleep(DEFER) => {}
-                () = shutdown.cancelled() => break,
-            }
+            share.let_others_first(DEFER).await;
         }
         tokio::select! {
             (io, _) = listener.accept() => {
