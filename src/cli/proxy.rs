@@ -281,7 +281,7 @@ fn describe_models(config: &ProxyConfig) -> String {
 
 async fn serve(config: ProxyConfig, args: ProxyArgs) -> anyhow::Result<()> {
     let addr = SocketAddr::new(config.host, config.port);
-    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
+    let listener = crate::proxy::listen(addr).map_err(|e| {
         let hint = if e.kind() == std::io::ErrorKind::AddrInUse {
             format!(
                 "another process holds port {}: find it with `ss -ltnp 'sport = :{}'`, or pick --port",

@@ -136,7 +136,7 @@ pub(super) fn run(args: &ServeArgs, printer: &Printer) -> anyhow::Result<()> {
 async fn serve(setup: Setup, attached: bool) -> anyhow::Result<()> {
     let store = Store::from_env();
     let addr = crate::supervisor::proxy::addr(&setup.proxy);
-    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
+    let listener = crate::proxy::listen(addr).map_err(|e| {
         UserError::failure(format!("the proxy cannot listen on {addr}: {e}"))
             .hint("free that port (`podctl doctor` names the holder) or pass --port")
     })?;

@@ -62,7 +62,7 @@ pub(super) async fn supervise(
     let mut proxy_task = None;
     if let Some(config) = &job.proxy {
         let addr = crate::supervisor::proxy::addr(config);
-        match tokio::net::TcpListener::bind(addr).await {
+        match crate::proxy::listen(addr) {
             Ok(listener) => {
                 let config = config.clone();
                 let token = proxy_stop.clone();

@@ -62,6 +62,24 @@ pub struct Hooks {
     pub loops: usize,
 }
 
+/// The most connections waiting to be accepted (the kernel caps it at
+/// `net.core.somaxconn`): a burst of clients' connections waits in the queue instead of
+/// overflowing it, where each dropped SYN is retried a second later.
+const BACKLOG: i32 = 4096;
+
+/// A listening socket for the proxy on `addr`, as `tokio::net::TcpListener::bind` makes
+/// one (`SO_REUSEADDR`: a restart binds past the old connections' `TIME_WAIT`), with a
+/// longer queue than its 1,024.
+pub fn listen(addr: std::net::SocketAddr) -> std::io::Result<TcpListener> {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
+    socket.set_reuse_address(true)?;
+    socket.set_nonblocking(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(BACKLOG)?;
+    TcpListener::from_std(socket.into())
+}
+
 /// How many event loops `podctl proxy` runs unless told: one per CPU it may use.
 pub fn default_loops() -> usize {
     loops::default_count()

@@ -150,8 +150,17 @@ impl StandIn {
         Self::start_with(Config::default()).await
     }
 
+    #[allow(clippy::unused_async, reason = "it must run on a runtime: the listener and the server join it")]
     pub(crate) async fn start_with(config: Config) -> StandIn {
-        let listener = tokio::net::TcpListener::bind(config.bind).await.expect("stand-in binds its address");
+        // uvicorn's (vLLM's server's) queue of connections waiting to be accepted: 2,048.
+        let socket =
+            socket2::Socket::new(socket2::Domain::for_address(config.bind), socket2::Type::STREAM, None)
+                .expect("a socket");
+        socket.set_reuse_address(true).expect("SO_REUSEADDR");
+        socket.set_nonblocking(true).expect("non-blocking");
+        socket.bind(&config.bind.into()).expect("stand-in binds its address");
+        socket.listen(2048).expect("stand-in listens");
+        let listener = tokio::net::TcpListener::from_std(socket.into()).expect("a tokio listener");
         let addr = listener.local_addr().expect("bound listener has an address");
         let listener = listener.tap_io(|tcp| {
             // Nagle would hold the second half of a split event until the first is acknowledged.
