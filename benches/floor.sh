@@ -33,12 +33,6 @@ fi
 python3 benches/continue_request.py "$work"
 # nginx forwards the client's body as it is, so it gets the body vLLM would get (what
 # podctl writes upstream); podctl gets the client's.
-post_lua() { cat > "$work/$1.lua" <<LUA
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-local f = io.open("$work/$2", "rb"); wrk.body = f:read("*a"); f:close()
-LUA
-}
 post_lua client chat.json
 post_lua direct direct.json
 

@@ -20,3 +20,11 @@ wait_for() {
   for _ in $(seq 200); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.05; done
   echo "timed out waiting for '$2' in $1" >&2; return 1
 }
+
+# NAME BODY: a wrk script at $work/NAME.lua that POSTs the JSON file $work/BODY.
+post_lua() { cat > "$work/$1.lua" <<LUA
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+local f = io.open("$work/$2", "rb"); wrk.body = f:read("*a"); f:close()
+LUA
+}

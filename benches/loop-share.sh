@@ -15,11 +15,7 @@ bin=target/release
 podctl="${BIN:-$bin/podctl}"
 source benches/lib.sh
 python3 benches/continue_request.py "$work"
-cat > "$work/client.lua" <<LUA
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-local f = io.open("$work/chat.json", "rb"); wrk.body = f:read("*a"); f:close()
-LUA
+post_lua client "chat.json"
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 up=$(free_port); up2=$(free_port); px=$(free_port); px2=$(free_port)
 "$bin/examples/standin" --port "$up" > "$work/s.out" &

@@ -70,11 +70,7 @@ curl -sfN "http://127.0.0.1:$px_port$path" -H 'Content-Type: application/json' \
   -d @"$work/$body" > "$work/answer"
 chunks=$(grep -c '^data: {' "$work/answer" || true)
 callgrind_control --zero "$vg" > /dev/null
-cat > "$work/post.lua" <<LUA
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-local f = io.open("$work/$body", "rb"); wrk.body = f:read("*a"); f:close()
-LUA
+post_lua post "$body"
 requests=$(wrk -t1 -c4 -d"${secs}s" -s "$work/post.lua" "http://127.0.0.1:$px_port$path" \
   | awk '/requests in/ {print $1}')
 callgrind_control --dump "$vg" > /dev/null

@@ -13,11 +13,7 @@ source benches/lib.sh
 proxy_cpu="" other_cpu=""
 if [ -n "${PIN:-}" ]; then proxy_cpu="taskset -c 0"; other_cpu="taskset -c 1"; fi
 python3 benches/continue_request.py "$work"
-cat > "$work/post.lua" <<LUA
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-local f = io.open("$work/chat.json", "rb"); wrk.body = f:read("*a"); f:close()
-LUA
+post_lua post "chat.json"
 up=$(free_port); px=$(free_port)
 $other_cpu "$bin/examples/standin" --port "$up" > "$work/standin.out" &
 pids+=($!)

@@ -76,7 +76,7 @@ impl Share {
     /// accepting): when this loop is ahead of its share, unless the others have taken none
     /// through `PATIENCE` waits in a row (then it takes the connections waiting at once,
     /// until they take one again: a burst is not paced by the tick while they cannot).
-    pub(crate) fn wait_first(&mut self) -> bool {
+    fn wait_first(&mut self) -> bool {
         if !self.ahead() {
             (self.waited_at, self.idle_waits) = (None, 0);
             return false;
