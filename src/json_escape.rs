@@ -35,6 +35,8 @@ static CONTROL: [&str; 32] = [
 /// parsers' arguments).
 pub trait JsonOut {
     fn put(&mut self, text: &str);
+    /// Appends one ASCII byte (a quote).
+    fn put_ascii(&mut self, byte: u8);
     /// Room for at least `more` bytes.
     fn room(&mut self, more: usize);
 }
@@ -42,6 +44,9 @@ pub trait JsonOut {
 impl JsonOut for Vec<u8> {
     fn put(&mut self, text: &str) {
         self.extend_from_slice(text.as_bytes());
+    }
+    fn put_ascii(&mut self, byte: u8) {
+        self.push(byte);
     }
     fn room(&mut self, more: usize) {
         self.reserve(more);
@@ -52,6 +57,10 @@ impl JsonOut for String {
     fn put(&mut self, text: &str) {
         self.push_str(text);
     }
+    fn put_ascii(&mut self, byte: u8) {
+        debug_assert!(byte.is_ascii());
+        self.push(char::from(byte));
+    }
     fn room(&mut self, more: usize) {
         self.reserve(more);
     }
@@ -59,8 +68,13 @@ impl JsonOut for String {
 
 /// Appends `text` to `out` escaped for the inside of a JSON string (no quotes).
 pub fn push_json_escaped<O: JsonOut + ?Sized>(out: &mut O, text: &str) {
+    out.room(text.len());
+    escape_into(out, text);
+}
+
+/// [`push_json_escaped`] with the room already made.
+fn escape_into<O: JsonOut + ?Sized>(out: &mut O, text: &str) {
     let bytes = text.as_bytes();
-    out.room(bytes.len());
     let mut plain = 0;
     for (at, &byte) in bytes.iter().enumerate() {
         let escape = ESCAPE[usize::from(byte)];
@@ -86,10 +100,10 @@ pub fn push_json_escaped<O: JsonOut + ?Sized>(out: &mut O, text: &str) {
 
 /// Appends `text` to `out` as a JSON string, quotes included.
 pub fn push_json_string<O: JsonOut + ?Sized>(out: &mut O, text: &str) {
-    out.room(2);
-    out.put("\"");
-    push_json_escaped(out, text);
-    out.put("\"");
+    out.room(text.len() + 2);
+    out.put_ascii(b'"');
+    escape_into(out, text);
+    out.put_ascii(b'"');
 }
 
 #[cfg(test)]

@@ -36,6 +36,8 @@ struct Head<'a> {
 pub struct ChunkWriter {
     /// `{"id":…,"object":"chat.completion.chunk","created":…,"model":…,"choices":`
     prefix: Vec<u8>,
+    /// A text chunk's bytes before its text, and the choice index they were for.
+    content: Option<(usize, Vec<u8>)>,
 }
 
 impl ChunkWriter {
@@ -47,19 +49,7 @@ impl ChunkWriter {
         usage: Option<&RawValue>,
         out: &mut Vec<u8>,
     ) -> Result<(), serde_json::Error> {
-        if self.prefix.is_empty() {
-            let head = Head {
-                id: head.id,
-                object: "chat.completion.chunk",
-                created: head.created,
-                model: head.model,
-            };
-            serde_json::to_writer(&mut self.prefix, &head)?;
-            // Reopen the object for the fields that follow.
-            self.prefix.pop();
-            self.prefix.extend_from_slice(b",\"choices\":");
-        }
-        out.extend_from_slice(&self.prefix);
+        out.extend_from_slice(self.prefix(head)?);
         out.push(b'[');
         for (n, choice) in choices.iter().enumerate() {
             if n > 0 {
@@ -73,6 +63,49 @@ impl ChunkWriter {
             out.extend_from_slice(usage.get().as_bytes());
         }
         out.push(b'}');
+        Ok(())
+    }
+}
+
+impl ChunkWriter {
+    /// The fields every chunk starts with, serialised with the first.
+    fn prefix(&mut self, head: ChunkHead<'_>) -> Result<&[u8], serde_json::Error> {
+        if self.prefix.is_empty() {
+            let head = Head {
+                id: head.id,
+                object: "chat.completion.chunk",
+                created: head.created,
+                model: head.model,
+            };
+            serde_json::to_writer(&mut self.prefix, &head)?;
+            // Reopen the object for the fields that follow.
+            self.prefix.pop();
+            self.prefix.extend_from_slice(b",\"choices\":");
+        }
+        Ok(&self.prefix)
+    }
+
+    /// Appends the chunk of `head` carrying `text` for choice `index`, as [`Self::write`]
+    /// writes it: the token's chunk, written hundreds of times an answer, as the bytes
+    /// before the text (kept for the last index), the text, and the bytes after it.
+    pub fn write_content(
+        &mut self,
+        head: ChunkHead<'_>,
+        index: usize,
+        text: &str,
+        out: &mut Vec<u8>,
+    ) -> Result<(), serde_json::Error> {
+        if self.content.as_ref().is_none_or(|(at, _)| *at != index) {
+            let mut before = self.prefix(head)?.to_vec();
+            before.extend_from_slice(b"[{\"index\":");
+            before.extend_from_slice(itoa::Buffer::new().format(index).as_bytes());
+            before.extend_from_slice(b",\"delta\":{\"content\":");
+            self.content = Some((index, before));
+        }
+        let Some((_, before)) = &self.content else { return Ok(()) };
+        out.extend_from_slice(before);
+        push_json_string(out, text);
+        out.extend_from_slice(b"},\"logprobs\":null,\"finish_reason\":null}]}");
         Ok(())
     }
 }
@@ -129,18 +162,18 @@ pub struct Delta<'a> {
 impl<'a> Delta<'a> {
     /// Appends the delta as its `Serialize` writes it (see [`ChunkChoice::write`]).
     fn write(&self, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
+        // Each key as it is written, quotes and colon included.
         let texts = [
-            ("role", self.role),
-            ("content", self.content),
-            ("reasoning_content", self.reasoning_content),
-            ("reasoning", self.reasoning),
+            (&b"\"role\":"[..], self.role),
+            (b"\"content\":", self.content),
+            (b"\"reasoning_content\":", self.reasoning_content),
+            (b"\"reasoning\":", self.reasoning),
         ];
         let mut open = b'{';
         for (key, text) in texts {
             let Some(text) = text else { continue };
             out.push(std::mem::replace(&mut open, b','));
-            push_json_string(out, key);
-            out.push(b':');
+            out.extend_from_slice(key);
             push_json_string(out, text);
         }
         if !self.tool_calls.is_empty() {
@@ -361,6 +394,23 @@ mod tests {
     }
 
     proptest! {
+        /// A text chunk written by [`ChunkWriter::write_content`] is [`ChunkWriter::write`]'s,
+        /// byte for byte, whatever the text and however the index changes between chunks.
+        #[test]
+        fn a_text_chunk_is_written_as_any_chunk(
+            chunks in prop::collection::vec((0usize..3, any::<String>()), 1..6),
+        ) {
+            let head = ChunkHead { id: "chatcmpl-\"q\"", created: 7, model: "mödel\n" };
+            let (mut fast, mut any) = (ChunkWriter::default(), ChunkWriter::default());
+            for (index, text) in &chunks {
+                let (mut a, mut b) = (Vec::new(), Vec::new());
+                fast.write_content(head, *index, text, &mut a).expect("writes");
+                any.write(head, &[ChunkChoice::new(*index, Delta::content(text), None)], None, &mut b)
+                    .expect("writes");
+                prop_assert_eq!(a, b);
+            }
+        }
+
         /// The hand-written choice is its `Serialize`, byte for byte, whatever it holds.
         #[test]
         fn a_choice_is_written_as_serde_writes_it(

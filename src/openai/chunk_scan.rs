@@ -31,6 +31,11 @@ pub fn read_chunk(payload: &str) -> serde_json::Result<Chunk<'_>> {
 
 /// Reads `payload` as [`Chunk`]'s `Deserialize` would, or `None` when it cannot say.
 fn chunk(payload: &str) -> Option<Chunk<'_>> {
+    scan_chunk(payload).map(|(chunk, _)| chunk)
+}
+
+/// [`chunk`], and where the scan last read a string for one of a delta's texts.
+pub(super) fn scan_chunk(payload: &str) -> Option<(Chunk<'_>, Option<Hole>)> {
     let mut scan = Scan::new(payload);
     let mut chunk = Chunk::default();
     if scan.peek()? != b'{' {
@@ -47,7 +52,8 @@ fn chunk(payload: &str) -> Option<Chunk<'_>> {
         }
         Some(())
     })?;
-    scan.at_end().then_some(chunk)
+    let hole = scan.hole;
+    scan.at_end().then_some((chunk, hole))
 }
 
 /// Whether every escape in a string's text (between its quotes) is one JSON has, checked
@@ -90,16 +96,35 @@ pub(super) struct Str {
     pub(super) escaped: bool,
 }
 
+/// One of a delta's texts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(super) enum Field {
+    #[default]
+    Content,
+    ReasoningContent,
+    Reasoning,
+}
+
+/// Where a string value of one of a delta's texts stands: `start..end`, quotes included.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Hole {
+    pub(super) field: Field,
+    pub(super) start: usize,
+    pub(super) end: usize,
+}
+
 pub(super) struct Scan<'a> {
     pub(super) text: &'a str,
     pub(super) bytes: &'a [u8],
     pub(super) at: usize,
     depth: u32,
+    /// The last string read for one of a delta's texts.
+    hole: Option<Hole>,
 }
 
 impl<'a> Scan<'a> {
     pub(super) fn new(text: &'a str) -> Self {
-        Self { text, bytes: text.as_bytes(), at: 0, depth: 0 }
+        Self { text, bytes: text.as_bytes(), at: 0, depth: 0, hole: None }
     }
 
     /// Nothing but whitespace is left.
@@ -292,7 +317,7 @@ impl<'a> Scan<'a> {
     }
 
     /// A string value as [`Text`]: any other value reads as none.
-    fn text_value(&mut self) -> Option<Text<'a>> {
+    pub(super) fn text_value(&mut self) -> Option<Text<'a>> {
         if self.peek()? != b'"' {
             self.skip()?;
             return Some(Text(None));
@@ -380,13 +405,26 @@ impl<'a> Scan<'a> {
         })
     }
 
+    /// One of a delta's texts, its place kept when it is a string.
+    fn delta_text(&mut self, field: Field) -> Option<Text<'a>> {
+        self.skip_ws();
+        let start = self.at;
+        let text = self.text_value()?;
+        if text.0.is_some() {
+            self.hole = Some(Hole { field, start, end: self.at });
+        }
+        Some(text)
+    }
+
     /// A choice's `delta`. Gives up on `tool_calls` with calls in it.
     fn delta(&mut self) -> Option<Delta<'a>> {
         self.lenient(|scan, key, delta: &mut Delta<'a>| {
             match key {
-                b"content" => delta.content = scan.text_value()?,
-                b"reasoning_content" => delta.reasoning_content = Some(scan.text_value()?),
-                b"reasoning" => delta.reasoning = scan.text_value()?,
+                b"content" => delta.content = scan.delta_text(Field::Content)?,
+                b"reasoning_content" => {
+                    delta.reasoning_content = Some(scan.delta_text(Field::ReasoningContent)?);
+                }
+                b"reasoning" => delta.reasoning = scan.delta_text(Field::Reasoning)?,
                 b"tool_calls" => delta.tool_calls = scan.list(|_| None)?,
                 _ => scan.skip()?,
             }

@@ -24,7 +24,7 @@ use super::reply::bytes_response;
 use super::rewrite::ChatRequest;
 use super::router::dispatch::{self, Answer, Body, BoxError, ByteStream, Mode, Payload, Target};
 use super::router::{Change, InFlight, Model, Outcome, Policy};
-use super::sse::SseDecoder;
+use super::sse::{Payloads, SseDecoder};
 use super::stream::{Progress, StreamTranslator};
 use super::wire::{Api, Extra, StreamWire};
 use crate::openai::{ApiError, ErrorKind, unix_now};
@@ -368,7 +368,7 @@ fn stream_state(
         guard: p.answer.guard,
         policy: app.table().policy(),
         decoder: SseDecoder::default(),
-        payloads: Vec::new(),
+        payloads: Payloads::default(),
         first: FirstBytes::NotYet,
         translator,
         keepalive: app.keepalive,
@@ -402,7 +402,7 @@ struct StreamState {
     policy: Policy,
     decoder: SseDecoder,
     /// Payloads decoded and not yet translated.
-    payloads: Vec<String>,
+    payloads: Payloads,
     /// Where the answer's first bytes are.
     first: FirstBytes,
     translator: StreamTranslator,
@@ -515,11 +515,11 @@ impl StreamState {
     /// Translates the decoded payloads into `out`: all of them, or up to the answer's first
     /// bytes. `Some` is the stream's last frame (its end, or an error after what `out` held).
     fn run_payloads(&mut self, out: &mut Vec<u8>) -> Option<Bytes> {
-        let mut payloads = std::mem::take(&mut self.payloads);
-        let (mut used, mut last) = (0, None);
-        for payload in &payloads {
-            used += 1;
-            match self.translator.on_payload(payload, out) {
+        let mut last = None;
+        while let Some(payload) = self.payloads.peek() {
+            let translated = self.translator.on_payload(payload, out);
+            self.payloads.take();
+            match translated {
                 Ok(Progress::More) if self.first == FirstBytes::NotYet && !out.is_empty() => break,
                 Ok(Progress::More) => {}
                 Ok(Progress::Done) => {
@@ -538,8 +538,6 @@ impl StreamState {
                 }
             }
         }
-        payloads.drain(..used);
-        self.payloads = payloads;
         last
     }
 

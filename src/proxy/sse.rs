@@ -13,8 +13,10 @@ pub(crate) const MAX_EVENT: usize = 64 << 20;
 pub(crate) struct SseDecoder {
     /// Bytes of the current, unfinished line.
     line: Vec<u8>,
-    /// `data` of the current event, if any `data:` line came.
-    data: Option<String>,
+    /// `data` of the current event (its buffer kept from event to event).
+    data: String,
+    /// A `data:` line of the current event came (`data` may be empty).
+    has_data: bool,
     /// The previous byte was `\r`: a following `\n` belongs to the same line end.
     after_cr: bool,
     /// The longest line or event accepted ([`MAX_EVENT`]; smaller in tests and fuzzing).
@@ -39,16 +41,16 @@ pub(crate) enum SseError {
 impl SseDecoder {
     /// A decoder that refuses lines and events longer than `max_event` bytes.
     pub(crate) fn with_limit(max_event: usize) -> Self {
-        Self { line: Vec::new(), data: None, after_cr: false, max_event }
+        Self { line: Vec::new(), data: String::new(), has_data: false, after_cr: false, max_event }
     }
 
     /// Bytes held for the unfinished line and event.
     pub(crate) fn buffered(&self) -> usize {
-        self.line.len() + self.data.as_ref().map_or(0, String::len)
+        self.line.len() + self.data.len()
     }
 
     /// Decodes `bytes`, pushing each completed event's data to `out`.
-    pub(crate) fn feed(&mut self, bytes: &[u8], out: &mut Vec<String>) -> Result<(), SseError> {
+    pub(crate) fn feed(&mut self, bytes: &[u8], out: &mut impl Events) -> Result<(), SseError> {
         let mut rest = bytes;
         if self.after_cr && !rest.is_empty() {
             self.after_cr = false;
@@ -76,7 +78,7 @@ impl SseDecoder {
     }
 
     /// Ends the line whose last bytes are `tail` (after any held from earlier reads).
-    fn end_line(&mut self, tail: &[u8], out: &mut Vec<String>) -> Result<(), SseError> {
+    fn end_line(&mut self, tail: &[u8], out: &mut impl Events) -> Result<(), SseError> {
         if self.line.is_empty() {
             return self.line_done(tail, out);
         }
@@ -88,15 +90,16 @@ impl SseDecoder {
         result
     }
 
-    fn line_done(&mut self, line: &[u8], out: &mut Vec<String>) -> Result<(), SseError> {
+    fn line_done(&mut self, line: &[u8], out: &mut impl Events) -> Result<(), SseError> {
         // Checked on ended lines too, not only on the unfinished one a read stops in: the
         // same stream fails the same way however the network happened to split it.
         if line.len() > self.max_event {
             return Err(SseError::TooLarge(self.max_event));
         }
         if line.is_empty() {
-            if let Some(data) = self.data.take() {
-                out.push(data);
+            if std::mem::take(&mut self.has_data) {
+                out.event(&self.data);
+                self.data.clear();
             }
             return Ok(());
         }
@@ -109,19 +112,72 @@ impl SseDecoder {
             None => (line, &[][..]),
         };
         if field == b"data" {
-            let value = std::str::from_utf8(value).map_err(|_| SseError::NotUtf8)?;
-            match &mut self.data {
-                Some(data) => {
-                    data.push('\n');
-                    data.push_str(value);
-                    if data.len() > self.max_event {
-                        return Err(SseError::TooLarge(self.max_event));
-                    }
-                }
-                None => self.data = Some(value.to_owned()),
+            // simdutf8's: std's check cost a thousand instructions per kilobyte of token events.
+            let value = simdutf8::basic::from_utf8(value).map_err(|_| SseError::NotUtf8)?;
+            if std::mem::replace(&mut self.has_data, true) {
+                self.data.push('\n');
+            }
+            self.data.push_str(value);
+            if self.data.len() > self.max_event {
+                return Err(SseError::TooLarge(self.max_event));
             }
         }
         Ok(())
+    }
+}
+
+/// Where a decoder's events go.
+pub(crate) trait Events {
+    /// One completed event's data.
+    fn event(&mut self, data: &str);
+}
+
+impl Events for Vec<String> {
+    fn event(&mut self, data: &str) {
+        self.push(data.to_owned());
+    }
+}
+
+/// Decoded events waiting for their turn, in one buffer kept for the whole stream: a stream
+/// decodes hundreds of events, and a `String` each was an allocation each.
+#[derive(Debug, Default)]
+pub(crate) struct Payloads {
+    /// The events' data, one after another.
+    text: String,
+    /// Where each event ends in `text`.
+    ends: Vec<usize>,
+    /// How many have been taken.
+    taken: usize,
+}
+
+impl Payloads {
+    /// Every event has been taken.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.taken == self.ends.len()
+    }
+
+    /// The next event not yet taken.
+    pub(crate) fn peek(&self) -> Option<&str> {
+        let end = *self.ends.get(self.taken)?;
+        let start = self.taken.checked_sub(1).map_or(0, |before| self.ends[before]);
+        Some(&self.text[start..end])
+    }
+
+    /// Takes the next event (the buffer is emptied, for reuse, once all are taken).
+    pub(crate) fn take(&mut self) {
+        self.taken = (self.taken + 1).min(self.ends.len());
+        if self.is_empty() {
+            self.text.clear();
+            self.ends.clear();
+            self.taken = 0;
+        }
+    }
+}
+
+impl Events for Payloads {
+    fn event(&mut self, data: &str) {
+        self.text.push_str(data);
+        self.ends.push(self.text.len());
     }
 }
 
@@ -180,6 +236,26 @@ mod tests {
         assert_eq!(decode_in(&[b"data: x\r", b"\n", b"\r\n"]), ["x"]);
         let e = "data: é😀\n\n".as_bytes();
         assert_eq!(decode_in(&[&e[..7], &e[7..]]), ["é😀"]);
+    }
+
+    #[test]
+    fn payloads_are_taken_in_order_and_the_buffer_reused() {
+        let mut payloads = Payloads::default();
+        assert!(payloads.is_empty());
+        assert_eq!(payloads.peek(), None);
+        let mut decoder = SseDecoder::default();
+        decoder.feed(b"data: one\n\ndata: \n\ndata: th", &mut payloads).expect("valid");
+        assert_eq!(payloads.peek(), Some("one"));
+        payloads.take();
+        assert_eq!(payloads.peek(), Some(""));
+        decoder.feed(b"ree\n\n", &mut payloads).expect("valid");
+        payloads.take();
+        assert_eq!(payloads.peek(), Some("three"));
+        payloads.take();
+        assert!(payloads.is_empty() && payloads.text.is_empty() && payloads.ends.is_empty());
+        payloads.take();
+        decoder.feed(b"data: four\n\n", &mut payloads).expect("valid");
+        assert_eq!(payloads.peek(), Some("four"));
     }
 
     #[test]

@@ -8,9 +8,9 @@ use serde_json::value::RawValue;
 use super::choice::{ABORTED, ChoiceTranslator, Out, aborted, upstream_finish};
 use super::plan::Plan;
 use super::wire::StreamWire;
-use crate::openai::read_chunk;
 use crate::openai::upstream::CallDelta;
 use crate::openai::{ApiError, ErrorKind};
+use crate::openai::{ChunkReader, Event};
 use crate::toolcall::{Format, Reasoning};
 
 /// Whether the stream is over.
@@ -27,6 +27,8 @@ pub(crate) struct StreamTranslator {
     reasoning: Reasoning,
     keep_raw: bool,
     choices: Vec<Option<ChoiceTranslator>>,
+    /// Reads the upstream's events (the repeated ones by the last one's bytes).
+    reader: ChunkReader,
     /// The upstream's last `usage`, as it came.
     usage: Option<Box<RawValue>>,
     /// Reused for each chunk's translated items.
@@ -51,6 +53,7 @@ impl StreamTranslator {
             reasoning,
             keep_raw,
             choices: Vec::new(),
+            reader: ChunkReader::default(),
             usage: None,
             items: Vec::new(),
             wire,
@@ -67,15 +70,23 @@ impl StreamTranslator {
 
     /// Translates one upstream `data:` payload, appending client frames to `out`.
     pub(crate) fn on_payload(&mut self, payload: &str, out: &mut Vec<u8>) -> Result<Progress, ApiError> {
-        if payload.trim() == "[DONE]" {
+        // An event is an object far more often than not: `[DONE]` is looked for only when not.
+        if !payload.starts_with('{') && payload.trim() == "[DONE]" {
             return self.on_done(out);
         }
-        let chunk = read_chunk(payload).map_err(|e| {
+        let event = self.reader.read(payload).map_err(|e| {
             ApiError::new(
                 ErrorKind::BadGateway,
                 format!("upstream sent a stream event that is not JSON ({e})"),
             )
         })?;
+        let chunk = match event {
+            Event::Text(text) => {
+                self.on_choice(text.index(), text.reasoning(), text.content(), &[], None, out)?;
+                return Ok(Progress::More);
+            }
+            Event::Chunk(chunk) => chunk,
+        };
         if chunk.is_error() {
             return Err(ApiError::from_upstream(chunk.error_status(), payload.as_bytes()));
         }

@@ -121,7 +121,11 @@ impl StreamWire for ChatStream {
 
     fn item(&mut self, choice: usize, item: &Out, out: &mut Vec<u8>) -> Result<(), ApiError> {
         match item {
-            Out::Content(text) => self.frame(choice, Delta::content(text), None, out),
+            Out::Content(text) => {
+                let head = ChunkHead { id: &self.id, created: self.created, model: &self.model };
+                push_event_with(out, |out| self.writer.write_content(head, choice, text, out))
+                    .map_err(|e| unwritable(&e))
+            }
             Out::Reasoning(text) => self.frame(choice, Delta::reasoning(text), None, out),
             Out::CallHeader { index, id, name } => {
                 let call = [ToolCall::header(*index, id, name)];

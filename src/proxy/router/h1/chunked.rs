@@ -59,19 +59,37 @@ impl Chunked {
     /// Decodes what `input` holds (consuming it, up to the body's end), appending chunk data
     /// to `out`. Bytes after the body's end stay in `input`.
     pub(crate) fn decode(&mut self, input: &mut BytesMut, out: &mut BytesMut) -> Result<(), ChunkError> {
-        while !input.is_empty() {
+        // Read where the bytes lie, and consumed from `input` once (on an error too: the
+        // stream is over then).
+        let mut at = 0;
+        let result = self.decode_from(input, &mut at, out);
+        input.advance(at);
+        result
+    }
+
+    fn decode_from(&mut self, input: &[u8], at: &mut usize, out: &mut BytesMut) -> Result<(), ChunkError> {
+        while let Some(&byte) = input.get(*at) {
             match self.state {
                 State::Data(left) => {
-                    let n = usize::try_from(left).unwrap_or(usize::MAX).min(input.len());
-                    out.extend_from_slice(&input[..n]);
-                    input.advance(n);
+                    let n = usize::try_from(left).unwrap_or(usize::MAX).min(input.len() - *at);
+                    out.extend_from_slice(&input[*at..*at + n]);
+                    *at += n;
                     let left = left - n as u64;
                     self.state = if left == 0 { State::DataEnd { cr: false } } else { State::Data(left) };
                 }
                 State::Done => return Ok(()),
+                // The usual framing where it lies whole: a size line of hex digits and
+                // `\r\n`, and the `\r\n` after the data. Anything else goes byte by byte.
+                State::Size { digits: 0, .. } if let Some((size, len)) = size_line(&input[*at..]) => {
+                    *at += len;
+                    self.state = Self::after_size(size);
+                }
+                State::DataEnd { cr: false } if input[*at..].starts_with(b"\r\n") => {
+                    *at += 2;
+                    self.state = State::Size { size: 0, digits: 0 };
+                }
                 _ => {
-                    let byte = input[0];
-                    input.advance(1);
+                    *at += 1;
                     self.state = self.step(byte)?;
                 }
             }
@@ -121,6 +139,19 @@ impl Chunked {
     }
 }
 
+/// A whole chunk-size line at the start of `bytes`: up to 15 hex digits and `\r\n`, no
+/// extension. The size, and the line's length.
+fn size_line(bytes: &[u8]) -> Option<(u64, usize)> {
+    let digits = bytes.iter().take(16).take_while(|b| b.is_ascii_hexdigit()).count();
+    if digits == 0 || digits > 15 || bytes.get(digits..digits + 2)? != b"\r\n" {
+        return None;
+    }
+    let size = bytes[..digits]
+        .iter()
+        .fold(0, |size, &b| size * 16 + u64::from(char::from(b).to_digit(16).unwrap_or(0)));
+    Some((size, digits + 2))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -160,6 +191,27 @@ mod tests {
         assert_eq!((data.as_slice(), done), (&b"hel"[..], false));
         let (_, done, _) = decode(b"5\r\nhello\r\n0\r\n", 100).expect("valid so far");
         assert!(!done, "the trailer's empty line has not come");
+    }
+
+    proptest::proptest! {
+        /// Read whole (the framing where it lies) or a byte at a time (the state machine),
+        /// any run of framing pieces decodes, or fails, the same.
+        #[test]
+        fn the_whole_line_reading_is_the_byte_by_byte_one(
+            tokens in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    &b"3\r\n"[..], b"abc", b"\r\n", b"\n", b"\r", b"0\r\n", b"A\r\n", b"0123456789",
+                    b"fffffffffffffff\r\n", b"ffffffffffffffff\r\n", b"1;x\r\n", b"3 \r\n", b"g", b"00003\r\n",
+                    b"10\r\n", b"0123456789abcdef",
+                ]),
+                0..12,
+            ),
+        ) {
+            let wire = tokens.concat();
+            let whole = decode(&wire, wire.len().max(1));
+            let bytewise = decode(&wire, 1);
+            proptest::prop_assert_eq!(whole.map_err(|e| e.0), bytewise.map_err(|e| e.0));
+        }
     }
 
     #[test]
