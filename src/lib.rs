@@ -10,6 +10,8 @@
 //!
 //! * [`json_escape`]: a string written as a JSON string, byte for byte as serde_json
 //!   writes it. A leaf.
+//! * [`utf8`]: the UTF-8 check of request bodies and stream events (simdutf8's, std's
+//!   error). A leaf.
 //! * [`toolcall`]: the engine that turns a model's raw output text into tool-call events,
 //!   one state machine per format. Pure and synchronous; only `json_escape` below it.
 //! * [`gpu`]: this machine's GPUs, through NVML or `nvidia-smi`, and a prediction of
@@ -64,4 +66,5 @@ pub mod template;
 mod testutil;
 pub mod toolcall;
 pub mod ui;
+pub mod utf8;
 pub mod vllm;

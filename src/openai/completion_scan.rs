@@ -21,7 +21,7 @@ use super::upstream::{Completion, CompletionChoice, Message};
 /// Reads vLLM's whole answer: the usual ones by the scanner, any other by serde_json (the
 /// same reading, and serde_json's error when it cannot be read).
 pub fn read_completion(bytes: &[u8]) -> serde_json::Result<Completion<'_>> {
-    match std::str::from_utf8(bytes).ok().and_then(completion) {
+    match crate::utf8::from_utf8(bytes).ok().and_then(completion) {
         Some(answer) => Ok(answer),
         None => serde_json::from_slice(bytes),
     }

@@ -112,8 +112,7 @@ impl SseDecoder {
             None => (line, &[][..]),
         };
         if field == b"data" {
-            // simdutf8's: std's check cost a thousand instructions per kilobyte of token events.
-            let value = simdutf8::basic::from_utf8(value).map_err(|_| SseError::NotUtf8)?;
+            let value = crate::utf8::from_utf8(value).map_err(|_| SseError::NotUtf8)?;
             if std::mem::replace(&mut self.has_data, true) {
                 self.data.push('\n');
             }

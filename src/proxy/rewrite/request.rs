@@ -21,7 +21,7 @@ pub(crate) struct ChatRequest<'a> {
 
 impl<'a> ChatRequest<'a> {
     pub(crate) fn parse(body: &'a [u8]) -> Result<Self, ApiError> {
-        let text = std::str::from_utf8(body).map_err(|e| {
+        let text = crate::utf8::from_utf8(body).map_err(|e| {
             ApiError::new(ErrorKind::BadRequest, format!("request body is not valid UTF-8: {e}"))
         })?;
         let trimmed = text.trim_start();
@@ -39,7 +39,7 @@ impl<'a> ChatRequest<'a> {
 
     /// A request another API's adapter wrote, split as its `layout` says: not read again.
     pub(crate) fn laid_out(body: &'a [u8], layout: &Layout<'a>) -> Result<Self, ApiError> {
-        std::str::from_utf8(body)
+        crate::utf8::from_utf8(body)
             .ok()
             .and_then(|text| Fields::laid_out(text, layout))
             .map(|fields| Self { fields })
