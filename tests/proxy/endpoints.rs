@@ -157,3 +157,16 @@ async fn pass_through_endpoints_map_the_model() {
     let version: Value = env.get("/version").send().await.expect("answer").json().await.expect("JSON");
     assert_eq!(version["version"], "0.32.0");
 }
+
+/// A burst on a cold proxy learns the upstream's model id with one lookup: the requests that
+/// come while it runs wait for it (they each used to ask `/v1/models` themselves).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_burst_on_a_cold_proxy_asks_for_the_model_once() {
+    let slow = Config { models_delay: std::time::Duration::from_millis(200), ..Config::default() };
+    let env = Env::with(slow, |_| {}).await;
+    let body = json!({"model": ALIAS, "messages": [{"role": "user", "content": "hi"}]});
+    let answers = futures_util::future::join_all((0..32).map(|_| env.chat(&body))).await;
+    assert!(answers.iter().all(|(status, _)| *status == 200), "{answers:?}");
+    let lookups = env.standin.requests().iter().filter(|r| r.path == "/v1/models").count();
+    assert_eq!(lookups, 1, "one lookup for the burst");
+}

@@ -99,6 +99,7 @@ fn decode_for_model(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Result
 }
 
 pub(crate) async fn models(State(shared): State<Arc<Shared>>) -> Response {
+    tokio::time::sleep(shared.config.models_delay).await;
     let model = &shared.config.model;
     let permission = json!({"id": "modelperm-0123456789abcdef0123456789abcdef", "object": "model_permission",
         "created": shared.created, "allow_create_engine": false, "allow_sampling": true,

@@ -96,6 +96,8 @@ pub(crate) struct Config {
     /// Started with `--enable-sleep-mode` and `VLLM_SERVER_DEV_MODE=1`: `POST /sleep`,
     /// `POST /wake_up` (after this delay) and `GET /is_sleeping` answer; asleep, chat is 503.
     pub(crate) sleep_mode: Option<std::time::Duration>,
+    /// How long `GET /v1/models` takes to answer (vLLM busy with a burst answers slowly).
+    pub(crate) models_delay: Duration,
 }
 
 impl Default for Config {
@@ -110,6 +112,7 @@ impl Default for Config {
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             tool_parser: false,
             sleep_mode: None,
+            models_delay: Duration::ZERO,
         }
     }
 }

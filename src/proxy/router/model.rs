@@ -2,6 +2,7 @@
 //! models that stand in for it, and its upstream id (configured, or learned from a
 //! replica's `/v1/models`).
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
@@ -26,6 +27,10 @@ pub(crate) struct Model {
     fixed_id: Option<Arc<str>>,
     /// The upstream's `/v1/models` entry and its id, once learned.
     learned: RwLock<Option<(Arc<str>, Value)>>,
+    /// Held while a lookup of the id runs; the last lookup's failure.
+    lookup: tokio::sync::Mutex<Option<ApiError>>,
+    /// Lookups finished so far.
+    lookups: AtomicU64,
 }
 
 impl Model {
@@ -43,6 +48,8 @@ impl Model {
             replicas,
             fixed_id: config.upstream_model.as_deref().map(Arc::from),
             learned: RwLock::new(None),
+            lookup: tokio::sync::Mutex::new(None),
+            lookups: AtomicU64::new(0),
         }
     }
 
@@ -93,11 +100,28 @@ impl Model {
     }
 
     /// The upstream model id, learning it when not yet known.
+    ///
+    /// One lookup at a time, and a request that waited for another's takes its outcome: a
+    /// burst on a cold proxy (a thousand agents' requests, vLLM just up) asks the replica
+    /// once, not once per request, and a dead replica fails them all in one timeout.
     pub(crate) async fn model_id(&self) -> Result<Arc<str>, ApiError> {
         if let Some(id) = self.known_id() {
             return Ok(id);
         }
-        let entry = self.fetch_model().await?;
+        let before = self.lookups.load(Ordering::Acquire);
+        let mut failure = self.lookup.lock().await;
+        if let Some(id) = self.known_id() {
+            return Ok(id);
+        }
+        if self.lookups.load(Ordering::Acquire) != before
+            && let Some(e) = failure.as_ref()
+        {
+            return Err(e.clone());
+        }
+        let fetched = self.fetch_model().await;
+        self.lookups.fetch_add(1, Ordering::AcqRel);
+        let entry = fetched.inspect_err(|e| *failure = Some(e.clone()))?;
+        *failure = None;
         let id: Arc<str> = entry.get("id").and_then(Value::as_str).unwrap_or_default().into();
         *self.learned.write().unwrap_or_else(PoisonError::into_inner) = Some((Arc::clone(&id), entry));
         Ok(id)
