@@ -1,7 +1,6 @@
-//! The two heads of an HTTP/1.1 exchange with a replica: the request's, written whole with
-//! its body in one buffer, and the response's, parsed with `httparse`. Pure.
-
-use axum::body::Bytes;
+//! The two heads of an HTTP/1.1 exchange with a replica: the request's (written with its
+//! body in one vectored write: the body is not copied), and the response's, parsed with
+//! `httparse`. Pure.
 
 /// How the response's body is delimited.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,16 +28,16 @@ pub(crate) struct Head {
 /// Headers beyond this many make the response invalid (vLLM sends about five).
 const MAX_HEADERS: usize = 64;
 
-/// The request: head and body in one buffer, for one write.
+/// The request's head, for a body of `body_len` bytes (a JSON one) or none.
 pub(crate) fn request(
     method: &http::Method,
     uri: &http::Uri,
     key: Option<&http::HeaderValue>,
-    body: Option<&Bytes>,
+    body_len: Option<usize>,
 ) -> Vec<u8> {
     let path = uri.path_and_query().map_or("/", http::uri::PathAndQuery::as_str);
     let host = uri.authority().map_or("", http::uri::Authority::as_str);
-    let mut out = Vec::with_capacity(160 + body.map_or(0, Bytes::len));
+    let mut out = Vec::with_capacity(160 + path.len() + host.len());
     for part in [method.as_str(), " ", path, " HTTP/1.1\r\nhost: ", host, "\r\n"] {
         out.extend_from_slice(part.as_bytes());
     }
@@ -47,11 +46,10 @@ pub(crate) fn request(
         out.extend_from_slice(key.as_bytes());
         out.extend_from_slice(b"\r\n");
     }
-    if let Some(body) = body {
+    if let Some(len) = body_len {
         out.extend_from_slice(b"content-type: application/json\r\ncontent-length: ");
-        out.extend_from_slice(body.len().to_string().as_bytes());
+        out.extend_from_slice(itoa::Buffer::new().format(len).as_bytes());
         out.extend_from_slice(b"\r\n\r\n");
-        out.extend_from_slice(body);
     } else {
         out.extend_from_slice(b"\r\n");
     }
@@ -134,14 +132,14 @@ mod tests {
     }
 
     #[test]
-    fn the_request_is_one_buffer_with_its_length() {
+    fn the_request_head_has_the_bodys_length() {
         let uri: http::Uri = "http://127.0.0.1:8000/v1/chat/completions?x=1".parse().expect("uri");
         let key = http::HeaderValue::from_static("Bearer k");
-        let wire = request(&http::Method::POST, &uri, Some(&key), Some(&Bytes::from_static(b"{}")));
+        let wire = request(&http::Method::POST, &uri, Some(&key), Some(2));
         assert_eq!(
             String::from_utf8(wire).expect("text"),
             "POST /v1/chat/completions?x=1 HTTP/1.1\r\nhost: 127.0.0.1:8000\r\nauthorization: Bearer k\r\n\
-             content-type: application/json\r\ncontent-length: 2\r\n\r\n{}"
+             content-type: application/json\r\ncontent-length: 2\r\n\r\n"
         );
         let get = request(&http::Method::GET, &"http://h/health".parse().expect("uri"), None, None);
         assert_eq!(get, b"GET /health HTTP/1.1\r\nhost: h\r\n\r\n");

@@ -113,13 +113,14 @@ impl Client {
         body: Option<&Bytes>,
     ) -> Result<Response, SendError> {
         let host = uri.authority().map_or("", http::uri::Authority::as_str);
-        let request = head::request(method, uri, key, body);
+        let request = head::request(method, uri, key, body.map(Bytes::len));
+        let body = body.map_or(&[][..], |b| &b[..]);
         loop {
             let (conn, reused) = match self.pool.checkout(host) {
                 Some(conn) => (conn, true),
                 None => (self.pool.connect(uri).await?, false),
             };
-            match exchange(conn, &request, method).await {
+            match exchange(conn, &request, body, method).await {
                 Ok((head, conn)) => {
                     let body = BodyReader {
                         conn: Some(conn),
@@ -141,14 +142,19 @@ impl Client {
     }
 }
 
-/// Writes the request and reads the head of its answer.
-async fn exchange(mut conn: Conn, request: &[u8], method: &http::Method) -> Result<(Head, Conn), Failure> {
+/// Writes the request (`head`, then `body`) and reads the head of its answer.
+async fn exchange(
+    mut conn: Conn,
+    head: &[u8],
+    body: &[u8],
+    method: &http::Method,
+) -> Result<(Head, Conn), Failure> {
     let failed = |what: &str, e: &std::io::Error, stale: bool| Failure {
         error: SendError { connect: false, message: describe(what, e) },
         stale: stale
             && matches!(e.kind(), std::io::ErrorKind::BrokenPipe | std::io::ErrorKind::ConnectionReset),
     };
-    if let Err(e) = conn.io.write_all(request).await {
+    if let Err(e) = write_both(&mut conn.io, head, body).await {
         return Err(failed("failed", &e, true));
     }
     loop {
@@ -177,6 +183,25 @@ async fn exchange(mut conn: Conn, request: &[u8], method: &http::Method) -> Resu
             Err(e) => return Err(failed("failed", &e, nothing_yet)),
         }
     }
+}
+
+/// Writes `head` and then `body`, in vectored writes (one, nearly always).
+async fn write_both(
+    io: &mut (impl tokio::io::AsyncWrite + Unpin),
+    mut head: &[u8],
+    mut body: &[u8],
+) -> std::io::Result<()> {
+    while !head.is_empty() || !body.is_empty() {
+        let parts = [std::io::IoSlice::new(head), std::io::IoSlice::new(body)];
+        let written = io.write_vectored(&parts).await?;
+        if written == 0 {
+            return Err(std::io::ErrorKind::WriteZero.into());
+        }
+        let from_head = written.min(head.len());
+        head = &head[from_head..];
+        body = &body[written - from_head..];
+    }
+    Ok(())
 }
 
 impl Pool {

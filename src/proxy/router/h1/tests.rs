@@ -250,3 +250,20 @@ async fn each_event_loop_reuses_only_its_own_connections() {
     whole(&client, &uri).await;
     assert_eq!(accepted.load(Ordering::SeqCst), 2, "loop 0 took its own back");
 }
+
+/// Head and body go out whole and in order however little each write takes.
+#[tokio::test]
+async fn head_and_body_are_written_whole_in_short_writes() {
+    let (mut small, mut other) = tokio::io::duplex(7);
+    let reader = tokio::spawn(async move {
+        let mut all = Vec::new();
+        other.read_to_end(&mut all).await.expect("read");
+        all
+    });
+    write_both(&mut small, b"HEAD: 1\r\n\r\n", b"{\"a\": \"a body longer than seven\"}")
+        .await
+        .expect("written");
+    write_both(&mut small, b"", b"").await.expect("nothing to write");
+    drop(small);
+    assert_eq!(reader.await.expect("joined"), b"HEAD: 1\r\n\r\n{\"a\": \"a body longer than seven\"}");
+}
