@@ -12,7 +12,6 @@
 //! in the final output. Whitespace before the first word is held, so whitespace alone never
 //! opens a message (the whole answer has none either).
 
-use std::io::Write as _;
 use std::mem;
 
 use serde::Serialize;
@@ -20,7 +19,7 @@ use serde_json::value::RawValue;
 
 use super::error::ErrorBody;
 use super::output::{Head, Item, Kind, PartView, ResponseView, Usage, custom_input, says_something, status};
-use crate::openai::{ApiError, ErrorKind};
+use crate::openai::{ApiError, ErrorKind, push_json_string};
 use crate::proxy::choice::Out;
 use crate::proxy::wire::api::StreamWire;
 
@@ -115,7 +114,7 @@ fn frame(
     out.extend_from_slice(b"\ndata: {\"type\":\"");
     out.extend_from_slice(kind.as_bytes());
     out.extend_from_slice(b"\",\"sequence_number\":");
-    let _ = write!(out, "{seq}");
+    out.extend_from_slice(itoa::Buffer::new().format(*seq).as_bytes());
     let body_at = out.len();
     if let Err(e) = serde_json::to_writer(&mut *out, body) {
         out.truncate(start);
@@ -131,6 +130,29 @@ fn frame(
     out.extend_from_slice(b"\n\n");
     *seq += 1;
     Ok(())
+}
+
+/// A delta event, as [`frame`] writes it with a [`DeltaEv`], byte for byte, by hand: an
+/// answer writes one per token, and serde's serializer cost more than the rest of the event.
+fn delta_frame(out: &mut Vec<u8>, seq: &mut u64, kind: &'static str, ev: &DeltaEv<'_>) {
+    out.extend_from_slice(b"event: ");
+    out.extend_from_slice(kind.as_bytes());
+    out.extend_from_slice(b"\ndata: {\"type\":\"");
+    out.extend_from_slice(kind.as_bytes());
+    out.extend_from_slice(b"\",\"sequence_number\":");
+    out.extend_from_slice(itoa::Buffer::new().format(*seq).as_bytes());
+    out.extend_from_slice(b",\"item_id\":");
+    push_json_string(out, ev.item_id);
+    out.extend_from_slice(b",\"output_index\":");
+    out.extend_from_slice(itoa::Buffer::new().format(ev.output_index).as_bytes());
+    if let Some(content_index) = ev.content_index {
+        out.extend_from_slice(b",\"content_index\":");
+        out.extend_from_slice(itoa::Buffer::new().format(content_index).as_bytes());
+    }
+    out.extend_from_slice(b",\"delta\":");
+    push_json_string(out, ev.delta);
+    out.extend_from_slice(b"}\n\n");
+    *seq += 1;
 }
 
 impl ResponsesStream {
@@ -204,18 +226,18 @@ impl ResponsesStream {
     }
 
     /// Appends `text` to item `index` and writes its delta event.
-    fn delta(&mut self, index: usize, text: &str, out: &mut Vec<u8>) -> Result<(), ApiError> {
-        let Some(item) = self.output.get_mut(index) else { return Ok(()) };
+    fn delta(&mut self, index: usize, text: &str, out: &mut Vec<u8>) {
+        let Some(item) = self.output.get_mut(index) else { return };
         item.text.push_str(text);
         let (kind, content_index) = match item.kind {
             Kind::Reasoning => ("response.reasoning_text.delta", Some(0)),
             Kind::Message => ("response.output_text.delta", Some(0)),
             Kind::Call { .. } => ("response.function_call_arguments.delta", None),
             // A custom call's input is only known whole (its arguments are `{"input": …}`).
-            Kind::Custom { .. } => return Ok(()),
+            Kind::Custom { .. } => return,
         };
         let ev = DeltaEv { item_id: &item.id, output_index: index, content_index, delta: text };
-        frame(out, &mut self.seq, kind, &ev)
+        delta_frame(out, &mut self.seq, kind, &ev);
     }
 
     /// Ends item `index`: its text's done events, then `output_item.done`.
@@ -268,7 +290,8 @@ impl ResponsesStream {
 
     fn content(&mut self, text: &str, out: &mut Vec<u8>) -> Result<(), ApiError> {
         if let Some(index) = self.message {
-            return self.delta(index, text, out);
+            self.delta(index, text, out);
+            return Ok(());
         }
         if !says_something(text) {
             self.pending.push_str(text);
@@ -279,7 +302,8 @@ impl ResponsesStream {
         self.message = Some(index);
         let mut first = mem::take(&mut self.pending);
         first.push_str(text);
-        self.delta(index, &first, out)
+        self.delta(index, &first, out);
+        Ok(())
     }
 
     fn reasoning(&mut self, text: &str, out: &mut Vec<u8>) -> Result<(), ApiError> {
@@ -290,7 +314,8 @@ impl ResponsesStream {
             self.reasoning = Some(index);
             index
         };
-        self.delta(index, text, out)
+        self.delta(index, text, out);
+        Ok(())
     }
 
     fn call_header(&mut self, index: usize, id: &str, name: &str, out: &mut Vec<u8>) -> Result<(), ApiError> {
@@ -306,16 +331,15 @@ impl ResponsesStream {
         Ok(())
     }
 
-    fn call_args(&mut self, index: usize, fragment: &str, out: &mut Vec<u8>) -> Result<(), ApiError> {
+    fn call_args(&mut self, index: usize, fragment: &str, out: &mut Vec<u8>) {
         if self.hold {
             if let Some((_, item)) = self.held.iter_mut().rev().find(|(i, _)| *i == index) {
                 item.text.push_str(fragment);
             }
-            return Ok(());
+            return;
         }
-        match self.open_calls.iter().find(|(i, _)| *i == index) {
-            Some(&(_, at)) => self.delta(at, fragment, out),
-            None => Ok(()),
+        if let Some(&(_, at)) = self.open_calls.iter().find(|(i, _)| *i == index) {
+            self.delta(at, fragment, out);
         }
     }
 }
@@ -335,7 +359,10 @@ impl StreamWire for ResponsesStream {
             Out::Content(text) => self.content(text, out),
             Out::Reasoning(text) => self.reasoning(text, out),
             Out::CallHeader { index, id, name } => self.call_header(*index, id, name, out),
-            Out::CallArgs { index, fragment } => self.call_args(*index, fragment, out),
+            Out::CallArgs { index, fragment } => {
+                self.call_args(*index, fragment, out);
+                Ok(())
+            }
         }
     }
 
@@ -374,7 +401,7 @@ impl StreamWire for ResponsesStream {
         for (_, item) in mem::take(&mut self.held) {
             let args = item.text.clone();
             let at = self.open(Item { text: String::new(), ..item }, out)?;
-            self.delta(at, &args, out)?;
+            self.delta(at, &args, out);
             self.close(at, out)?;
         }
         Ok(())
@@ -401,5 +428,32 @@ impl StreamWire for ResponsesStream {
     /// An SSE comment: Codex's SSE reader (`eventsource-stream`) skips it.
     fn keepalive(&self) -> &'static [u8] {
         b": keep-alive\n\n"
+    }
+}
+
+#[cfg(test)]
+mod frame_tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        /// The hand-written delta event is [`frame`]'s with serde, byte for byte.
+        #[test]
+        fn a_delta_event_is_written_as_serde_writes_it(
+            item_id in any::<String>(),
+            output_index in 0usize..1000,
+            content_index in prop::option::of(0u32..3),
+            delta in any::<String>(),
+            seq in 0u64..100_000,
+        ) {
+            let ev = DeltaEv { item_id: &item_id, output_index, content_index, delta: &delta };
+            let (mut by_hand, mut by_serde) = (Vec::new(), Vec::new());
+            let (mut a, mut b) = (seq, seq);
+            delta_frame(&mut by_hand, &mut a, "response.output_text.delta", &ev);
+            frame(&mut by_serde, &mut b, "response.output_text.delta", &ev).expect("writes");
+            prop_assert_eq!(String::from_utf8(by_hand).expect("UTF-8"), String::from_utf8(by_serde).expect("UTF-8"));
+            prop_assert_eq!(a, b);
+        }
     }
 }
