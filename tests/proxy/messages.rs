@@ -517,3 +517,31 @@ async fn disable_parallel_tool_use_keeps_the_first_call() {
         assert_eq!(calls[0]["name"], "Read");
     }
 }
+
+/// A system prompt sent as one string goes on as the client wrote it (escapes and all, it
+/// reaches vLLM as the same text), alone or joined with the system entries of `messages`;
+/// one that is neither a string nor blocks is refused.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_system_string_reaches_vllm_as_the_same_text() {
+    let env = env().await;
+    let system = "Line one.\nLine \"two\" \\ é 😀\u{1}";
+    let base = json!({"model": "claude-sonnet-4-5", "max_tokens": 64, "system": system,
+        "messages": [{"role": "user", "content": "hi"}]});
+    env.standin.push_reply(Reply::text("ok"));
+    let (status, body) = env.messages(&base).await;
+    assert_eq!(status, 200, "{body}");
+    let sent = env.standin.last_chat_request().expect("vLLM was called");
+    assert_eq!(sent["messages"][0], json!({"role": "system", "content": system}));
+    let mut joined = base.clone();
+    joined["messages"] = json!([{"role": "system", "content": "Extra."}, {"role": "user", "content": "hi"}]);
+    env.standin.push_reply(Reply::text("ok"));
+    let (status, body) = env.messages(&joined).await;
+    assert_eq!(status, 200, "{body}");
+    let sent = env.standin.last_chat_request().expect("vLLM was called");
+    assert_eq!(sent["messages"][0]["content"], format!("{system}\n\nExtra."));
+    let mut wrong = base;
+    wrong["system"] = json!(5);
+    let (status, body) = env.messages(&wrong).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body["error"]["message"].as_str().is_some_and(|m| m.contains("system")), "{body}");
+}

@@ -8,7 +8,7 @@ use std::borrow::Cow;
 
 use serde_json::value::RawValue;
 
-use super::request::{Block, Content, ImageSource, MessagesRequest, ToolChoiceIn, ToolIn};
+use super::request::{Block, Content, ImageSource, MessagesRequest, System, ToolChoiceIn, ToolIn};
 use crate::openai::{ApiError, ErrorKind};
 use crate::proxy::memo::Memo;
 use crate::proxy::wire::to_chat::{
@@ -39,8 +39,11 @@ pub(super) fn to_chat(r: MessagesRequest<'_>, purpose: Purpose) -> Result<ChatOu
     };
     let mut messages = Vec::with_capacity(turns.len() + 1);
     let mut system = Vec::new();
-    if let Some(content) = r.system {
-        system_texts(content, &mut system);
+    let mut system_json = None;
+    match r.system {
+        Some(System::Json(raw)) => system_json = Some(raw),
+        Some(System::Content(content)) => system_texts(content, &mut system),
+        None => {}
     }
     // Ids of the calls the last assistant turn made: only they may have results next.
     let mut called: Vec<Cow<'_, str>> = Vec::new();
@@ -67,8 +70,19 @@ pub(super) fn to_chat(r: MessagesRequest<'_>, purpose: Purpose) -> Result<ChatOu
             }
         }
     }
-    if !system.is_empty() {
-        messages.insert(0, MessageOut::text("system", join(system, "\n\n")));
+    match system_json {
+        // One system string: on as the client wrote it.
+        Some(raw) if system.is_empty() => messages
+            .insert(0, MessageOut { content: Some(ContentOut::Json(raw)), ..MessageOut::text("system", "") }),
+        Some(raw) => {
+            // Joined with system entries from `messages`: read out of its quotes first.
+            let text = serde_json::from_str::<String>(raw.get())
+                .map_err(|e| ApiError::bad_field(format!("system: {e}"), "system"))?;
+            system.insert(0, Cow::Owned(text));
+            messages.insert(0, MessageOut::text("system", join(system, "\n\n")));
+        }
+        None if !system.is_empty() => messages.insert(0, MessageOut::text("system", join(system, "\n\n"))),
+        None => {}
     }
     let prefill = purpose == Purpose::Generate && messages.last().is_some_and(is_prefill);
     let mut out = ChatOut {

@@ -23,7 +23,7 @@ pub(super) struct MessagesRequest<'a> {
     pub(super) model: Option<Cow<'a, str>>,
     pub(super) max_tokens: Option<u64>,
     pub(super) stream: bool,
-    pub(super) system: Option<Content<'a>>,
+    pub(super) system: Option<System<'a>>,
     pub(super) messages: Option<Vec<MessageIn<'a>>>,
     /// `tools` as the client wrote it: converted once per distinct list (`convert.rs`).
     pub(super) tools: Option<&'a str>,
@@ -34,6 +34,14 @@ pub(super) struct MessagesRequest<'a> {
     pub(super) stop_sequences: Vec<Cow<'a, str>>,
     /// vLLM's own top-level fields (`top_k`, `chat_template_kwargs`, …), passed on.
     pub(super) extras: Extras<'a>,
+}
+
+/// `system`: a string kept as the JSON the client wrote (a system prompt is kilobytes: it
+/// goes on to the core without being unescaped and escaped again), or blocks.
+#[derive(Debug)]
+pub(super) enum System<'a> {
+    Json(&'a RawValue),
+    Content(Content<'a>),
 }
 
 /// One turn of `messages`.
@@ -222,7 +230,15 @@ fn read_field<'de: 'a, 'a, A: MapAccess<'de>>(
         "model" => r.model = map.next_value::<Option<Text<'a>>>().map_err(named(key))?.map(|t| t.0),
         "max_tokens" => r.max_tokens = map.next_value().map_err(named(key))?,
         "stream" => r.stream = map.next_value::<Option<bool>>().map_err(named(key))?.unwrap_or(false),
-        "system" => r.system = map.next_value().map_err(named(key))?,
+        "system" => {
+            r.system = match map.next_value::<Option<&'de RawValue>>().map_err(named(key))? {
+                None => None,
+                Some(raw) if raw.get().starts_with('"') => Some(System::Json(raw)),
+                Some(raw) => Some(System::Content(
+                    Content::deserialize(raw).map_err(|e| de::Error::custom(format!("{key}: {e}")))?,
+                )),
+            };
+        }
         "messages" => r.messages = map.next_value().map_err(named(key))?,
         "tools" => {
             r.tools = map.next_value::<Option<&'de RawValue>>().map_err(named(key))?.map(RawValue::get);
