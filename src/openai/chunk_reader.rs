@@ -3,7 +3,7 @@
 //! [{"index":0,"delta":{"content":"…"},"logprobs":null,"finish_reason":null}]}`).
 //!
 //! [`ChunkReader`] keeps the bytes of the last event it read by scanning around its one
-//! text (a [`Template`]); an event with the same bytes before and after a string in that
+//! text (a `Template`); an event with the same bytes before and after a string in that
 //! place reads as that event with this string for its text, which costs two byte
 //! comparisons and the string's own scan instead of the whole event's. Why that reading is
 //! the scan's: the scanner reads left to right and what it does after a string depends on
@@ -18,8 +18,8 @@ use super::chunk_scan::{Field, Hole, Scan, read_chunk, scan_chunk};
 use super::loose::{Count, List, Text};
 use super::upstream::{Chunk, ChunkChoice, Delta};
 
-/// Reads one stream's events ([`read_chunk`]'s reading), the repeated ones by their
-/// [`Template`].
+/// Reads one stream's events ([`read_chunk`]'s reading), the repeated ones by the bytes
+/// around the text of the last one.
 #[derive(Debug, Default)]
 pub struct ChunkReader {
     template: Option<Template>,
