@@ -14,11 +14,11 @@
 use std::borrow::Cow;
 use std::ops::Range;
 
-use super::chunk_scan::{Field, Hole, Scan, read_chunk, scan_chunk};
+use super::chunk_scan::{Field, Hole, Scan, scan_chunk};
 use super::loose::{Count, List, Text};
 use super::upstream::{Chunk, ChunkChoice, Delta};
 
-/// Reads one stream's events ([`read_chunk`]'s reading), the repeated ones by the bytes
+/// Reads one stream's events ([`read_chunk`](super::read_chunk)'s reading), the repeated ones by the bytes
 /// around the text of the last one.
 #[derive(Debug, Default)]
 pub struct ChunkReader {
@@ -46,7 +46,7 @@ pub struct TextEvent<'a> {
 }
 
 impl ChunkReader {
-    /// Reads one stream event, as [`read_chunk`] does (see [`Event::into_chunk`]).
+    /// Reads one stream event, as [`read_chunk`](super::read_chunk) does (see [`Event::into_chunk`]).
     pub fn read<'a>(&mut self, payload: &'a str) -> serde_json::Result<Event<'a>> {
         if let Some(text) = self.template.as_ref().and_then(|template| template.fill(payload)) {
             return Ok(Event::Text(text));
@@ -58,13 +58,14 @@ impl ChunkReader {
                 }
                 Ok(Event::Chunk(chunk))
             }
-            None => read_chunk(payload).map(Event::Chunk),
+            // The scanner gave up: serde_json reads it (or says why it cannot).
+            None => serde_json::from_str(payload).map(Event::Chunk),
         }
     }
 }
 
 impl<'a> Event<'a> {
-    /// The event as [`read_chunk`] reads it.
+    /// The event as [`read_chunk`](super::read_chunk) reads it.
     pub fn into_chunk(self) -> Chunk<'a> {
         match self {
             Event::Chunk(chunk) => chunk,
@@ -95,7 +96,7 @@ impl<'a> TextEvent<'a> {
         }
     }
 
-    /// The event as [`read_chunk`] reads it.
+    /// The event as [`read_chunk`](super::read_chunk) reads it.
     pub fn into_chunk(self) -> Chunk<'a> {
         let mut delta = Delta::default();
         if self.shape.reasoning_content_null {
@@ -252,6 +253,7 @@ impl Shape {
 mod tests {
     use super::*;
     use crate::openai::chunk_scan::variants;
+    use crate::openai::read_chunk;
 
     /// A stream's events as vLLM writes them (role first, then the tokens, then the finish).
     const STREAM: &[&str] = &[

@@ -101,6 +101,16 @@ fn unwritable(e: &serde_json::Error) -> ApiError {
     ApiError::new(ErrorKind::Internal, format!("cannot write the answer: {e}"))
 }
 
+/// What every event starts with: `event: KIND`, `data: {"type":KIND,"sequence_number":n`.
+fn event_head(out: &mut Vec<u8>, seq: u64, kind: &str) {
+    out.extend_from_slice(b"event: ");
+    out.extend_from_slice(kind.as_bytes());
+    out.extend_from_slice(b"\ndata: {\"type\":\"");
+    out.extend_from_slice(kind.as_bytes());
+    out.extend_from_slice(b"\",\"sequence_number\":");
+    out.extend_from_slice(itoa::Buffer::new().format(seq).as_bytes());
+}
+
 /// One event: `event: KIND` and `data: {"type": KIND, "sequence_number": n, …body}`.
 fn frame(
     out: &mut Vec<u8>,
@@ -109,12 +119,7 @@ fn frame(
     body: &impl Serialize,
 ) -> Result<(), ApiError> {
     let start = out.len();
-    out.extend_from_slice(b"event: ");
-    out.extend_from_slice(kind.as_bytes());
-    out.extend_from_slice(b"\ndata: {\"type\":\"");
-    out.extend_from_slice(kind.as_bytes());
-    out.extend_from_slice(b"\",\"sequence_number\":");
-    out.extend_from_slice(itoa::Buffer::new().format(*seq).as_bytes());
+    event_head(out, *seq, kind);
     let body_at = out.len();
     if let Err(e) = serde_json::to_writer(&mut *out, body) {
         out.truncate(start);
@@ -135,12 +140,7 @@ fn frame(
 /// A delta event, as [`frame`] writes it with a [`DeltaEv`], byte for byte, by hand: an
 /// answer writes one per token, and serde's serializer cost more than the rest of the event.
 fn delta_frame(out: &mut Vec<u8>, seq: &mut u64, kind: &'static str, ev: &DeltaEv<'_>) {
-    out.extend_from_slice(b"event: ");
-    out.extend_from_slice(kind.as_bytes());
-    out.extend_from_slice(b"\ndata: {\"type\":\"");
-    out.extend_from_slice(kind.as_bytes());
-    out.extend_from_slice(b"\",\"sequence_number\":");
-    out.extend_from_slice(itoa::Buffer::new().format(*seq).as_bytes());
+    event_head(out, *seq, kind);
     out.extend_from_slice(b",\"item_id\":");
     push_json_string(out, ev.item_id);
     out.extend_from_slice(b",\"output_index\":");
